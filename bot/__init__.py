@@ -1,0 +1,1 @@
+"""The joint IT self-service bot: settings, wiring, conversation, channels, storage, CLI."""

@@ -1,0 +1,5 @@
+"""``python -m bot`` is ``itbot``."""
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""The application factory: settings in, a wired aiohttp application out.
+
+Nothing is created at import time; :func:`create_app` builds the app and its
+``cleanup_ctx`` opens the database (applying migrations), loads the knowledge
+base and the intent detector, and watches the articles for changes.
+
+>>> app = create_app(Settings.from_environ({}))  # doctest: +SKIP
+>>> web.run_app(app, host="127.0.0.1", port=8080)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.channels import web as web_channel
+from bot.conversation.engine import ConversationEngine
+from bot.conversation.services import KnowledgeService, Services
+from bot.flows import default_registry
+from bot.render import build_environment
+from bot.settings import Settings
+from bot.storage import Database
+from bot.web import articles, health, keys
+from bot.web.session import CookieSigner, load_or_create_key
+from intents import IntentDetector
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+KEY_FILE = Path(".itbot-secret-key")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Open the database (migrated), the knowledge base and the intent detector."""
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        knowledge = await KnowledgeService.load(settings)
+        log.info(
+            "knowledge base: %d articles from %s", len(knowledge.kb.articles()), knowledge.root
+        )
+        log.info("%s", knowledge.kb.semantic_status)
+        for problem in knowledge.kb.problems:
+            log.warning("knowledge problem: %s", problem)
+        detector = await asyncio.to_thread(IntentDetector.load, None)
+        yield Services(settings=settings, db=db, knowledge=knowledge, detector=detector)
+    finally:
+        await db.dispose()
+
+
+def build_engine(services: Services) -> ConversationEngine:
+    return ConversationEngine(services, default_registry())
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Security headers everywhere, same-origin writes, and no stack trace ever shown."""
+    if request.method == "POST" and request.path.startswith("/api/"):
+        origin = request.headers.get("Origin")
+        if origin and origin.split("://", 1)[-1] != request.host:
+            raise web.HTTPForbidden(text="Cross-site requests are not allowed.")
+    try:
+        response = await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("request failed %s %s", request.method, request.path)
+        response = web.json_response(
+            {"error": "Sorry, something went wrong on our side. Please try again."}, status=500
+        )
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def create_app(settings: Settings, *, watch_knowledge: bool = True) -> web.Application:
+    """Build the web application: chat at ``/``, articles at ``/kb/<id>``, health checks."""
+    app = web.Application(middlewares=[_guard], client_max_size=1024 * 1024)
+    app[keys.SETTINGS] = settings
+    app[keys.TEMPLATES] = build_environment()
+    key = (
+        settings.secret_key.reveal().encode()
+        if settings.secret_key
+        else load_or_create_key(KEY_FILE)
+    )
+    app[keys.SIGNER] = CookieSigner(key)
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_services(settings) as services:
+            app[keys.SERVICES] = services
+            app[keys.ENGINE] = build_engine(services)
+            yield
+
+    async def watch_ctx(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(app[keys.SERVICES].knowledge.watch(stop))
+        yield
+        stop.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(services_ctx)
+    if watch_knowledge:
+        app.cleanup_ctx.append(watch_ctx)
+    web_channel.register(app)
+    articles.register(app)
+    health.register(app)
+    app.router.add_static("/static", STATIC, append_version=False)
+    return app

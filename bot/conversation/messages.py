@@ -1,0 +1,63 @@
+"""What a channel hands the engine, and what the engine hands back. No channel details here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+MAX_TEXT = 4000  # characters of a message the bot reads; the rest is ignored (and said so)
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press: ``action`` names what to do, ``value`` carries its argument."""
+
+    action: str
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: typed ``text`` or pressed a button (``press``).
+
+    ``email`` identifies the person (channels resolve it: web session, ``--as``,
+    Slack ``users.info``); ``thread`` separates parallel conversations of one person.
+    """
+
+    channel: str
+    email: str
+    text: str = ""
+    thread: str = ""
+    press: Press | None = None
+    display_name: str = ""
+    channel_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCard:
+    """An answer from the knowledge base: rendered with a link to ``/kb/<article_id>``."""
+
+    article_id: str
+    title: str
+    summary: str
+    body_markdown: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message from the bot. ``text`` is plain text and always present."""
+
+    text: str
+    cards: tuple[ArticleCard, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    private: bool = False
+    kind: Literal["answer", "question", "info", "error"] = "info"
+    notes: tuple[str, ...] = field(default=())

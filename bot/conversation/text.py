@@ -1,0 +1,70 @@
+"""Cleaning what people type, reading yes/no answers, and redacting secrets before storage."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.conversation.messages import MAX_TEXT
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_SPACES = re.compile(r"[ \t]+")
+
+YES = frozenset(
+    {
+        "yes", "y", "yeah", "yep", "yup", "ya", "aye", "sure", "ok", "okay", "correct",
+        "confirm", "yes please", "go ahead", "do it", "that's right", "thats right",
+        "sounds good", "please do", "yes thanks", "yes thank you",
+    }
+)  # fmt: skip
+NO = frozenset(
+    {
+        "no", "n", "nope", "nah", "wrong", "no thanks", "no thank you", "not now",
+        "not really", "don't", "dont", "no don't", "no dont",
+    }
+)  # fmt: skip
+
+_SECRET = re.compile(
+    r"(?i)\b(password|passwd|pwd|passcode|pin|one[- ]time code|otp|code|token)"
+    r"(\s*(?:is|was|=|:|-)\s*)(\S+)"
+)
+
+
+def clean(text: str) -> tuple[str, bool]:
+    """Normalise typed text: NFC, no control characters, trimmed, at most ``MAX_TEXT``.
+
+    Returns the text and whether it was cut short.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    text = text.strip()
+    truncated = len(text) > MAX_TEXT
+    return text[:MAX_TEXT], truncated
+
+
+def yes_no(text: str) -> bool | None:
+    """``True`` for a yes, ``False`` for a no, ``None`` when it is neither."""
+    words = re.sub(r"[^\w' ]+", " ", text.lower()).strip()
+    words = _SPACES.sub(" ", words)
+    if not words:
+        return None
+    if words in YES or words.split()[0] in {"yes", "yeah", "yep", "yup", "sure", "ok", "okay"}:
+        return True
+    if words in NO or words.split()[0] in {"no", "nope", "nah"}:
+        return False
+    return None
+
+
+def redact(text: str) -> str:
+    """Hide anything that looks like a secret someone typed ("my password is ...")."""
+    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+
+
+def choice_number(text: str, count: int) -> int | None:
+    """A typed choice like ``2`` or ``2.`` as a zero-based index, if in range."""
+    match = re.fullmatch(r"\s*(\d{1,2})[.)]?\s*", text)
+    if not match:
+        return None
+    index = int(match.group(1)) - 1
+    return index if 0 <= index < count else None

@@ -1,0 +1,1 @@
+"""The joint service desk: tickets, SLAs, agents (the built-in desk is the embedded default)."""

@@ -1,0 +1,138 @@
+"""Answer from the knowledge base: one clear article, a choice of 2–3, or an honest decline."""
+
+from __future__ import annotations
+
+from bot import wording
+from bot.conversation.messages import ArticleCard, Button, Reply
+from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from knowledge import Article
+
+NAME = "answer"
+
+
+def card(article: Article, council: str) -> ArticleCard:
+    return ArticleCard(
+        article_id=article.id,
+        title=article.title,
+        summary=article.summary,
+        body_markdown=article.for_council(council),
+    )
+
+
+def feedback_buttons(article_id: str) -> tuple[Button, ...]:
+    return (
+        Button("Yes", f"{NAME}:feedback", f"yes:{article_id}"),
+        Button("No", f"{NAME}:feedback", f"no:{article_id}"),
+    )
+
+
+def _contact(ctx: FlowContext) -> str:
+    settings = ctx.services.settings
+    return wording.contact(settings, settings.council(ctx.asker.council))
+
+
+def _answer(ctx: FlowContext, article: Article, outcome: str) -> Step:
+    return Step(
+        replies=(
+            Reply(
+                wording.ANSWER,
+                cards=(card(article, ctx.asker.council),),
+                kind="answer",
+            ),
+            Reply(wording.HELPFUL_Q, buttons=feedback_buttons(article.id), kind="question"),
+        ),
+        outcome=outcome,
+        details={"articles": [article.id]},
+    )
+
+
+async def start(ctx: FlowContext) -> Step:
+    kb = ctx.services.knowledge.kb
+    result = kb.search(ctx.text, council=ctx.asker.council)
+    details = {"decision": result.decision, "kb_confidence": round(result.confidence, 3)}
+    out_of_scope = ctx.prediction is not None and ctx.prediction.intent == "out_of_scope"
+    if result.decision == "answer" and result.candidates:
+        step = _answer(ctx, result.candidates[0].article, "answered")
+        return Step(step.replies, outcome=step.outcome, details={**details, **step.details})
+    if result.decision == "choose" and result.candidates and not out_of_scope:
+        buttons = [
+            Button(h.article.title, f"{NAME}:article", h.article.id) for h in result.candidates
+        ]
+        buttons.append(Button(wording.NONE_OF_THESE, f"{NAME}:none", ctx.text[:200]))
+        return Step(
+            (Reply(wording.CHOOSE, buttons=tuple(buttons), kind="question"),),
+            outcome="offered_articles",
+            details={**details, "articles": [h.article.id for h in result.candidates]},
+        )
+    desk = ctx.services.settings.desk_name
+    if out_of_scope:
+        return Step(
+            (Reply(wording.OUT_OF_SCOPE.format(desk=desk)),),
+            outcome="out_of_scope",
+            details=details,
+        )
+    return Step(
+        (
+            Reply(
+                wording.DECLINE.format(desk=desk, contact=_contact(ctx)),
+                buttons=(
+                    Button("Raise a ticket", "intent", "raise_ticket"),
+                    Button("Talk to someone", "intent", "talk_to_human"),
+                ),
+            ),
+        ),
+        outcome="declined",
+        details=details,
+    )
+
+
+async def show_article(ctx: FlowContext) -> Step | NotForMe:
+    article = ctx.services.knowledge.kb.get(ctx.text)
+    if article is None or not article.applies_to(ctx.asker.council):
+        return Step((Reply(wording.ARTICLE_GONE),), outcome="article_gone")
+    return _answer(ctx, article, "chose_article")
+
+
+async def none_of_these(ctx: FlowContext) -> Step | NotForMe:
+    desk = ctx.services.settings.desk_name
+    return Step(
+        (
+            Reply(
+                wording.NONE_OF_THESE_REPLY.format(desk=desk, contact=_contact(ctx)),
+                buttons=(Button("Raise a ticket", "intent", "raise_ticket"),),
+            ),
+        ),
+        outcome="none_of_these",
+        details={"question": ctx.text},
+    )
+
+
+async def feedback(ctx: FlowContext) -> Step | NotForMe:
+    verdict, _, article_id = ctx.text.partition(":")
+    helpful = verdict == "yes"
+    if helpful:
+        reply = Reply(wording.HELPFUL_YES)
+    else:
+        desk = ctx.services.settings.desk_name
+        reply = Reply(
+            wording.HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
+            buttons=(Button("Raise a ticket", "intent", "raise_ticket"),),
+        )
+    return Step((reply,), outcome="feedback", details={"article": article_id, "helpful": helpful})
+
+
+def register(registry: FlowRegistry) -> None:
+    registry.register(
+        Flow(
+            name=NAME,
+            intents=frozenset({"question", "out_of_scope"}),
+            start=start,
+            states={
+                f"{NAME}:article": State(show_article),
+                f"{NAME}:none": State(none_of_these),
+                f"{NAME}:feedback": State(feedback),
+            },
+            interruptible=True,
+            describe="answering your question",
+        )
+    )

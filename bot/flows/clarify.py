@@ -1,0 +1,36 @@
+"""Asking before acting: "Do you want to reset your password?" Yes / No."""
+
+from __future__ import annotations
+
+from bot import wording
+from bot.conversation import text as texts
+from bot.conversation.messages import Reply
+from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+
+NAME = "clarify"
+
+
+async def _never_started(ctx: FlowContext) -> Step:
+    raise LookupError("the clarify flow is started by the engine, not by an intent")
+
+
+async def confirm(ctx: FlowContext) -> Step | NotForMe:
+    answer = texts.yes_no(ctx.text)
+    if answer is None:
+        return NOT_FOR_ME
+    if not answer:
+        return Step((Reply(wording.CONFIRM_NO),), outcome="confirm_no")
+    ctx.text = str(ctx.data.get("text", ""))
+    return Step((), outcome="confirmed", handoff=str(ctx.data.get("intent", "question")))
+
+
+def register(registry: FlowRegistry) -> None:
+    registry.register(
+        Flow(
+            name=NAME,
+            intents=frozenset(),
+            start=_never_started,
+            states={"confirm": State(confirm, expecting="yes_no", waiting_for="a yes or no")},
+            describe="checking what you need",
+        )
+    )

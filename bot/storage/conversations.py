@@ -1,0 +1,75 @@
+"""Conversation state and the transcript of turns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Conversation, Staff, Turn, utcnow
+
+
+async def load_for_update(
+    session: AsyncSession, staff: Staff, channel: str, thread: str
+) -> Conversation:
+    """The conversation row for (staff, channel, thread), locked for this unit of work.
+
+    On PostgreSQL the row is locked ``FOR UPDATE`` so two replicas handling two
+    messages from one person take turns instead of overwriting each other's state.
+    """
+    query = (
+        select(Conversation)
+        .where(
+            Conversation.staff_id == staff.id,
+            Conversation.channel == channel,
+            Conversation.thread == thread,
+        )
+        .with_for_update(of=Conversation)
+    )
+    conversation = (await session.execute(query)).unique().scalar_one_or_none()
+    if conversation is not None:
+        return conversation
+    conversation = Conversation(staff_id=staff.id, channel=channel, thread=thread, data={})
+    try:
+        async with session.begin_nested():
+            session.add(conversation)
+    except IntegrityError:
+        return (await session.execute(query)).unique().scalar_one()
+    return conversation
+
+
+def save_state(
+    conversation: Conversation,
+    *,
+    flow: str | None,
+    step: str | None,
+    data: dict[str, Any],
+    now: datetime | None = None,
+) -> None:
+    conversation.flow = flow
+    conversation.step = step
+    conversation.data = dict(data)
+    conversation.updated_at = now or utcnow()
+
+
+async def add_turn(session: AsyncSession, conversation: Conversation, **values: Any) -> Turn:
+    turn = Turn(conversation_id=conversation.id, **values)
+    session.add(turn)
+    return turn
+
+
+async def transcript(
+    session: AsyncSession, conversation_id: int, limit: int = 50
+) -> Sequence[Turn]:
+    query = (
+        select(Turn)
+        .where(Turn.conversation_id == conversation_id)
+        .order_by(Turn.created_at.desc(), Turn.id.desc())
+        .limit(limit)
+    )
+    turns = (await session.execute(query)).scalars().all()
+    return list(reversed(turns))

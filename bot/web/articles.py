@@ -1,0 +1,42 @@
+"""Knowledge-base articles as web pages at ``/kb/<id>``, rendered for the viewer's council."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.channels.web import identity
+from bot.web import keys
+
+
+async def article(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    kb = request.app[keys.SERVICES].knowledge.kb
+    templates = request.app[keys.TEMPLATES]
+    article_id = request.match_info["article_id"].strip("/")
+    found = kb.get(article_id)
+    email = identity(request)
+    council = settings.council_for_email(email) if email else None
+    if found is None or (council is not None and not found.applies_to(council.key)):
+        html = templates.get_template("web/error.html").render(
+            desk_name=settings.desk_name,
+            heading="Guide not found",
+            message="There is no guide at this address. It may have been moved or retired.",
+        )
+        return web.Response(text=html, content_type="text/html", status=404)
+
+    def resolve(href: str) -> str | None:
+        target = kb.resolve_link(found, href)
+        return f"/kb/{target}" if target else None
+
+    html = templates.get_template("web/article.html").render(
+        desk_name=settings.desk_name,
+        article=found,
+        body=found.for_council(council.key if council else None),
+        council_name=council.name if council else "",
+        resolve_link=resolve,
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/kb/{article_id:.+}", article)

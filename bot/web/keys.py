@@ -1,0 +1,17 @@
+"""Typed keys for what the application factory puts on the aiohttp app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from jinja2 import Environment
+
+from bot.conversation.engine import ConversationEngine
+from bot.conversation.services import Services
+from bot.settings import Settings
+from bot.web.session import CookieSigner
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICES = web.AppKey("services", Services)
+ENGINE = web.AppKey("engine", ConversationEngine)
+TEMPLATES = web.AppKey("templates", Environment)
+SIGNER = web.AppKey("signer", CookieSigner)

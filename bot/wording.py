@@ -1,0 +1,97 @@
+"""Everything the bot says in its own words, in one place (British English, plain, kind)."""
+
+from __future__ import annotations
+
+from bot.settings import Council, Settings
+
+GREETING = "Hello {name}! I'm the {desk} bot. Ask me an IT question, or pick one of these."
+HELP_INTRO = (
+    "I can answer questions about email, calendars, OneDrive, SharePoint, Teams, signing in "
+    "and your phone, from the {desk}'s guides for {council}. Just type your question, or pick:"
+)
+THANKS = "You're welcome! Anything else, just ask."
+GOODBYE = "Bye for now. Message me any time you need IT help."
+NOTHING_TO_CANCEL = "There's nothing to cancel. What can I help you with?"
+CANCELLED = "OK, I've stopped that. What else can I help you with?"
+EMPTY_MESSAGE = (
+    "I didn't catch anything there. Type your IT question, "
+    "for example “how do I share my calendar?”"
+)
+TOO_LONG = (
+    "That's a long message. I read the first {limit:,} characters; if I've missed something, "
+    "send the key part on its own."
+)
+DECLINE = (
+    "Sorry, I couldn't find a guide that answers that. Try putting it another way "
+    "(for example “Outlook won't open”), or contact the {desk}: {contact}."
+)
+OUT_OF_SCOPE = (
+    "That isn't something I can help with: I'm the {desk} bot, for IT questions. "
+    "Try asking about email, calendars, documents, signing in or Teams."
+)
+CHOOSE = "I found a few guides that might help. Which one matches your question?"
+ANSWER = "Here's the guide that should help:"
+NONE_OF_THESE = "None of these"
+NONE_OF_THESE_REPLY = (
+    "Sorry about that. Try describing it another way, or contact the {desk}: {contact}."
+)
+HELPFUL_Q = "Was this helpful?"
+HELPFUL_YES = "Great, glad that helped."
+HELPFUL_NO = (
+    "Thanks for telling me; the guide's editors will see it. If you still need help, contact the "
+    "{desk}: {contact}."
+)
+ARTICLE_GONE = "That guide is no longer available. Try asking your question again."
+CONFIRM_INTENT = "Just to check: do you want to {action}?"
+CONFIRM_NO = "OK. Tell me a bit more about what you need and I'll try again."
+OFFER_INTENTS = "I'm not sure what you need. Is it one of these?"
+SWITCH = "We're in the middle of {current}. Do you want to stop that and {new} instead?"
+SWITCH_KEEP = "OK, let's carry on. {waiting_for}"
+TIMED_OUT = (
+    "I stopped waiting for {waiting_for} after {minutes} minutes, so I've closed that request."
+)
+PLEASE_ANSWER_BUTTONS = "Please choose one of the options, or type “cancel” to stop."
+NOT_YET = (
+    "I can't {action} for you here yet. Please contact the {desk}: {contact}. "
+    "They're open Monday to Friday, 08:30 to 17:00."
+)
+UNKNOWN_USER = "Sorry, I can only help staff of {councils}. Please use your council email address."
+ERROR = (
+    "Sorry, something went wrong on my side. Please try again, or contact the {desk}: {contact}."
+)
+
+#: how each intent reads in a sentence: "do you want to <action>?"
+INTENT_ACTIONS: dict[str, str] = {
+    "question": "ask a question",
+    "reset_password": "reset your password",
+    "unlock_account": "unlock your account",
+    "reset_mfa": "reset your sign-in verification (MFA)",
+    "raise_ticket": "raise a ticket with the service desk",
+    "ticket_status": "check on a ticket",
+    "talk_to_human": "talk to someone on the service desk",
+    "greeting": "say hello",
+    "help": "see what I can do",
+    "thanks": "say thanks",
+    "goodbye": "finish",
+    "cancel": "cancel",
+}
+
+#: the buttons of the help menu: (label, intent or question text)
+HELP_MENU: tuple[tuple[str, str], ...] = (
+    ("Reset my password", "intent:reset_password"),
+    ("I'm locked out", "intent:unlock_account"),
+    ("New phone / MFA", "intent:reset_mfa"),
+    ("Raise a ticket", "intent:raise_ticket"),
+    ("My tickets", "intent:ticket_status"),
+    ("Share my calendar", "ask:how do I share my calendar"),
+)
+
+
+def contact(settings: Settings, council: Council | None) -> str:
+    if council is None:
+        return "; ".join(f"{c.name}: {c.desk_phone}, {c.desk_email}" for c in settings.councils)
+    return f"{council.desk_phone} or {council.desk_email}"
+
+
+def action(intent: str) -> str:
+    return INTENT_ACTIONS.get(intent, intent.replace("_", " "))

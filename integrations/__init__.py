@@ -1,0 +1,1 @@
+"""Adapters to systems the councils own: identity, service desks, notifications."""

@@ -1,0 +1,75 @@
+"""Cleaning input, reading yes/no, redacting secrets; HTML stays safe."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation.messages import MAX_TEXT
+from bot.conversation.text import choice_number, clean, redact, yes_no
+from bot.render import markdown_to_html, mrkdwn_escape
+from bot.web.session import CookieSigner
+
+
+def test_clean_removes_control_characters_and_cuts_long_text() -> None:
+    assert clean("  hello\x00\x07 there\u200b ") == ("hello there", False)
+    text, cut = clean("a" * 100_000)
+    assert cut and len(text) == MAX_TEXT
+
+
+@pytest.mark.parametrize(
+    ("said", "meaning"),
+    [
+        ("yes", True),
+        ("Yes please!", True),
+        ("ok", True),
+        ("no", False),
+        ("nope.", False),
+        ("not now", False),
+        ("maybe later", None),
+        ("", None),
+    ],
+)
+def test_yes_no(said: str, meaning: bool | None) -> None:
+    assert yes_no(said) is meaning
+
+
+def test_redact_hides_typed_secrets() -> None:
+    assert redact("my password is Hunter2!") == "my password is [redacted]"
+    assert redact("the code: 123456 didn't work") == "the code: [redacted] didn't work"
+    assert redact("how do I share my calendar") == "how do I share my calendar"
+
+
+def test_choice_number() -> None:
+    assert choice_number("2", 3) == 1
+    assert choice_number("4", 3) is None
+    assert choice_number("2 please", 3) is None
+
+
+def test_markdown_is_sanitised() -> None:
+    html = markdown_to_html(
+        "# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) "
+        "[ok](https://example.org) <img src=x onerror=alert(1)>"
+    )
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'href="https://example.org"' in html
+
+
+def test_relative_links_are_resolved() -> None:
+    html = markdown_to_html("[cal](../calendar/share.md)", lambda href: "/kb/calendar/share")
+    assert 'href="/kb/calendar/share"' in html
+
+
+def test_mrkdwn_escape() -> None:
+    assert mrkdwn_escape("<@U123> & <!channel>") == "&lt;@U123&gt; &amp; &lt;!channel&gt;"
+
+
+def test_signed_cookie_refuses_tampering_and_age() -> None:
+    signer = CookieSigner(b"k" * 32, max_age=60)
+    cookie = signer.sign("sam.taylor@dacorum.gov.uk", now=1000)
+    assert signer.verify(cookie, now=1010) == "sam.taylor@dacorum.gov.uk"
+    assert signer.verify(cookie, now=1100) is None
+    _, issued, mac = cookie.split(".")
+    forged = CookieSigner(b"k" * 32).sign("boss@dacorum.gov.uk", now=1000).split(".")[0]
+    assert signer.verify(f"{forged}.{issued}.{mac}", now=1010) is None
+    assert signer.verify("garbage", now=1010) is None

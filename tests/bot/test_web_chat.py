@@ -1,0 +1,101 @@
+"""The web chat over real HTTP: what the person types → what the bot answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import ALEX, SAM, say, sign_in
+
+Client = TestClient[Any, Any]
+
+
+async def test_page_health_and_security_headers(client: Client) -> None:
+    page = await client.get("/")
+    assert page.status == 200
+    html = await page.text()
+    assert "Your council email address" in html and "/static/chat.js" in html
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    body = await ready.json()
+    assert body["database"] == "ok" and body["articles"] >= 10
+
+
+async def test_out_of_office_is_answered_with_the_article_and_its_link(client: Client) -> None:
+    await sign_in(client, SAM)
+    replies = await say(client, "how do I set up an out of office")
+    cards = [card for reply in replies for card in reply["cards"]]  # type: ignore[attr-defined]
+    assert cards, replies
+    assert (
+        "out of office" in cards[0]["title"].lower()
+        or "automatic repl" in cards[0]["title"].lower()
+    )
+    article = await client.get(cards[0]["url"])
+    assert article.status == 200
+    html = await article.text()
+    assert cards[0]["title"].replace("'", "&#39;") in html
+    assert "Dacorum Borough Council" in html  # rendered for the asker's council
+
+
+async def test_the_article_page_is_rendered_for_the_viewers_council(client: Client) -> None:
+    from knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(None, semantic="off")
+    variant = next(a for a in kb.articles() if "::: council" in a.body and not a.councils)
+    await sign_in(client, ALEX)
+    html = await (await client.get(f"/kb/{variant.id}")).text()
+    assert "Aylesbury Vale District Council" in html
+    assert "::: council" not in html
+
+
+async def test_unknown_people_are_turned_away_clearly(client: Client) -> None:
+    response = await client.post("/api/session", json={"email": "someone@example.com"})
+    assert response.status == 400
+    assert "staff of" in (await response.json())["error"]
+    response = await client.post("/api/chat", json={"text": "hello"})
+    assert response.status == 401
+
+
+async def test_hostile_and_odd_input_never_breaks_the_chat(client: Client) -> None:
+    await sign_in(client, SAM)
+    empty = await say(client, "   ")
+    assert "didn't catch anything" in empty[0]["text"]  # type: ignore[operator]
+
+    long = await say(client, "outlook " * 12_500)  # 100 kB
+    assert "long message" in long[0]["text"]  # type: ignore[operator]
+
+    control = await say(client, "how do I share my calendar\x00\x1b[31m\x07")
+    assert control
+
+    response = await client.post("/api/chat", json={"text": "<script>alert('x')</script> help"})
+    assert response.status == 200
+    html = (await response.json())["html"]
+    assert "<script" not in html
+
+    for bad in (b"{not json", b"[1, 2]"):
+        response = await client.post(
+            "/api/chat", data=bad, headers={"Content-Type": "application/json"}
+        )
+        assert response.status == 400
+    response = await client.post("/api/chat", json={"text": 42})
+    assert response.status == 400
+    response = await client.post("/api/chat", json={"press": "x"})
+    assert response.status == 400
+    response = await client.post("/api/chat", json={"press": {"action": "nonsense", "value": "x"}})
+    assert response.status == 200
+
+
+async def test_cross_site_posts_are_refused(client: Client) -> None:
+    response = await client.post(
+        "/api/session", json={"email": SAM}, headers={"Origin": "https://evil.example"}
+    )
+    assert response.status == 403
+
+
+async def test_missing_article_is_a_friendly_404(client: Client) -> None:
+    response = await client.get("/kb/no/such/article")
+    assert response.status == 404
+    assert "Guide not found" in await response.text()

@@ -1,0 +1,197 @@
+"""Shared fixtures: settings, databases (SQLite and the local PostgreSQL), a running app.
+
+Tests that need a server skip with the reason printed when it isn't there, except
+in CI (``CI=true``), where ``.ci/run`` starts what they need and a missing server
+is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "ITBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+CHROMIUM = os.environ.get("ITBOT_TEST_CHROMIUM", "/usr/bin/chromium")
+
+SAM = "sam.taylor@dacorum.gov.uk"
+ALEX = "alex.jones@aylesburyvaledc.gov.uk"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (locally) or fail (in CI) when a server or tool a test needs is missing."""
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"itbot_test_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, TimeoutError) as exc:
+        need(False, f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite and on the local PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'itbot.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_environ(
+        {
+            "ITBOT_DATABASE_URL": database_url,
+            "ITBOT_CACHE_DIR": str(tmp_path / "cache"),
+            "ITBOT_SECRET_KEY": "test-secret-key-0123456789",
+            "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
+        }
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient[object, object]]:
+    """The real application, served over HTTP on a random local port."""
+    from bot.app import create_app
+
+    app = create_app(settings)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def sign_in(client: TestClient[object, object], email: str = SAM) -> None:
+    response = await client.post("/api/session", json={"email": email})
+    assert response.status == 200, await response.text()
+
+
+async def say(
+    client: TestClient[object, object], text: str = "", press: tuple[str, str] | None = None
+) -> list[dict[str, object]]:
+    """What the person types (or presses) → the bot's replies as JSON."""
+    body: dict[str, object] = {"text": text}
+    if press is not None:
+        body["press"] = {"action": press[0], "value": press[1]}
+    response = await client.post("/api/chat", json=body)
+    assert response.status == 200, await response.text()
+    data = await response.json()
+    replies: list[dict[str, object]] = data["replies"]
+    return replies
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    """A copy of the bundled knowledge base that a test may edit."""
+    from knowledge import bundled_root
+
+    target = tmp_path / "kb"
+    shutil.copytree(bundled_root(), target)
+    return target
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """``itbot serve`` in a real process, on a free port, in an empty folder."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    env = {**os.environ, "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError((tmp_path / "serve.log").read_text())
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    """A page in Debian's Chromium, driven by Playwright (never a downloaded browser)."""
+    need(
+        Path(CHROMIUM).exists(),
+        f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
+    )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need(False, "playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        yield page
+        browser.close()
