@@ -95,3 +95,61 @@ def contact(settings: Settings, council: Council | None) -> str:
 
 def action(intent: str) -> str:
     return INTENT_ACTIONS.get(intent, intent.replace("_", " "))
+
+
+# -- tickets ----------------------------------------------------------------------------------
+
+TICKET_ASK_SUMMARY = "I'll raise a ticket with the {desk}. Briefly, what's the problem?"
+HANDOFF_INTRO = (
+    "I'll pass this to the {desk} with our conversation so far, so nobody asks you to "
+    "repeat yourself. An agent will reply to you here."
+)
+TICKET_ASK_CATEGORY = "Which of these is it about?"
+TICKET_ASK_IMPACT = "How much is this stopping you working?"
+TICKET_SIMILAR = (
+    "You already have {count} open ticket(s) that look similar. "
+    "Add this to one of them instead of raising a new one?"
+)
+TICKET_CONFIRM = (
+    "Here's what I'll send to the {desk}:\n"
+    "• Problem: {summary}\n• About: {category}\n• Priority: {priority} ({meaning})\n"
+    "Shall I raise it?"
+)
+TICKET_RAISED = (
+    "Done: {ref} is with the {desk}. As priority {priority}, they aim to respond by "
+    "{response_due} and to fix it by {resolution_due}. I'll message you here when there's news."
+)
+TICKET_ADDED = "I've added that to {ref}. The agent working on it will see it."
+TICKET_NOT_RAISED = "OK, I haven't raised anything. What else can I help you with?"
+TICKET_SUMMARY_TOO_SHORT = (
+    "Could you say a little more? For example “Outlook won't open on my laptop”."
+)
+NO_TICKETS = "You have no open tickets. Need help with something?"
+YOUR_TICKETS = "Your open tickets:"
+TICKET_NOT_FOUND = (
+    "I can't find {ref} among your tickets. Check the reference, or see your open tickets:"
+)
+TICKET_ASK_COMMENT = "What would you like to add to {ref}?"
+TICKET_COMMENTED = "Thanks, I've added that to {ref}."
+TICKET_CLOSED = "I've closed {ref}. If it comes back within {days} working days you can reopen it."
+TICKET_REOPENED = "I've reopened {ref}; the desk will pick it up again."
+CSAT_ASK = "{ref} has been resolved. How did we do? (1 = poor, 5 = excellent)"
+CSAT_THANKS = "Thanks for rating {ref}. Anything you'd like to add? (or type “no”)"
+CSAT_DONE = "Thanks, your feedback goes straight to the service desk team."
+
+CATEGORY_LABELS: dict[str, str] = {
+    "email": "Email",
+    "calendar": "Calendar",
+    "documents": "Documents & files",
+    "sign-in": "Signing in",
+    "device": "Laptop, phone or printer",
+    "other": "Something else",
+}
+
+#: plain-language impact answers and the priority each means
+IMPACT_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("many", "Many people or a public service can't work", "P1"),
+    ("blocked", "I can't work at all", "P2"),
+    ("workaround", "I can work around it for now", "P3"),
+    ("request", "It's a request or question", "P4"),
+)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import wording
 from bot.conversation import text as texts
 from bot.conversation.messages import Button, Incoming, Press, Reply
@@ -36,6 +38,17 @@ class _State:
     flow: str | None
     step: str | None
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """What one turn works within: who, what they sent, the session, the clock."""
+
+    incoming: Incoming
+    asker: Asker
+    session: AsyncSession
+    conversation_id: int
+    now: datetime
 
 
 @dataclass(slots=True)
@@ -91,7 +104,8 @@ class ConversationEngine:
                     display_name=staff.display_name,
                     is_agent=staff.is_agent,
                 )
-                result, prediction = await self._turn(incoming, text, asker, conv, now)
+                scope = _Scope(incoming, asker, session, conv.id, now)
+                result, prediction = await self._turn(scope, text, conv)
                 if truncated:
                     result.replies.insert(0, Reply(wording.TOO_LONG.format(limit=len(text))))
                 await conversation_repo.add_turn(
@@ -137,8 +151,9 @@ class ConversationEngine:
     # -- one turn -------------------------------------------------------------------------
 
     async def _turn(
-        self, incoming: Incoming, text: str, asker: Asker, conv: Conversation, now: datetime
+        self, scope: _Scope, text: str, conv: Conversation
     ) -> tuple[_Outcome, Prediction | None]:
+        incoming, now = scope.incoming, scope.now
         state = _State(conv.flow, conv.step, dict(conv.data or {}))
         out = _Outcome()
         self._expire(state, conv, now, out)
@@ -148,13 +163,13 @@ class ConversationEngine:
             press = None
         prediction: Prediction | None = None
         if press is not None:
-            await self._press(press, incoming, asker, state, now, out)
+            await self._press(press, scope, state, out)
         elif not text:
             out.replies.append(Reply(wording.EMPTY_MESSAGE))
             out.outcome = "empty"
         else:
             prediction = await self._predict(text, state)
-            await self._text(text, prediction, incoming, asker, state, now, out)
+            await self._text(text, prediction, scope, state, out)
         conversation_repo.save_state(
             conv, flow=state.flow, step=state.step, data=state.data, now=now
         )
@@ -188,10 +203,8 @@ class ConversationEngine:
         self,
         text: str,
         prediction: Prediction,
-        incoming: Incoming,
-        asker: Asker,
+        scope: _Scope,
         state: _State,
-        now: datetime,
         out: _Outcome,
     ) -> None:
         if prediction.intent == "cancel" and prediction.confidence >= CONFIRM:
@@ -207,7 +220,7 @@ class ConversationEngine:
                 self._clear(state)
                 intent = str(pending_switch.get("intent"))
                 switched = _synthetic(intent, prediction.slots)
-                ctx = self._ctx(incoming, asker, switched, {}, now, str(pending_switch["text"]))
+                ctx = self._ctx(scope, switched, {}, str(pending_switch["text"]))
                 await self._start_intent(intent, ctx, state, out)
                 return
             if answer is False:
@@ -216,7 +229,7 @@ class ConversationEngine:
         if state.flow is not None and state.step is not None:
             flow = self.flows.get(state.flow)
             if flow is not None and state.step in flow.states:
-                ctx = self._ctx(incoming, asker, prediction, state.data, now, text)
+                ctx = self._ctx(scope, prediction, state.data, text)
                 result = await flow.states[state.step].handler(ctx)
                 if isinstance(result, Step):
                     await self._apply(flow, result, ctx, state, out)
@@ -245,19 +258,17 @@ class ConversationEngine:
                     self._reprompt(state, out, "{waiting_for}")
                     return
             self._clear(state)
-        await self._route(text, prediction, incoming, asker, state, now, out)
+        await self._route(text, prediction, scope, state, out)
 
     async def _route(
         self,
         text: str,
         prediction: Prediction,
-        incoming: Incoming,
-        asker: Asker,
+        scope: _Scope,
         state: _State,
-        now: datetime,
         out: _Outcome,
     ) -> None:
-        ctx = self._ctx(incoming, asker, prediction, {}, now, text)
+        ctx = self._ctx(scope, prediction, {}, text)
         intent, confidence = prediction.intent, prediction.confidence
         if intent in {"question", "out_of_scope"} or confidence >= ACT:
             await self._start_intent(intent, ctx, state, out)
@@ -293,15 +304,13 @@ class ConversationEngine:
     async def _press(
         self,
         press: Press,
-        incoming: Incoming,
-        asker: Asker,
+        scope: _Scope,
         state: _State,
-        now: datetime,
         out: _Outcome,
     ) -> None:
         if press.action == "intent":
             self._clear(state)
-            ctx = self._ctx(incoming, asker, _synthetic(press.value), {}, now, "")
+            ctx = self._ctx(scope, _synthetic(press.value), {}, "")
             await self._start_intent(press.value, ctx, state, out)
             return
         if press.action == "switch":
@@ -310,14 +319,14 @@ class ConversationEngine:
                 self._clear(state)
                 intent = str(pending.get("intent"))
                 text = str(pending.get("text", ""))
-                ctx = self._ctx(incoming, asker, _synthetic(intent), {}, now, text)
+                ctx = self._ctx(scope, _synthetic(intent), {}, text)
                 await self._start_intent(intent, ctx, state, out)
             else:
                 self._reprompt(state, out, wording.SWITCH_KEEP)
             return
         global_flow = self.flows.get(press.action.partition(":")[0])
         if global_flow is not None and press.action in _global_actions(global_flow):
-            ctx = self._ctx(incoming, asker, None, {}, now, press.value)
+            ctx = self._ctx(scope, None, {}, press.value)
             handler = global_flow.states[press.action]
             result = await handler.handler(ctx)
             if isinstance(result, Step):
@@ -329,7 +338,7 @@ class ConversationEngine:
         if press.action.startswith("flow:") and state.flow == flow_name and state.step:
             flow = self.flows.get(flow_name)
             if flow is not None and state.step in flow.states:
-                ctx = self._ctx(incoming, asker, None, state.data, now, press.value)
+                ctx = self._ctx(scope, None, state.data, press.value)
                 result = await flow.states[state.step].handler(ctx)
                 if isinstance(result, Step):
                     await self._apply(flow, result, ctx, state, out)
@@ -400,20 +409,20 @@ class ConversationEngine:
 
     def _ctx(
         self,
-        incoming: Incoming,
-        asker: Asker,
+        scope: _Scope,
         prediction: Prediction | None,
         data: dict[str, Any],
-        now: datetime,
         text: str,
     ) -> FlowContext:
         return FlowContext(
-            incoming=incoming,
-            asker=asker,
+            incoming=scope.incoming,
+            asker=scope.asker,
             services=self.services,
             prediction=prediction,
             data=data,
-            now=now,
+            now=scope.now,
+            session=scope.session,
+            conversation_id=scope.conversation_id,
             text=text,
         )
 

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.desk.service import Desk
 from bot.settings import Settings
 from bot.storage import Database
 from intents import IntentDetector
@@ -88,3 +89,4 @@ class Services:
     db: Database
     knowledge: KnowledgeService
     detector: IntentDetector
+    desk: Desk = field(default_factory=Desk)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.conversation.messages import Incoming, Reply
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.conversation.services import Services
     from intents import Prediction
 
@@ -45,6 +47,9 @@ class FlowContext:
     prediction: Prediction | None
     data: dict[str, Any]
     now: datetime
+    #: the database session of this turn: what a flow writes commits with the state
+    session: AsyncSession
+    conversation_id: int
     #: the text to work on: what was typed, or the text a button stands for
     text: str = ""
 

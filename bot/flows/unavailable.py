@@ -12,25 +12,13 @@ from bot.conversation.messages import Button, Reply
 from bot.flows.base import Flow, FlowContext, FlowRegistry, Step
 
 #: intents whose flows are not built yet
-PENDING = frozenset(
-    {
-        "reset_password",
-        "unlock_account",
-        "reset_mfa",
-        "raise_ticket",
-        "ticket_status",
-        "talk_to_human",
-    }
-)
+PENDING = frozenset({"reset_password", "unlock_account", "reset_mfa"})
 
 #: a question about the same thing the knowledge base can answer meanwhile
 RELATED_QUESTION = {
     "reset_password": "I forgot my password",
     "unlock_account": "my account is locked",
     "reset_mfa": "I have a new phone and need to move Microsoft Authenticator",
-    "raise_ticket": "how do I raise a ticket with the service desk",
-    "ticket_status": "how do I check the status of my ticket",
-    "talk_to_human": "how do I contact the service desk",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import bot.desk.models  # noqa: F401 - registers the desk tables on Base.metadata
 from bot.storage.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,118 @@
+"""Tickets of the joint service desk, their comments, events, outbox and CSAT."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.storage.models import Base, Staff, utcnow
+
+STATUSES = ("new", "open", "pending", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "pending")
+CATEGORIES = ("email", "calendar", "documents", "sign-in", "device", "other")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_queue", "status", "council", "priority", "created_at"),
+        Index("ix_tickets_requester", "requester_id", "status"),
+        Index("ix_tickets_assignee", "assignee_id", "status"),
+        Index("ix_tickets_due", "status", "resolution_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    council: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    summary: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(32), default="chat")
+    #: the conversation that led here, copied when the ticket was raised
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: where the requester talks to us (channel + thread), for notifications and the relay
+    reply_channel: Mapped[str] = mapped_column(String(32), default="web")
+    reply_thread: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    response_due: Mapped[datetime] = mapped_column()
+    resolution_due: Mapped[datetime] = mapped_column()
+    #: when 75% of each clock's working time is used up (the "at risk" line)
+    response_risk_at: Mapped[datetime] = mapped_column()
+    resolution_risk_at: Mapped[datetime] = mapped_column()
+    #: SLA alerts already posted ("response_at_risk", "resolution_breached", ...)
+    sla_alerts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: where the triage message lives in Slack ({"channel", "ts"}), set by the Slack adapter
+    triage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    external_system: Mapped[str | None] = mapped_column(String(32), default=None)
+    external_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    external_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    csat_score: Mapped[int | None] = mapped_column(default=None)
+    csat_comment: Mapped[str | None] = mapped_column(Text, default=None)
+
+    requester: Mapped[Staff] = relationship(foreign_keys=[requester_id], lazy="joined")
+    assignee: Mapped[Staff | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+
+class TicketComment(Base):
+    __tablename__ = "ticket_comments"
+    __table_args__ = (Index("ix_ticket_comments_ticket", "ticket_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    author_name: Mapped[str] = mapped_column(String(200))
+    #: requester, agent, system or remote (an agent in an external desk)
+    author_role: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(default=True)
+    via: Mapped[str] = mapped_column(String(32), default="chat")
+    #: id of the same comment elsewhere (Slack ts, remote change id), for de-duplication
+    external_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketEvent(Base):
+    """Every change to a ticket: who, what, when."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxMessage(Base):
+    """Work that must happen after a commit and must not be lost: written in the same
+    transaction as the change, delivered by a worker with retries."""
+
+    __tablename__ = "desk_outbox"
+    __table_args__ = (Index("ix_desk_outbox_ready", "sent_at", "available_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    #: external_create, external_comment, external_status, notify_requester, triage_post, ...
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_at: Mapped[datetime | None] = mapped_column(default=None)

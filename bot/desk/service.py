@@ -1,0 +1,464 @@
+"""The desk's domain API: raise, comment, claim, assign, prioritise, resolve, close, reopen.
+
+Every change writes a :class:`TicketEvent`, agent actions go to the audit log, and
+work that must follow the change (notify the requester, update the triage message,
+mirror to an external desk) is written to the outbox in the same transaction.
+
+>>> async with db.session() as s, s.begin():                     # doctest: +SKIP
+...     ticket = await desk.raise_ticket(s, requester=staff, summary="Printer jammed",
+...                                      category="device", priority="P3", now=now)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.desk.errors import InvalidChange, NotAllowed
+from bot.desk.models import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    STATUSES,
+    OutboxMessage,
+    Ticket,
+    TicketComment,
+    TicketEvent,
+)
+from bot.desk.sla import PRIORITIES, SlaPolicy
+from bot.storage import audit
+from bot.storage.models import Staff
+
+REOPEN_WINDOW_DAYS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change: a requester, an agent, or the system."""
+
+    email: str
+    name: str
+    staff_id: int | None = None
+    is_agent: bool = False
+
+    @classmethod
+    def of(cls, staff: Staff) -> Actor:
+        return cls(staff.email, staff.display_name, staff.id, staff.is_agent)
+
+
+SYSTEM = Actor("system", "Joint ICT Service Desk")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    council: str | None = None
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    priority: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    sla: str | None = None  # "breached" or "at_risk"
+    text: str | None = None
+
+
+@dataclass
+class Desk:
+    """The built-in service desk."""
+
+    policy: SlaPolicy = field(default_factory=SlaPolicy.default)
+    prefix: str = "JSD"
+    #: name of the external desk tickets are mirrored to, if any
+    external: str | None = None
+
+    def ref_for(self, ticket_id: int) -> str:
+        return f"{self.prefix}-{ticket_id:06d}"
+
+    # -- raising ----------------------------------------------------------------------------
+
+    async def raise_ticket(
+        self,
+        session: AsyncSession,
+        *,
+        requester: Staff,
+        summary: str,
+        category: str,
+        priority: str,
+        now: datetime,
+        description: str = "",
+        impact: str = "",
+        transcript: Sequence[dict[str, Any]] = (),
+        reply_channel: str = "web",
+        reply_thread: str = "",
+        source: str = "chat",
+    ) -> Ticket:
+        summary = " ".join(summary.split())[:200]
+        if not summary:
+            raise InvalidChange("A ticket needs a short summary of the problem.")
+        if category not in CATEGORIES:
+            raise InvalidChange(f"Category must be one of {', '.join(CATEGORIES)}.")
+        if priority not in PRIORITIES:
+            raise InvalidChange(f"Priority must be one of {', '.join(PRIORITIES)}.")
+        clocks = self.policy.clocks(priority, now)
+        ticket = Ticket(
+            requester_id=requester.id,
+            council=requester.council,
+            category=category,
+            priority=priority,
+            status="new",
+            summary=summary,
+            description=description,
+            impact=impact,
+            transcript=list(transcript),
+            reply_channel=reply_channel,
+            reply_thread=reply_thread,
+            source=source,
+            created_at=now,
+            updated_at=now,
+            response_due=clocks.response_due,
+            resolution_due=clocks.resolution_due,
+            response_risk_at=clocks.response_risk_at,
+            resolution_risk_at=clocks.resolution_risk_at,
+            sla_alerts=[],
+            triage={},
+        )
+        session.add(ticket)
+        await session.flush()
+        ticket.ref = self.ref_for(ticket.id)
+        actor = Actor.of(requester)
+        self._event(session, ticket, actor, "created", now, priority=priority, category=category)
+        self._outbox(session, ticket, "triage_post", now)
+        if self.external:
+            self._outbox(session, ticket, "external_create", now, system=self.external)
+        return ticket
+
+    # -- finding ----------------------------------------------------------------------------
+
+    async def get(self, session: AsyncSession, ref: str) -> Ticket | None:
+        ref = ref.strip().upper()
+        return (await session.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one_or_none()
+
+    async def for_requester(
+        self, session: AsyncSession, staff_id: int, *, open_only: bool = True, limit: int = 20
+    ) -> list[Ticket]:
+        query = select(Ticket).where(Ticket.requester_id == staff_id)
+        if open_only:
+            query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.order_by(Ticket.created_at.desc()).limit(limit)
+        return list((await session.execute(query)).scalars().all())
+
+    async def similar_open(
+        self, session: AsyncSession, staff_id: int, summary: str, *, threshold: float = 60
+    ) -> list[Ticket]:
+        """The requester's open tickets that look like the same problem, best first."""
+        tickets = await self.for_requester(session, staff_id, open_only=True, limit=50)
+        scored = [(fuzz.token_set_ratio(summary.lower(), t.summary.lower()), t) for t in tickets]
+        return [t for score, t in sorted(scored, key=lambda p: -p[0]) if score >= threshold][:3]
+
+    async def queue(
+        self,
+        session: AsyncSession,
+        filters: QueueFilter,
+        *,
+        now: datetime,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Ticket], int]:
+        """One page of the queue (most urgent first) and the total matching."""
+        query = select(Ticket).where(Ticket.status.in_(filters.statuses))
+        if filters.council:
+            query = query.where(Ticket.council == filters.council)
+        if filters.priority:
+            query = query.where(Ticket.priority == filters.priority)
+        if filters.unassigned:
+            query = query.where(Ticket.assignee_id.is_(None))
+        elif filters.assignee_id is not None:
+            query = query.where(Ticket.assignee_id == filters.assignee_id)
+        if filters.text:
+            like = f"%{filters.text.strip()}%"
+            query = query.where(or_(Ticket.summary.ilike(like), Ticket.ref.ilike(like)))
+        if filters.sla == "breached":
+            query = query.where(
+                or_(
+                    Ticket.resolution_due <= now,
+                    (Ticket.first_response_at.is_(None)) & (Ticket.response_due <= now),
+                )
+            )
+        elif filters.sla == "at_risk":
+            query = query.where(Ticket.resolution_due > now).where(
+                or_(
+                    Ticket.resolution_risk_at <= now,
+                    (Ticket.first_response_at.is_(None))
+                    & (Ticket.response_risk_at <= now)
+                    & (Ticket.response_due > now),
+                )
+            )
+        total = (
+            await session.execute(select(func.count()).select_from(query.subquery()))
+        ).scalar_one()
+        page = query.order_by(Ticket.priority, Ticket.resolution_due).limit(limit).offset(offset)
+        return list((await session.execute(page)).scalars().all()), int(total)
+
+    async def comments(
+        self, session: AsyncSession, ticket: Ticket, *, public_only: bool = False
+    ) -> list[TicketComment]:
+        query = select(TicketComment).where(TicketComment.ticket_id == ticket.id)
+        if public_only:
+            query = query.where(TicketComment.public.is_(True))
+        query = query.order_by(TicketComment.created_at, TicketComment.id)
+        return list((await session.execute(query)).scalars().all())
+
+    async def events(self, session: AsyncSession, ticket: Ticket) -> list[TicketEvent]:
+        query = (
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.created_at, TicketEvent.id)
+        )
+        return list((await session.execute(query)).scalars().all())
+
+    # -- changing ---------------------------------------------------------------------------
+
+    async def comment(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        actor: Actor,
+        body: str,
+        *,
+        now: datetime,
+        public: bool = True,
+        via: str = "chat",
+        external_key: str | None = None,
+    ) -> TicketComment | None:
+        """Add a comment; ``None`` if a comment with ``external_key`` is already there."""
+        body = body.strip()
+        if not body:
+            raise InvalidChange("A comment needs some text.")
+        if external_key is not None:
+            seen = await session.execute(
+                select(TicketComment.id).where(TicketComment.external_key == external_key)
+            )
+            if seen.first() is not None:
+                return None
+        is_requester = actor.staff_id == ticket.requester_id
+        if not (is_requester or actor.is_agent or actor is SYSTEM or via == "external"):
+            raise NotAllowed("Only the requester or a service desk agent can comment.")
+        if is_requester and not public:
+            public = True
+        role = "requester" if is_requester else ("agent" if actor.is_agent else "system")
+        if via == "external":
+            role = "remote"
+        comment = TicketComment(
+            ticket_id=ticket.id,
+            author_id=actor.staff_id,
+            author_name=actor.name,
+            author_role=role,
+            body=body,
+            public=public,
+            via=via,
+            external_key=external_key,
+            created_at=now,
+        )
+        session.add(comment)
+        await session.flush()
+        self._event(session, ticket, actor, "commented", now, public=public, comment=comment.id)
+        if role in ("agent", "remote") and public and ticket.first_response_at is None:
+            ticket.first_response_at = now
+        if role == "requester" and ticket.status == "pending":
+            ticket.status = "open"
+        if role in ("agent", "remote") and public:
+            self._outbox(
+                session, ticket, "notify_requester", now, comment=comment.id, event="comment"
+            )
+        if role == "requester":
+            self._outbox(session, ticket, "relay_to_agents", now, comment=comment.id)
+        if self.external and via != "external":
+            self._outbox(session, ticket, "external_comment", now, comment=comment.id)
+        self._outbox(session, ticket, "triage_update", now)
+        return comment
+
+    async def claim(
+        self, session: AsyncSession, ticket: Ticket, agent: Staff, *, now: datetime
+    ) -> None:
+        await self.assign(session, ticket, agent, agent, now=now)
+
+    async def assign(
+        self, session: AsyncSession, ticket: Ticket, agent: Staff, assignee: Staff, *, now: datetime
+    ) -> None:
+        self._require_agent(agent)
+        if not assignee.is_agent:
+            raise InvalidChange(f"{assignee.email} is not a service desk agent.")
+        self._require_open(ticket)
+        before = ticket.assignee.email if ticket.assignee else None
+        ticket.assignee_id = assignee.id
+        ticket.assignee = assignee
+        if ticket.status == "new":
+            ticket.status = "open"
+        await self._agent_change(
+            session, ticket, agent, "assigned", now, before=before, after=assignee.email
+        )
+        self._outbox(session, ticket, "notify_requester", now, event="assigned")
+
+    async def set_priority(
+        self, session: AsyncSession, ticket: Ticket, agent: Staff, priority: str, *, now: datetime
+    ) -> None:
+        self._require_agent(agent)
+        self._require_open(ticket)
+        if priority not in PRIORITIES:
+            raise InvalidChange(f"Priority must be one of {', '.join(PRIORITIES)}.")
+        before = ticket.priority
+        ticket.priority = priority
+        clocks = self.policy.clocks(priority, ticket.created_at)
+        ticket.response_due, ticket.resolution_due = clocks.response_due, clocks.resolution_due
+        ticket.response_risk_at = clocks.response_risk_at
+        ticket.resolution_risk_at = clocks.resolution_risk_at
+        ticket.sla_alerts = []
+        await self._agent_change(
+            session, ticket, agent, "priority", now, before=before, after=priority
+        )
+
+    async def set_status(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        actor: Staff,
+        status: str,
+        *,
+        now: datetime,
+        note: str = "",
+    ) -> None:
+        """Agents move tickets between any statuses; requesters may close or reopen their own."""
+        if status not in STATUSES:
+            raise InvalidChange(f"Status must be one of {', '.join(STATUSES)}.")
+        is_requester = actor.id == ticket.requester_id
+        if not actor.is_agent:
+            if not is_requester:
+                raise NotAllowed(
+                    "Only the requester or a service desk agent can change this ticket."
+                )
+            if status == "open" and ticket.status in ("resolved", "closed"):
+                self._check_reopen_window(ticket, now)
+            elif status != "closed":
+                raise NotAllowed("You can close or reopen your ticket; the desk does the rest.")
+        if status == ticket.status:
+            return
+        before = ticket.status
+        ticket.status = status
+        if status == "resolved":
+            ticket.resolved_at = now
+        if status == "closed":
+            ticket.closed_at = now
+            ticket.resolved_at = ticket.resolved_at or now
+        if status in OPEN_STATUSES:
+            ticket.resolved_at = None
+            ticket.closed_at = None
+        if note:
+            await self.comment(session, ticket, Actor.of(actor), note, now=now, via="desk")
+        if actor.is_agent:
+            await self._agent_change(
+                session, ticket, actor, "status", now, before=before, after=status
+            )
+        else:
+            self._event(
+                session, ticket, Actor.of(actor), "status", now, before=before, after=status
+            )
+            self._outbox(session, ticket, "triage_update", now)
+        self._outbox(session, ticket, "notify_requester", now, event="status", status=status)
+        if status == "resolved":
+            self._outbox(session, ticket, "ask_csat", now)
+        if self.external:
+            self._outbox(session, ticket, "external_status", now, status=status)
+
+    async def rate(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        requester: Staff,
+        score: int,
+        *,
+        now: datetime,
+        comment: str = "",
+    ) -> None:
+        if requester.id != ticket.requester_id:
+            raise NotAllowed("Only the person who raised the ticket can rate it.")
+        if not 1 <= score <= 5:
+            raise InvalidChange("Please rate from 1 (poor) to 5 (excellent).")
+        ticket.csat_score = score
+        ticket.csat_comment = comment.strip() or None
+        self._event(session, ticket, Actor.of(requester), "rated", now, score=score)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def can_reopen(self, ticket: Ticket, now: datetime) -> bool:
+        done = ticket.resolved_at or ticket.closed_at
+        if done is None:
+            return False
+        return self.policy.calendar.between(done, now) <= self.policy.calendar.working_days(
+            REOPEN_WINDOW_DAYS
+        )
+
+    def _check_reopen_window(self, ticket: Ticket, now: datetime) -> None:
+        if not self.can_reopen(ticket, now):
+            raise NotAllowed(
+                f"{ticket.ref} was closed more than {REOPEN_WINDOW_DAYS} working days ago; "
+                "please raise a new ticket and mention it."
+            )
+
+    @staticmethod
+    def _require_agent(staff: Staff) -> None:
+        if not staff.is_agent:
+            raise NotAllowed("Only service desk agents can do that.")
+
+    @staticmethod
+    def _require_open(ticket: Ticket) -> None:
+        if ticket.status not in OPEN_STATUSES:
+            raise InvalidChange(f"{ticket.ref} is {ticket.status}; reopen it first.")
+
+    async def _agent_change(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        agent: Staff,
+        kind: str,
+        now: datetime,
+        **details: Any,
+    ) -> None:
+        self._event(session, ticket, Actor.of(agent), kind, now, **details)
+        await audit.record(
+            session, actor=agent.email, action=f"ticket_{kind}", subject=ticket.ref or "", **details
+        )
+        self._outbox(session, ticket, "triage_update", now)
+
+    def _event(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        actor: Actor,
+        kind: str,
+        now: datetime,
+        **details: Any,
+    ) -> None:
+        ticket.updated_at = now
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id, created_at=now, actor=actor.email, kind=kind, details=details
+            )
+        )
+
+    @staticmethod
+    def _outbox(
+        session: AsyncSession, ticket: Ticket, kind: str, now: datetime, **payload: Any
+    ) -> None:
+        session.add(
+            OutboxMessage(
+                ticket_id=ticket.id,
+                kind=kind,
+                payload={"ref": ticket.ref, **payload},
+                created_at=now,
+                available_at=now,
+                attempts=0,
+            )
+        )

@@ -1,0 +1,188 @@
+"""Where my tickets stand: list, show by reference, comment, close, reopen, rate.
+
+    start ─▶ (ref given) show ─▶ act: comment ─▶ (text) ─▶ done
+          └▶ (no ref) pick ─▶ show           close / reopen ─▶ done
+
+The CSAT question ("How did we do?") arrives as a notification with buttons
+``ticket_status:csat`` that work at any time; its optional comment is a state.
+"""
+
+from __future__ import annotations
+
+from bot import wording
+from bot.conversation.messages import Button, Reply
+from bot.desk.errors import DeskError
+from bot.desk.models import OPEN_STATUSES, Ticket
+from bot.desk.service import REOPEN_WINDOW_DAYS, Actor
+from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.flows.tickets import when
+from bot.storage.models import Staff
+
+NAME = "ticket_status"
+ACTION = f"flow:{NAME}"
+
+
+def describe(ticket: Ticket) -> str:
+    who = f" with {ticket.assignee.display_name}" if ticket.assignee else ""
+    lines = [f"{ticket.ref}: {ticket.summary}", f"Status: {ticket.status}{who} · {ticket.priority}"]
+    if ticket.status in OPEN_STATUSES:
+        lines.append(f"Aiming to fix by {when(ticket.resolution_due)}")
+    return "\n".join(lines)
+
+
+async def _mine(ctx: FlowContext, ref: str) -> Ticket | None:
+    ticket = await ctx.services.desk.get(ctx.session, ref)
+    if ticket is None or (ticket.requester_id != ctx.asker.staff_id and not ctx.asker.is_agent):
+        return None
+    return ticket
+
+
+async def _show(ctx: FlowContext, ticket: Ticket) -> Step:
+    comments = await ctx.services.desk.comments(ctx.session, ticket, public_only=True)
+    text = describe(ticket)
+    if comments:
+        last = comments[-1]
+        text += f"\nLatest from {last.author_name}: {last.body[:300]}"
+    options: list[tuple[str, str]] = [("comment", "Add a comment")]
+    if ticket.status in OPEN_STATUSES:
+        options.append(("close", "Close it, it's sorted"))
+    elif ctx.services.desk.can_reopen(ticket, ctx.now):
+        options.append(("reopen", "Reopen it"))
+    ctx.data["ref"] = ticket.ref
+    buttons = tuple(Button(label, ACTION, value) for value, label in options)
+    return Step((Reply(text, buttons=buttons),), next="act", details={"ticket": ticket.ref},
+                outcome="showed_ticket")  # fmt: skip
+
+
+async def start(ctx: FlowContext) -> Step:
+    slots = ctx.prediction.slots if ctx.prediction else None
+    ref = slots.ticket_ref if slots is not None else None
+    if ref:
+        ticket = await _mine(ctx, ref)
+        if ticket is not None:
+            return await _show(ctx, ticket)
+    tickets = await ctx.services.desk.for_requester(ctx.session, ctx.asker.staff_id)
+    if not tickets:
+        text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.NO_TICKETS
+        if ref:
+            text = text.rsplit(",", 1)[0] + "."
+        return Step(
+            (Reply(text, buttons=(Button("Raise a ticket", "intent", "raise_ticket"),)),),
+            outcome="no_tickets",
+        )
+    buttons = tuple(
+        Button(f"{t.ref} · {t.summary[:40]} ({t.status})", ACTION, f"show:{t.ref}")
+        for t in tickets[:5]
+    )
+    text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.YOUR_TICKETS
+    return Step(
+        (Reply(text, buttons=buttons, kind="question"),), next="pick", outcome="listed_tickets"
+    )
+
+
+async def on_pick(ctx: FlowContext) -> Step | NotForMe:
+    value = ctx.text.strip()
+    if not value.startswith("show:"):
+        return NOT_FOR_ME
+    ticket = await _mine(ctx, value.removeprefix("show:"))
+    if ticket is None:
+        return NOT_FOR_ME
+    return await _show(ctx, ticket)
+
+
+async def on_act(ctx: FlowContext) -> Step | NotForMe:
+    choice = ctx.text.strip().lower()
+    ticket = await _mine(ctx, str(ctx.data.get("ref", "")))
+    if ticket is None:
+        return NOT_FOR_ME
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    assert staff is not None
+    if choice == "comment":
+        return Step(
+            (Reply(wording.TICKET_ASK_COMMENT.format(ref=ticket.ref), kind="question"),),
+            next="comment",
+        )
+    try:
+        if choice == "close":
+            await ctx.services.desk.set_status(ctx.session, ticket, staff, "closed", now=ctx.now)
+            text = wording.TICKET_CLOSED.format(ref=ticket.ref, days=REOPEN_WINDOW_DAYS)
+        elif choice == "reopen":
+            await ctx.services.desk.set_status(ctx.session, ticket, staff, "open", now=ctx.now)
+            text = wording.TICKET_REOPENED.format(ref=ticket.ref)
+        else:
+            return NOT_FOR_ME
+    except DeskError as exc:
+        return Step((Reply(str(exc)),), outcome="refused")
+    return Step((Reply(text),), outcome=f"ticket_{choice}", details={"ticket": ticket.ref})
+
+
+async def on_comment(ctx: FlowContext) -> Step | NotForMe:
+    if ctx.incoming.press is not None or not ctx.text.strip():
+        return NOT_FOR_ME
+    ticket = await _mine(ctx, str(ctx.data.get("ref", "")))
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    if ticket is None or staff is None:
+        return NOT_FOR_ME
+    await ctx.services.desk.comment(ctx.session, ticket, Actor.of(staff), ctx.text, now=ctx.now)
+    return Step(
+        (Reply(wording.TICKET_COMMENTED.format(ref=ticket.ref)),),
+        outcome="ticket_commented",
+        details={"ticket": ticket.ref},
+    )
+
+
+async def on_csat(ctx: FlowContext) -> Step | NotForMe:
+    ref, _, score = ctx.text.partition(":")
+    ticket = await _mine(ctx, ref)
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    if ticket is None or staff is None or not score.isdigit():
+        return Step((Reply(wording.ARTICLE_GONE.replace("guide", "ticket")),), outcome="stale")
+    try:
+        await ctx.services.desk.rate(ctx.session, ticket, staff, int(score), now=ctx.now)
+    except DeskError as exc:
+        return Step((Reply(str(exc)),), outcome="refused")
+    ctx.data["ref"] = ticket.ref
+    return Step(
+        (Reply(wording.CSAT_THANKS.format(ref=ticket.ref), kind="question"),),
+        next="csat_comment",
+        outcome="rated",
+    )
+
+
+async def on_csat_comment(ctx: FlowContext) -> Step | NotForMe:
+    if ctx.incoming.press is not None:
+        return NOT_FOR_ME
+    ticket = await _mine(ctx, str(ctx.data.get("ref", "")))
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    if ticket is None or staff is None:
+        return NOT_FOR_ME
+    from bot.conversation.text import yes_no
+
+    if yes_no(ctx.text) is not False and ticket.csat_score is not None:
+        await ctx.services.desk.rate(
+            ctx.session, ticket, staff, ticket.csat_score, now=ctx.now, comment=ctx.text
+        )
+    return Step((Reply(wording.CSAT_DONE),), outcome="rated_with_comment")
+
+
+def csat_buttons(ref: str) -> tuple[Button, ...]:
+    return tuple(Button(str(n), f"{NAME}:csat", f"{ref}:{n}") for n in range(1, 6))
+
+
+def register(registry: FlowRegistry) -> None:
+    registry.register(
+        Flow(
+            NAME,
+            frozenset({"ticket_status"}),
+            start,
+            {
+                "pick": State(on_pick, expecting="choice", waiting_for="which ticket to look at"),
+                "act": State(on_act, expecting="choice", waiting_for="what to do with the ticket"),
+                "comment": State(on_comment, waiting_for="your comment"),
+                "csat_comment": State(on_csat_comment, waiting_for="anything to add"),
+                f"{NAME}:csat": State(on_csat),
+            },
+            interruptible=True,
+            describe="looking at your tickets",
+        )
+    )

@@ -1,0 +1,261 @@
+"""Raising a ticket (and handing over to a person), as an explicit state table.
+
+    start ─▶ summary? ─▶ category? ─▶ impact ─▶ similar? ─▶ confirm ─▶ raised
+                                                   └──▶ added to an open ticket
+
+Each state waits for a typed answer or a button press (``flow:<name>`` actions);
+"cancel" leaves at any point (handled by the engine).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot import wording
+from bot.conversation.messages import Button, Reply
+from bot.conversation.text import yes_no
+from bot.desk.calendar import LONDON
+from bot.desk.sla import PRIORITY_MEANING
+from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.storage import conversations as conversation_repo
+from bot.storage.models import Staff
+
+#: product slot (from intents) → ticket category
+PRODUCT_CATEGORY = {
+    "email": "email",
+    "calendar": "calendar",
+    "documents": "documents",
+    "sign-in": "sign-in",
+    "password": "sign-in",
+    "mfa": "sign-in",
+    "device": "device",
+    "mobile": "device",
+    "teams": "other",
+    "browser": "other",
+}
+_RAISE_WORDS = frozenset(
+    "ticket raise log call job report issue problem a an i want to need please can you new "
+    "open with the desk it service help someone person human speak talk".split()
+)
+
+
+def _flow_name(ctx: FlowContext) -> str:
+    return str(ctx.data.get("flow", "raise_ticket"))
+
+
+def _buttons(ctx: FlowContext, options: list[tuple[str, str]]) -> tuple[Button, ...]:
+    action = f"flow:{_flow_name(ctx)}"
+    return tuple(Button(label, action, value) for value, label in options)
+
+
+def _is_just_asking(text: str) -> bool:
+    words = [w.strip("?!.,'").lower() for w in text.split()]
+    meaningful = [w for w in words if w and w not in _RAISE_WORDS]
+    return len(meaningful) < 2
+
+
+async def _start(ctx: FlowContext, flow: str) -> Step:
+    ctx.data.update({"flow": flow})
+    slots = ctx.prediction.slots if ctx.prediction else None
+    if slots is not None and slots.product in PRODUCT_CATEGORY:
+        ctx.data["category"] = PRODUCT_CATEGORY[slots.product]
+    desk = ctx.services.settings.desk_name
+    intro: tuple[Reply, ...] = ()
+    if flow == "talk_to_human":
+        intro = (Reply(wording.HANDOFF_INTRO.format(desk=desk)),)
+    if ctx.text and not _is_just_asking(ctx.text):
+        ctx.data["summary"] = ctx.text[:200]
+        step = await _next_question(ctx)
+        return Step(intro + step.replies, next=step.next, outcome=step.outcome)
+    ask = wording.TICKET_ASK_SUMMARY.format(desk=desk)
+    if flow == "talk_to_human":
+        ask = "What do you need help with?"
+    return Step((*intro, Reply(ask, kind="question")), next="summary", outcome="asked_summary")
+
+
+async def start_raise(ctx: FlowContext) -> Step:
+    return await _start(ctx, "raise_ticket")
+
+
+async def start_handoff(ctx: FlowContext) -> Step:
+    return await _start(ctx, "talk_to_human")
+
+
+async def _next_question(ctx: FlowContext) -> Step:
+    """Ask for whatever is still missing, in order."""
+    if "category" not in ctx.data:
+        options = list(wording.CATEGORY_LABELS.items())
+        return Step(
+            (Reply(wording.TICKET_ASK_CATEGORY, buttons=_buttons(ctx, options), kind="question"),),
+            next="category",
+            outcome="asked_category",
+        )
+    if "priority" not in ctx.data:
+        options = [(key, label) for key, label, _ in wording.IMPACT_OPTIONS]
+        return Step(
+            (Reply(wording.TICKET_ASK_IMPACT, buttons=_buttons(ctx, options), kind="question"),),
+            next="impact",
+            outcome="asked_impact",
+        )
+    if "similar_checked" not in ctx.data:
+        ctx.data["similar_checked"] = True
+        desk = ctx.services.desk
+        similar = await desk.similar_open(ctx.session, ctx.asker.staff_id, ctx.data["summary"])
+        if similar:
+            options = [(f"add:{t.ref}", f"Add to {t.ref}: {t.summary[:40]}") for t in similar]
+            options.append(("new", "No, raise a new ticket"))
+            text = wording.TICKET_SIMILAR.format(count=len(similar))
+            return Step(
+                (Reply(text, buttons=_buttons(ctx, options), kind="question"),),
+                next="similar",
+                outcome="offered_similar",
+            )
+    priority = str(ctx.data["priority"])
+    text = wording.TICKET_CONFIRM.format(
+        desk=ctx.services.settings.desk_name,
+        summary=ctx.data["summary"],
+        category=wording.CATEGORY_LABELS[str(ctx.data["category"])],
+        priority=priority,
+        meaning=PRIORITY_MEANING[priority],  # type: ignore[index]
+    )
+    options = [("yes", "Yes, raise it"), ("no", "No, don't")]
+    return Step(
+        (Reply(text, buttons=_buttons(ctx, options), kind="question"),),
+        next="confirm",
+        outcome="asked_confirm",
+    )
+
+
+async def on_summary(ctx: FlowContext) -> Step | NotForMe:
+    if ctx.incoming.press is not None:
+        return NOT_FOR_ME
+    if len(ctx.text.split()) < 2:
+        return Step((Reply(wording.TICKET_SUMMARY_TOO_SHORT, kind="question"),), next="summary")
+    ctx.data["summary"] = ctx.text[:200]
+    return await _next_question(ctx)
+
+
+def _choose(ctx: FlowContext, options: list[str], labels: dict[str, str]) -> str | None:
+    """A pressed value, or a typed answer matching an option's key or label."""
+    answer = ctx.text.strip().lower()
+    if answer in options:
+        return answer
+    for key in options:
+        label = labels.get(key, "").lower()
+        if answer and (answer == label or (len(answer) > 3 and answer in label)):
+            return key
+    return None
+
+
+async def on_category(ctx: FlowContext) -> Step | NotForMe:
+    chosen = _choose(ctx, list(wording.CATEGORY_LABELS), wording.CATEGORY_LABELS)
+    if chosen is None:
+        return NOT_FOR_ME
+    ctx.data["category"] = chosen
+    return await _next_question(ctx)
+
+
+async def on_impact(ctx: FlowContext) -> Step | NotForMe:
+    labels = {key: label for key, label, _ in wording.IMPACT_OPTIONS}
+    chosen = _choose(ctx, list(labels), labels)
+    if chosen is None:
+        return NOT_FOR_ME
+    priority = next(p for key, _, p in wording.IMPACT_OPTIONS if key == chosen)
+    ctx.data["priority"] = priority
+    ctx.data["impact"] = labels[chosen]
+    return await _next_question(ctx)
+
+
+async def on_similar(ctx: FlowContext) -> Step | NotForMe:
+    value = ctx.text.strip()
+    if value == "new":
+        return await _next_question(ctx)
+    if not value.startswith("add:"):
+        return NOT_FOR_ME
+    desk = ctx.services.desk
+    ticket = await desk.get(ctx.session, value.removeprefix("add:"))
+    if ticket is None or ticket.requester_id != ctx.asker.staff_id:
+        return await _next_question(ctx)
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    assert staff is not None
+    from bot.desk.service import Actor
+
+    await desk.comment(ctx.session, ticket, Actor.of(staff), str(ctx.data["summary"]), now=ctx.now)
+    return Step(
+        (Reply(wording.TICKET_ADDED.format(ref=ticket.ref)),),
+        outcome="added_to_ticket",
+        details={"ticket": ticket.ref},
+    )
+
+
+async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
+    answer = ctx.text.strip().lower()
+    agreed = True if answer == "yes" else False if answer == "no" else yes_no(answer)
+    if agreed is None:
+        return NOT_FOR_ME
+    if not agreed:
+        return Step((Reply(wording.TICKET_NOT_RAISED),), outcome="ticket_not_raised")
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    assert staff is not None
+    turns = await conversation_repo.transcript(ctx.session, ctx.conversation_id, limit=30)
+    transcript: list[dict[str, Any]] = [
+        {
+            "at": t.created_at.isoformat(),
+            "user": t.user_text,
+            "bot": t.reply_text,
+            "intent": t.intent,
+        }
+        for t in turns
+    ]
+    ticket = await ctx.services.desk.raise_ticket(
+        ctx.session,
+        requester=staff,
+        summary=str(ctx.data["summary"]),
+        category=str(ctx.data["category"]),
+        priority=str(ctx.data["priority"]),
+        impact=str(ctx.data.get("impact", "")),
+        now=ctx.now,
+        transcript=transcript,
+        reply_channel=ctx.incoming.channel,
+        reply_thread=ctx.incoming.thread,
+        source="handoff" if _flow_name(ctx) == "talk_to_human" else "chat",
+    )
+    text = wording.TICKET_RAISED.format(
+        ref=ticket.ref,
+        desk=ctx.services.settings.desk_name,
+        priority=ticket.priority,
+        response_due=when(ticket.response_due),
+        resolution_due=when(ticket.resolution_due),
+    )
+    return Step((Reply(text),), outcome="ticket_raised", details={"ticket": ticket.ref})
+
+
+def when(moment: datetime) -> str:
+    """A due time the way people say it: ``Wed 25 Nov, 14:00``."""
+    local = moment.astimezone(LONDON)
+    return local.strftime("%a %-d %b, %H:%M")
+
+
+STATES = {
+    "summary": State(
+        on_summary, expecting="text", waiting_for="a short description of the problem"
+    ),
+    "category": State(on_category, expecting="choice", waiting_for="what it's about"),
+    "impact": State(on_impact, expecting="choice", waiting_for="how much it's stopping you"),
+    "similar": State(
+        on_similar, expecting="choice", waiting_for="whether to add it to your ticket"
+    ),
+    "confirm": State(on_confirm, expecting="yes_no", waiting_for="a yes or no to raise the ticket"),
+}
+
+
+def register(registry: FlowRegistry) -> None:
+    registry.register(
+        Flow("raise_ticket", frozenset({"raise_ticket"}), start_raise, STATES,
+             describe="raising a ticket")
+    )  # fmt: skip
+    registry.register(
+        Flow("talk_to_human", frozenset({"talk_to_human"}), start_handoff, STATES,
+             describe="passing you to the service desk")
+    )  # fmt: skip

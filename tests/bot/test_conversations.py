@@ -1,0 +1,180 @@
+"""Conversations, as people have them: what they type or press → what the bot says."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.app import open_services
+from bot.conversation.engine import ConversationEngine
+from bot.conversation.messages import Incoming, Press, Reply
+from bot.desk.calendar import LONDON
+from bot.flows import default_registry
+from bot.settings import Settings
+from tests.conftest import SAM
+
+
+class Chat:
+    """One person talking to the bot (errbot's push_message / pop_message, in spirit)."""
+
+    def __init__(self, engine: ConversationEngine, email: str = SAM, channel: str = "web") -> None:
+        self.engine = engine
+        self.email = email
+        self.channel = channel
+        self.replies: list[Reply] = []
+
+    async def say(self, text: str) -> str:
+        self.replies = await self.engine.handle(
+            Incoming(channel=self.channel, email=self.email, text=text)
+        )
+        return self.text
+
+    async def press(self, label: str) -> str:
+        buttons = [b for r in self.replies for b in r.buttons]
+        button = next((b for b in buttons if label.lower() in b.label.lower()), None)
+        assert button is not None, f"no button {label!r} in {[b.label for b in buttons]}"
+        self.replies = await self.engine.handle(
+            Incoming(
+                channel=self.channel, email=self.email, press=Press(button.action, button.value)
+            )
+        )
+        return self.text
+
+    async def press_intent(self, intent: str) -> str:
+        """Press a menu button that starts ``intent`` (as the help menu's buttons do)."""
+        self.replies = await self.engine.handle(
+            Incoming(channel=self.channel, email=self.email, press=Press("intent", intent))
+        )
+        return self.text
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)
+
+    @property
+    def buttons(self) -> list[str]:
+        return [b.label for r in self.replies for b in r.buttons]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def engine(settings: Settings, clock: Clock) -> AsyncIterator[ConversationEngine]:
+    async with open_services(settings) as services:
+        yield ConversationEngine(services, default_registry(), clock=clock)
+
+
+async def test_raising_a_ticket_step_by_step(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    assert "what's the problem" in await sam.press_intent("raise_ticket")
+    assert "Which of these is it about?" in await sam.say(
+        "The printer on the second floor keeps jamming"
+    )
+    assert "How much is this stopping you" in await sam.press("Laptop, phone or printer")
+    confirm = await sam.press("work around it")
+    assert "Problem: The printer on the second floor keeps jamming" in confirm
+    assert "Priority: P3" in confirm
+    done = await sam.say("yes")
+    assert "Done: JSD-000001 is with the Joint ICT Service Desk" in done
+    assert "Wed 25 Nov, 14:00" in done  # P3: respond within 4 working hours
+
+    # the same problem again: offered the open ticket instead of a duplicate
+    await sam.press_intent("raise_ticket")
+    await sam.say("printer on second floor jamming again")
+    await sam.press("Laptop, phone or printer")
+    assert "look similar" in await sam.press("can't work at all")
+    assert "I've added that to JSD-000001" in await sam.press("Add to JSD-000001")
+
+
+async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("Outlook keeps crashing when I open attachments")
+    await sam.press("Email")
+    await sam.press("request or question")
+    await sam.say("yes please")
+    listed = await sam.press_intent("ticket_status")
+    assert "Your open tickets" in listed
+    shown = await sam.press("JSD-000001")
+    assert "Status: new" in shown and "P4" in shown
+    assert "What would you like to add" in await sam.press("Add a comment")
+    assert "I've added that to JSD-000001" in await sam.say("It happens with PDFs only")
+    await sam.press_intent("ticket_status")
+    await sam.press("JSD-000001")
+    assert "I've closed JSD-000001" in await sam.press("Close it")
+    await sam.press_intent("ticket_status")
+    assert "no open tickets" in sam.text
+
+
+async def test_cancel_leaves_any_flow(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    assert "I've stopped that" in await sam.say("cancel")
+    assert "nothing to cancel" in await sam.say("cancel")
+
+
+async def test_a_new_question_mid_flow_asks_before_switching(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    switch = await sam.say("how do I share my calendar with my team")
+    assert "We're in the middle of raising a ticket" in switch
+    assert sam.buttons == ["Yes", "No"]
+    await sam.press("Yes")
+    assert any(card.article_id == "calendar/share-your-calendar" for r in sam.replies for card in r.cards)
+
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    await sam.say("how do I share my calendar with my team")
+    kept = await sam.press("No")
+    assert "carry on" in kept and "what it's about" in kept
+
+
+async def test_a_waiting_flow_times_out(engine: ConversationEngine, clock: Clock) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    clock.now += timedelta(minutes=31)
+    late = await sam.say("thanks")
+    assert "I stopped waiting for what it's about after 30 minutes" in late
+    assert "You're welcome" in late
+
+
+async def test_state_survives_a_restart(settings: Settings, clock: Clock) -> None:
+    async with open_services(settings) as services:
+        sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
+        await sam.press_intent("raise_ticket")
+        assert "Which of these" in await sam.say("Teams camera not detected on my laptop")
+    async with open_services(settings) as services:  # a restart: everything rebuilt
+        sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
+        assert "How much is this stopping you" in await sam.say("device")
+
+
+async def test_help_and_small_talk(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    assert "Hello Sam!" in await sam.say("hiya")
+    assert "Reset my password" in sam.buttons
+    assert "I can answer questions" in await sam.say("what can you do?")
+    assert "You're welcome" in await sam.say("thanks!")
+
+
+async def test_resets_are_honest_about_not_being_available_yet(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    text = await sam.press_intent("reset_password")
+    assert "can't reset your password for you here yet" in text
+    assert "01632 960 200" in text  # Dacorum's desk number, from settings
+    assert "Show me the guide" in sam.buttons
