@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.settings import Settings
@@ -83,7 +84,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[TestClient[object, object]]:
+async def client(settings: Settings) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """The real application, served over HTTP on a random local port."""
     from bot.app import create_app
 
@@ -92,13 +93,15 @@ async def client(settings: Settings) -> AsyncIterator[TestClient[object, object]
         yield test_client
 
 
-async def sign_in(client: TestClient[object, object], email: str = SAM) -> None:
+async def sign_in(client: TestClient[web.Request, web.Application], email: str = SAM) -> None:
     response = await client.post("/api/session", json={"email": email})
     assert response.status == 200, await response.text()
 
 
 async def say(
-    client: TestClient[object, object], text: str = "", press: tuple[str, str] | None = None
+    client: TestClient[web.Request, web.Application],
+    text: str = "",
+    press: tuple[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """What the person types (or presses) → the bot's replies as JSON."""
     body: dict[str, object] = {"text": text}

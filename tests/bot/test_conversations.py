@@ -135,7 +135,9 @@ async def test_a_new_question_mid_flow_asks_before_switching(engine: Conversatio
     assert "We're in the middle of raising a ticket" in switch
     assert sam.buttons == ["Yes", "No"]
     await sam.press("Yes")
-    assert any(card.article_id == "calendar/share-your-calendar" for r in sam.replies for card in r.cards)
+    assert any(
+        card.article_id == "calendar/share-your-calendar" for r in sam.replies for card in r.cards
+    )
 
     await sam.press_intent("raise_ticket")
     await sam.say("My second screen is blank")

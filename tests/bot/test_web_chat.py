@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import ALEX, SAM, say, sign_in
 
-Client = TestClient[Any, Any]
+Client = TestClient[web.Request, web.Application]
 
 
 async def test_page_health_and_security_headers(client: Client) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.calendar import LONDON
 from bot.desk.errors import InvalidChange, NotAllowed
@@ -13,20 +15,23 @@ from bot.desk.models import OutboxMessage
 from bot.desk.service import Actor, Desk, QueueFilter
 from bot.storage import Database
 from bot.storage import staff as staff_repo
+from bot.storage.models import Staff
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)
 
 
 @pytest.fixture
-async def db(database_url: str):
+async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     await database.upgrade()
     yield database
     await database.dispose()
 
 
-async def _people(session):
-    sam = await staff_repo.get_or_create(session, email="sam.taylor@dacorum.gov.uk", council="dacorum")
+async def _people(session: AsyncSession) -> tuple[Staff, Staff]:
+    sam = await staff_repo.get_or_create(
+        session, email="sam.taylor@dacorum.gov.uk", council="dacorum"
+    )
     pat = await staff_repo.get_or_create(
         session, email="pat.agent@aylesburyvaledc.gov.uk", council="aylesbury-vale"
     )
@@ -39,8 +44,13 @@ async def test_a_ticket_from_raise_to_reopen(db: Database) -> None:
     async with db.session() as s, s.begin():
         sam, pat = await _people(s)
         ticket = await desk.raise_ticket(
-            s, requester=sam, summary="Printer on floor 2 jams", category="device",
-            priority="P3", now=NOW, transcript=[{"user": "printer jams"}],
+            s,
+            requester=sam,
+            summary="Printer on floor 2 jams",
+            category="device",
+            priority="P3",
+            now=NOW,
+            transcript=[{"user": "printer jams"}],
         )
         assert ticket.ref == "JSD-000001"
         assert ticket.council == "dacorum"
@@ -79,7 +89,7 @@ async def test_a_ticket_from_raise_to_reopen(db: Database) -> None:
 async def test_requesters_cannot_do_agent_things_or_reopen_late(db: Database) -> None:
     desk = Desk()
     async with db.session() as s, s.begin():
-        sam, pat = await _people(s)
+        sam, _pat = await _people(s)
         ticket = await desk.raise_ticket(
             s, requester=sam, summary="VPN drops", category="sign-in", priority="P2", now=NOW
         )
@@ -99,17 +109,23 @@ async def test_requesters_cannot_do_agent_things_or_reopen_late(db: Database) ->
 async def test_the_queue_filters_and_sla(db: Database) -> None:
     desk = Desk()
     async with db.session() as s, s.begin():
-        sam, pat = await _people(s)
+        sam, _pat = await _people(s)
         alex = await staff_repo.get_or_create(
             s, email="alex.jones@aylesburyvaledc.gov.uk", council="aylesbury-vale"
         )
-        await desk.raise_ticket(s, requester=sam, summary="A", category="email", priority="P1", now=NOW)
-        await desk.raise_ticket(s, requester=alex, summary="B", category="email", priority="P4", now=NOW)
+        await desk.raise_ticket(
+            s, requester=sam, summary="A", category="email", priority="P1", now=NOW
+        )
+        await desk.raise_ticket(
+            s, requester=alex, summary="B", category="email", priority="P4", now=NOW
+        )
         tickets, total = await desk.queue(s, QueueFilter(council="dacorum"), now=NOW)
         assert total == 1 and tickets[0].summary == "A"
         _, total = await desk.queue(s, QueueFilter(), now=NOW)
         assert total == 2
         breached, _ = await desk.queue(s, QueueFilter(sla="breached"), now=NOW + timedelta(hours=1))
         assert [t.summary for t in breached] == ["A"]  # P1 response was due in 30 minutes
-        at_risk, _ = await desk.queue(s, QueueFilter(sla="at_risk"), now=NOW + timedelta(minutes=25))
+        at_risk, _ = await desk.queue(
+            s, QueueFilter(sla="at_risk"), now=NOW + timedelta(minutes=25)
+        )
         assert [t.summary for t in at_risk] == ["A"]

@@ -11,8 +11,8 @@ from bot.desk.calendar import LONDON, WorkingCalendar, parse_closures
 CAL = WorkingCalendar()
 
 
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 def test_within_one_day() -> None:
