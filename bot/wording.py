@@ -153,3 +153,14 @@ IMPACT_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("workaround", "I can work around it for now", "P3"),
     ("request", "It's a request or question", "P4"),
 )
+
+# -- notifications to requesters ------------------------------------------------------------
+
+NOTIFY_COMMENT = "Update on {ref} ({summary}): {author} wrote:\n{body}"
+NOTIFY_ASSIGNED = "{ref} ({summary}) is now with {assignee} on the service desk."
+NOTIFY_STATUS = {
+    "open": "{ref} ({summary}) is open again; the desk is working on it.",
+    "pending": "{ref} ({summary}) is waiting for you: the desk needs something from you.",
+    "resolved": "{ref} ({summary}) has been resolved.",
+    "closed": "{ref} ({summary}) is closed.",
+}

@@ -19,7 +19,10 @@ from aiohttp import web
 
 from bot import wording
 from bot.conversation.messages import Incoming, Press, Reply
+from bot.desk.notify import take_pending
 from bot.flows.smalltalk import help_buttons
+from bot.storage import staff as staff_repo
+from bot.storage.models import utcnow
 from bot.web import keys
 from bot.web.session import COOKIE
 
@@ -155,6 +158,22 @@ async def chat(request: web.Request) -> web.Response:
     )
 
 
+async def notifications(request: web.Request) -> web.Response:
+    """Updates on the person's tickets since they last looked (the page polls this)."""
+    email = identity(request)
+    if email is None:
+        raise _error(401, "Tell me your council email address first.")
+    services = request.app[keys.SERVICES]
+    async with services.db.session() as session, session.begin():
+        staff = await staff_repo.get_by_email(session, email)
+        replies = (
+            await take_pending(session, staff.id, CHANNEL, utcnow()) if staff is not None else []
+        )
+    return web.json_response(
+        {"html": render_replies(request, replies), "replies": [_reply_json(r) for r in replies]}
+    )
+
+
 def _reply_json(reply: Reply) -> dict[str, Any]:
     return {
         "text": reply.text,
@@ -174,3 +193,4 @@ def register(app: web.Application) -> None:
     app.router.add_post("/api/session", start_session)
     app.router.add_post("/api/signout", end_session)
     app.router.add_post("/api/chat", chat)
+    app.router.add_get("/api/notifications", notifications)

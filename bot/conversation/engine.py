@@ -19,6 +19,7 @@ from bot import wording
 from bot.conversation import text as texts
 from bot.conversation.messages import Button, Incoming, Press, Reply
 from bot.conversation.services import Services
+from bot.desk.notify import take_pending
 from bot.flows.base import Asker, Flow, FlowContext, FlowRegistry, Step
 from bot.storage import conversations as conversation_repo
 from bot.storage import staff as staff_repo
@@ -106,6 +107,7 @@ class ConversationEngine:
                 )
                 scope = _Scope(incoming, asker, session, conv.id, now)
                 result, prediction = await self._turn(scope, text, conv)
+                result.replies[0:0] = await take_pending(session, staff.id, incoming.channel, now)
                 if truncated:
                     result.replies.insert(0, Reply(wording.TOO_LONG.format(limit=len(text))))
                 await conversation_repo.add_turn(
@@ -207,11 +209,8 @@ class ConversationEngine:
         state: _State,
         out: _Outcome,
     ) -> None:
-        if prediction.intent == "cancel" and prediction.confidence >= CONFIRM:
-            had_flow = state.flow is not None
-            self._clear(state)
-            out.replies.append(Reply(wording.CANCELLED if had_flow else wording.NOTHING_TO_CANCEL))
-            out.outcome = "cancelled" if had_flow else "nothing_to_cancel"
+        if texts.is_cancel(text):
+            self._cancel(state, out)
             return
         pending_switch = state.data.pop("_switch", None)
         if isinstance(pending_switch, dict):
@@ -233,6 +232,9 @@ class ConversationEngine:
                 result = await flow.states[state.step].handler(ctx)
                 if isinstance(result, Step):
                     await self._apply(flow, result, ctx, state, out)
+                    return
+                if prediction.intent == "cancel" and prediction.confidence >= CONFIRM:
+                    self._cancel(state, out)
                     return
                 new_flow = self.flows.for_intent(prediction.intent)
                 if not flow.interruptible:
@@ -258,6 +260,9 @@ class ConversationEngine:
                     self._reprompt(state, out, "{waiting_for}")
                     return
             self._clear(state)
+        if prediction.intent == "cancel" and prediction.confidence >= CONFIRM:
+            self._cancel(state, out)
+            return
         await self._route(text, prediction, scope, state, out)
 
     async def _route(
@@ -402,6 +407,12 @@ class ConversationEngine:
         )
         out.outcome = "reprompt"
         out.flow = state.flow
+
+    def _cancel(self, state: _State, out: _Outcome) -> None:
+        had_flow = state.flow is not None
+        self._clear(state)
+        out.replies.append(Reply(wording.CANCELLED if had_flow else wording.NOTHING_TO_CANCEL))
+        out.outcome = "cancelled" if had_flow else "nothing_to_cancel"
 
     @staticmethod
     def _clear(state: _State) -> None:

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.desk.notify import Notifier
 from bot.desk.service import Desk
 from bot.settings import Settings
 from bot.storage import Database
@@ -90,3 +91,4 @@ class Services:
     knowledge: KnowledgeService
     detector: IntentDetector
     desk: Desk = field(default_factory=Desk)
+    notifier: Notifier = field(default_factory=Notifier)

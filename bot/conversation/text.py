@@ -56,6 +56,17 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+_CANCEL = re.compile(
+    r"^\W*(cancel|stop|never ?mind|forget (it|that|about it)|quit|exit|abort|start again)\b",
+    re.IGNORECASE,
+)
+
+
+def is_cancel(text: str) -> bool:
+    """Words that always mean "stop what we're doing", whatever else is going on."""
+    return bool(_CANCEL.match(text))
+
+
 def redact(text: str) -> str:
     """Hide anything that looks like a secret someone typed ("my password is ...")."""
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)

@@ -116,3 +116,22 @@ class OutboxMessage(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     failed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Notification(Base):
+    """A message for someone who isn't in a push channel (web chat, terminal): shown at
+    their next turn, and polled by the web chat page."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "staff_id", "channel", "delivered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    thread: Mapped[str] = mapped_column(String(128), default="")
+    #: the channel-neutral Reply, as JSON (text, buttons)
+    reply: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: the outbox row that produced it: a redelivery after a crash adds nothing twice
+    source_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -96,5 +96,16 @@
     send({ press: { action: button.dataset.action, value: button.dataset.value } }, button.textContent);
   });
 
+  async function poll() {
+    if (ask.hidden || document.hidden) return;
+    try {
+      const response = await fetch("/api/notifications", { credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      if (data.html) addHtml(data.html);
+    } catch (e) { /* offline for a moment: the next poll tries again */ }
+  }
+  setInterval(poll, 20000);
+
   if (document.getElementById("chat").dataset.signedIn === "yes") text.focus();
 })();

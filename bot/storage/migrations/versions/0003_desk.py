@@ -99,9 +99,26 @@ def upgrade() -> None:
         sa.Column("failed_at", TS),
     )
     op.create_index("ix_desk_outbox_ready", "desk_outbox", ["sent_at", "available_at"])
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "staff_id", sa.Integer, sa.ForeignKey("staff.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("thread", sa.String(128), nullable=False),
+        sa.Column("reply", sa.JSON, nullable=False),
+        sa.Column("source_key", sa.String(64), nullable=False, unique=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("delivered_at", TS),
+    )
+    op.create_index(
+        "ix_notifications_pending", "notifications", ["staff_id", "channel", "delivered_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notifications")
     op.drop_table("desk_outbox")
     op.drop_table("ticket_events")
     op.drop_table("ticket_comments")

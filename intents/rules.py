@@ -1,0 +1,121 @@
+"""Rules for signals that are unambiguous on their own ("locked out", a ticket reference).
+
+A rule does not decide alone: it adds a fixed bonus (fitted with the rest of the calibration) to
+its intent's score, so the classifier can still overrule it ("I'm locked out of my car" is out of
+scope). Rules see the normalised text, where a ticket reference is the word ``ticketref``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from intents.text import TICKET_TOKEN
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """``intent`` gets the bonus when ``pattern`` matches and ``unless`` (if any) does not."""
+
+    name: str
+    intent: str
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None
+    reason: str
+
+    def matches(self, normalised: str) -> bool:
+        if not self.pattern.search(normalised):
+            return False
+        return self.unless is None or not self.unless.search(normalised)
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+_NON_IT_PLACES = (
+    r"\b(?:car|van|house|home|flat|front door|door|office|building|shed|garage|garden)\b"
+)
+_HOW_TO_AVOID = r"\b(?:how (?:do|can) i (?:stop|avoid|prevent)|why (?:do|does|did|am|is))\b"
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "ticket-reference",
+        "ticket_status",
+        _rx(rf"\b{TICKET_TOKEN}\b"),
+        _rx(r"\b(?:raise|log|open|create|submit) (?:a |an |another |new )"),
+        "mentions a ticket reference",
+    ),
+    Rule(
+        "locked-out",
+        "unlock_account",
+        _rx(
+            r"\b(?:locked (?:myself |me )?out|(?:account|login|user|id|it|im|i am|i ve been|ive"
+            r" been|been|got|get|is|s) (?:is |has been |got |been )?locked|unlock (?:my|me|the|"
+            r"user|account)|too many (?:attempts|tries|goes|times|failed|wrong))\b"
+        ),
+        _rx(rf"{_NON_IT_PLACES}|{_HOW_TO_AVOID}|\b(?:file|document|spreadsheet|for editing)\b"),
+        'says the account is locked ("locked out", "too many attempts")',
+    ),
+    Rule(
+        "forgotten-password",
+        "reset_password",
+        _rx(
+            r"\b(?:forgot|forgotten|forgotton|fogot|cant remember|dont know|no idea what)\b.*"
+            r"\bpassword\b|\bpassword\b.*\b(?:expired|reset|resetting|forgotten)\b|"
+            r"\breset (?:my |the |a )?password\b"
+        ),
+        _rx(
+            r"\b(?:how often|how long|policy|rules|requirements|why does|why do|why is|"
+            r"keeps? asking|keeps? prompting|pin|bank|card)\b"
+        ),
+        "asks for a password to be reset (forgotten or expired)",
+    ),
+    Rule(
+        "mfa-device-changed",
+        "reset_mfa",
+        _rx(
+            r"\b(?:reset|clear|re ?register|move|moving|transfer)\b.*\b(?:mfa|2fa|authenticator|"
+            r"two factor|multi factor|multifactor|two step|num step)\b|\b(?:new|lost|stolen|"
+            r"broken|replacement|changed|upgraded|swapped) (?:my )?(?:work )?(?:phone|mobile|"
+            r"handset|iphone|android)\b.*\b(?:code|codes|authenticator|mfa|approve|sign in|"
+            r"verification|two factor|2fa)\b"
+        ),
+        _rx(r"\b(?:what is|what s|why do i|why do we|for the first time)\b"),
+        "says the sign-in codes or authenticator need resetting (new or lost phone)",
+    ),
+    Rule(
+        "locked-out-of-a-place",
+        "out_of_scope",
+        _rx(rf"\block(?:ed)? (?:myself |me )?out of (?:my |the |our )?\w*\s?{_NON_IT_PLACES}"),
+        None,
+        "locked out of a place, not an account",
+    ),
+    Rule(
+        "asks-for-a-person",
+        "talk_to_human",
+        _rx(
+            r"\b(?:speak|talk|chat) (?:to|with) (?:a |an |the |someone|somebody|real|actual|"
+            r"human|person|agent|advisor|adviser|analyst|technician)|\b(?:real|actual) "
+            r"(?:person|human)\b|\b(?:call|ring|phone) me\b|\bcall ?back\b"
+        ),
+        None,
+        "asks for a person",
+    ),
+    Rule(
+        "raise-a-ticket",
+        "raise_ticket",
+        _rx(
+            r"\b(?:raise|log|open|create|submit|put in|put) (?:a |an |me a |this as a )?"
+            r"(?:new )?(?:ticket|call|job|fault|incident|service request|request|support ticket)\b"
+        ),
+        _rx(r"\b(?:status|update|news|progress|chase|happening|any word)\b"),
+        "asks for a ticket to be raised",
+    ),
+)
+
+
+def matching(normalised: str, rules: Sequence[Rule] = RULES) -> list[Rule]:
+    """The rules that fire on ``normalised`` text, in declaration order."""
+    return [rule for rule in rules if rule.matches(normalised)]

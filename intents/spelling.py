@@ -1,0 +1,74 @@
+"""Mending misspelt words ("calander", "onedirve") before anything else looks at a message.
+
+A word is mended only when it is unknown (in no example and no lexicon entry), at least
+:data:`MIN_LENGTH` letters long, and close to exactly one known word of similar length
+(Jaro-Winkler similarity at least :data:`MIN_SIMILARITY`, which accepts "calander" for
+"calendar" and "emial" for "email" but not "melting" for "meeting" or "pointer" for
+"printer"), and whose difference is not just in the last two letters ("compute" is not a
+misspelt "computer", nor "publishes" of "publisher"). Known words are never changed.
+
+>>> fixer = SpellFixer(["calendar", "sharepoint", "password"])
+>>> fixer.fix("share my calander on sharepiont")
+'share my calendar on sharepoint'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
+
+MIN_LENGTH = 5
+MIN_SIMILARITY = 0.94
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class SpellFixer:
+    """Corrects unknown words to the closest known word; built from the examples' words."""
+
+    def __init__(self, known: Iterable[str]) -> None:
+        self.known = frozenset(w for w in known if w.isalpha())
+        by_length: dict[int, list[str]] = {}
+        for word in self.known:
+            if len(word) >= MIN_LENGTH - 1:
+                by_length.setdefault(len(word), []).append(word)
+        self._by_length = {n: sorted(words) for n, words in by_length.items()}
+        self._mend = lru_cache(maxsize=4096)(self._closest)
+
+    def _closest(self, word: str) -> str:
+        n = len(word)
+        candidates = [w for k in range(n - 2, n + 3) for w in self._by_length.get(k, ())]
+        best = process.extract(
+            word,
+            candidates,
+            scorer=JaroWinkler.normalized_similarity,
+            score_cutoff=MIN_SIMILARITY,
+            limit=2,
+        )
+        if not best or (len(best) > 1 and best[1][1] == best[0][1]):
+            return word  # nothing close, or a tie: leave it alone
+        target = str(best[0][0])
+        if _common_prefix(word, target) >= min(len(word), len(target)) - 2:
+            return word  # another ending of a word we know: an inflection, not a typo
+        return target
+
+    def fix(self, normalised: str) -> str:
+        """``normalised`` with each unknown, long enough word replaced by its closest known one."""
+        words = normalised.split()
+        changed = False
+        for i, word in enumerate(words):
+            if len(word) >= MIN_LENGTH and word.isalpha() and word not in self.known:
+                mended = self._mend(word)
+                if mended != word:
+                    words[i], changed = mended, True
+        return " ".join(words) if changed else normalised
