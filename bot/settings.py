@@ -13,6 +13,7 @@ Nothing else in the code base reads ``os.environ``.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -94,6 +95,17 @@ class Settings:
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
     slack_api_url: str = "https://slack.com/api/"
+    ticket_prefix: str = "JSD"
+    working_hours: tuple[str, str] = ("08:30", "17:00")
+    closure_days: tuple[str, ...] = ("12-27..12-31",)
+    servicedesk: Literal["rt", "jira", "servicenow"] | None = None
+    servicedesk_url: str | None = None
+    servicedesk_user: str | None = None
+    servicedesk_token: Secret | None = None
+    servicedesk_webhook_secret: Secret | None = None
+    servicedesk_options: Mapping[str, Any] = field(default_factory=dict)
+    servicedesk_timeout: float = 10.0
+    servicedesk_poll_seconds: int = 60
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -139,6 +151,19 @@ class Settings:
             slack_signing_secret=get("SLACK_SIGNING_SECRET", _secret_min(1), None),
             slack_app_token=get("SLACK_APP_TOKEN", _secret_min(1), None),
             slack_api_url=get("ITBOT_SLACK_API_URL", _url, d.slack_api_url),
+            ticket_prefix=get("ITBOT_TICKET_PREFIX", _prefix, d.ticket_prefix),
+            working_hours=get("ITBOT_WORKING_HOURS", _hours, d.working_hours),
+            closure_days=get("ITBOT_CLOSURE_DAYS", _closures, d.closure_days),
+            servicedesk=get("ITBOT_SERVICEDESK", _servicedesk, None),
+            servicedesk_url=get("ITBOT_SERVICEDESK_URL", _url, None),
+            servicedesk_user=get("ITBOT_SERVICEDESK_USER", _text, None),
+            servicedesk_token=get("ITBOT_SERVICEDESK_TOKEN", _secret_min(1), None),
+            servicedesk_webhook_secret=get(
+                "ITBOT_SERVICEDESK_WEBHOOK_SECRET", _secret_min(16), None
+            ),
+            servicedesk_options=get("ITBOT_SERVICEDESK_OPTIONS", _json_object, {}),
+            servicedesk_timeout=float(get("ITBOT_SERVICEDESK_TIMEOUT", _positive_int, 10)),
+            servicedesk_poll_seconds=get("ITBOT_SERVICEDESK_POLL_SECONDS", _positive_int, 60),
         )
 
     def council(self, key: str) -> Council:
@@ -217,6 +242,58 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("SLACK_SIGNING_SECRET", "(none)", "Slack signing secret, for HTTP events."),
     ("SLACK_APP_TOKEN", "(none)", "Slack app-level token (`xapp-...`): use Socket Mode."),
     ("ITBOT_SLACK_API_URL", "`https://slack.com/api/`", "Base URL of Slack's Web API."),
+    ("ITBOT_TICKET_PREFIX", "`JSD`", "Prefix of ticket references (`JSD-000123`)."),
+    (
+        "ITBOT_WORKING_HOURS",
+        "`08:30-17:00`",
+        "Desk hours, Monday to Friday, Europe/London; SLA clocks only run then.",
+    ),
+    (
+        "ITBOT_CLOSURE_DAYS",
+        "`12-27..12-31`",
+        "Days the desk is closed besides England & Wales bank holidays: `MM-DD` every year or "
+        "`YYYY-MM-DD`, ranges with `..`, comma-separated.",
+    ),
+    (
+        "ITBOT_SERVICEDESK",
+        "(none: built-in desk only)",
+        "Mirror tickets to an external desk: "
+        "`rt` (Request Tracker 5), `jira` (Jira Service Management) or `servicenow`.",
+    ),
+    ("ITBOT_SERVICEDESK_URL", "(none)", "Base URL of the external desk."),
+    (
+        "ITBOT_SERVICEDESK_USER",
+        "`itbot`",
+        "The bot's user there (RT user name, Jira account email, ServiceNow user).",
+    ),
+    (
+        "ITBOT_SERVICEDESK_TOKEN",
+        "(none)",
+        "Its credential (RT auth token, Jira API token, ServiceNow password).",
+    ),
+    (
+        "ITBOT_SERVICEDESK_WEBHOOK_SECRET",
+        "(none)",
+        "Shared secret (16+ characters) that "
+        "signs webhooks to `/desk/webhooks/<system>`; without it webhooks are refused.",
+    ),
+    (
+        "ITBOT_SERVICEDESK_OPTIONS",
+        "`{}`",
+        "JSON object of connector options, e.g. RT "
+        '`{"queue": "IT"}`, Jira `{"service_desk_id": "1", "request_type_id": "10", '
+        '"project_key": "HELP"}`, ServiceNow `{"assignment_group": "..."}`.',
+    ),
+    (
+        "ITBOT_SERVICEDESK_TIMEOUT",
+        "`10`",
+        "Seconds before a call to the external desk is abandoned and retried later.",
+    ),
+    (
+        "ITBOT_SERVICEDESK_POLL_SECONDS",
+        "`60`",
+        "How often remote changes are polled (webhooks make it immediate).",
+    ),
 )
 
 _KNOWN = frozenset(name for name, _, _ in SETTINGS_DOC)
@@ -319,6 +396,50 @@ def _secret_min(length: int) -> Callable[[str, str], Secret]:
         return Secret(raw)
 
     return parse
+
+
+def _prefix(name: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2,8}", value):
+        raise SettingsError(name, f"must be 2 to 8 letters (got {raw!r})")
+    return value
+
+
+def _hours(name: str, raw: str) -> tuple[str, str]:
+    match = re.fullmatch(r"\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*", raw)
+    if not match or match.group(1, 2) >= match.group(3, 4):
+        raise SettingsError(name, f"must look like 08:30-17:00, opening first (got {raw!r})")
+    return f"{match.group(1)}:{match.group(2)}", f"{match.group(3)}:{match.group(4)}"
+
+
+def _closures(name: str, raw: str) -> tuple[str, ...]:
+    from bot.desk.calendar import parse_closures
+
+    try:
+        return parse_closures(raw)
+    except ValueError as exc:
+        raise SettingsError(name, str(exc)) from None
+
+
+def _servicedesk(name: str, raw: str) -> Literal["rt", "jira", "servicenow"]:
+    value = raw.strip().lower()
+    if value == "rt":
+        return "rt"
+    if value == "jira":
+        return "jira"
+    if value == "servicenow":
+        return "servicenow"
+    raise SettingsError(name, f"must be rt, jira or servicenow (got {raw!r})")
+
+
+def _json_object(name: str, raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(name, f"must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise SettingsError(name, "must be a JSON object")
+    return value
 
 
 def _parse_councils_json(name: str, raw: str) -> tuple[Council, ...]:

@@ -372,6 +372,27 @@ class Desk:
         if self.external:
             self._outbox(session, ticket, "external_status", now, status=status)
 
+    async def apply_remote_status(
+        self, session: AsyncSession, ticket: Ticket, status: str, *, actor: Actor, now: datetime
+    ) -> None:
+        """A status change made in the external desk: recorded, and the requester told."""
+        if status not in STATUSES or status == ticket.status:
+            return
+        before = ticket.status
+        ticket.status = status
+        if status == "resolved":
+            ticket.resolved_at = now
+        elif status == "closed":
+            ticket.closed_at = now
+            ticket.resolved_at = ticket.resolved_at or now
+        else:
+            ticket.resolved_at = ticket.closed_at = None
+        self._event(session, ticket, actor, "status", now, before=before, after=status, remote=True)
+        self._outbox(session, ticket, "notify_requester", now, event="status", status=status)
+        self._outbox(session, ticket, "triage_update", now)
+        if status == "resolved":
+            self._outbox(session, ticket, "ask_csat", now)
+
     async def rate(
         self,
         session: AsyncSession,
