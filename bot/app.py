@@ -14,18 +14,26 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import time
 from pathlib import Path
 
 from aiohttp import web
 
+from bot.channels import slack as slack_channel
 from bot.channels import web as web_channel
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.services import KnowledgeService, Services
+from bot.desk.calendar import WorkingCalendar
+from bot.desk.mirror import Mirror, build_connector
+from bot.desk.outbox import OutboxWorker
+from bot.desk.service import Desk
+from bot.desk.sla import SlaPolicy
 from bot.flows import default_registry
 from bot.render import build_environment
 from bot.settings import Settings
 from bot.storage import Database
-from bot.web import articles, health, keys
+from bot.web import articles, health, keys, webhooks
+from bot.web import desk as desk_dashboard
 from bot.web.session import CookieSigner, load_or_create_key
 from intents import IntentDetector
 
@@ -56,9 +64,37 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         for problem in knowledge.kb.problems:
             log.warning("knowledge problem: %s", problem)
         detector = await asyncio.to_thread(IntentDetector.load, None)
-        yield Services(settings=settings, db=db, knowledge=knowledge, detector=detector)
+        yield Services(
+            settings=settings,
+            db=db,
+            knowledge=knowledge,
+            detector=detector,
+            desk=build_desk(settings),
+        )
     finally:
         await db.dispose()
+
+
+def build_desk(settings: Settings) -> Desk:
+    opens, closes = (time.fromisoformat(t) for t in settings.working_hours)
+    calendar = WorkingCalendar(opens=opens, closes=closes, closures=settings.closure_days)
+    return Desk(
+        policy=SlaPolicy.default(calendar),
+        prefix=settings.ticket_prefix,
+        external=settings.servicedesk,
+    )
+
+
+def build_outbox(services: Services, mirror: Mirror | None = None) -> OutboxWorker:
+    """The outbox worker with every delivery the running channels provide."""
+    worker = OutboxWorker(services.db)
+    worker.register("notify_requester", services.notifier.deliver)
+    worker.register("ask_csat", services.notifier.deliver)
+    if mirror is not None:
+        worker.register("external_create", mirror.create)
+        worker.register("external_comment", mirror.comment)
+        worker.register("external_status", mirror.status)
+    return worker
 
 
 def build_engine(services: Services) -> ConversationEngine:
@@ -115,11 +151,34 @@ def create_app(settings: Settings, *, watch_knowledge: bool = True) -> web.Appli
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+        services = app[keys.SERVICES]
+        connector = build_connector(settings)
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        mirror = None
+        if connector is not None:
+            mirror = Mirror(connector, services.desk, services.db)
+            app[webhooks.MIRROR] = mirror
+            poll = mirror.poll(stop, every=settings.servicedesk_poll_seconds)
+            tasks.append(asyncio.create_task(poll))
+        tasks.append(asyncio.create_task(build_outbox(services, mirror).run(stop)))
+        yield
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if connector is not None:
+            await connector.aclose()
+
     app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.append(outbox_ctx)
     if watch_knowledge:
         app.cleanup_ctx.append(watch_ctx)
     web_channel.register(app)
+    if settings.slack_enabled:  # /slack/events (HTTP mode), Socket Mode, the inbox worker
+        slack_channel.register(app)
     articles.register(app)
     health.register(app)
+    webhooks.register(app)
+    desk_dashboard.register(app)  # /desk: the agents' dashboard
     app.router.add_static("/static", STATIC, append_version=False)
     return app

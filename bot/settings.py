@@ -82,6 +82,7 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///itbot.db"
     host: str = "127.0.0.1"
     port: int = 8080
+    public_url: str | None = None
     kb_path: Path | None = None
     cache_dir: Path = Path(".itbot-cache")
     semantic: SemanticMode = "auto"
@@ -138,6 +139,7 @@ class Settings:
             database_url=get("ITBOT_DATABASE_URL", _database_url, d.database_url),
             host=get("ITBOT_HOST", _text, d.host),
             port=get("ITBOT_PORT", _port, d.port),
+            public_url=get("ITBOT_PUBLIC_URL", _url, None),
             kb_path=get("ITBOT_KB_PATH", _existing_dir, None),
             cache_dir=get("ITBOT_CACHE_DIR", _path, d.cache_dir),
             semantic=get("ITBOT_SEMANTIC", _semantic, d.semantic),
@@ -180,6 +182,13 @@ class Settings:
         return None
 
     @property
+    def base_url(self) -> str:
+        """Where people reach the bot: ``public_url``, else the address it listens on."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and (
             self.slack_signing_secret is not None or self.slack_app_token is not None
@@ -202,6 +211,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ),
     ("ITBOT_HOST", "`127.0.0.1`", "Address `itbot serve` listens on."),
     ("ITBOT_PORT", "`8080`", "Port `itbot serve` listens on."),
+    (
+        "ITBOT_PUBLIC_URL",
+        "`http://HOST:PORT`",
+        "Address people reach the bot at (behind a proxy): used in links to guides.",
+    ),
     (
         "ITBOT_KB_PATH",
         "bundled articles",

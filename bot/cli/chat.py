@@ -41,8 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _chat(email: str, settings: Settings) -> None:
     async with open_services(settings) as services:
-        base_url = f"http://{settings.host}:{settings.port}"
-        chat = TerminalChat(build_engine(services), email, base_url=base_url)
+        chat = TerminalChat(build_engine(services), email, base_url=settings.base_url)
         if sys.stdin.isatty():
             print(f"Chatting as {email}. Type your question; Ctrl+D to finish.")
         await chat.run(sys.stdin)

@@ -315,7 +315,9 @@ class ConversationEngine:
     ) -> None:
         if press.action == "intent":
             self._clear(state)
-            ctx = self._ctx(scope, _synthetic(press.value), {}, "")
+            # text sent with the press (a Slack message shortcut) is what the flow works on
+            text, _ = texts.clean(scope.incoming.text)
+            ctx = self._ctx(scope, _synthetic(press.value), {}, text)
             await self._start_intent(press.value, ctx, state, out)
             return
         if press.action == "switch":

@@ -102,3 +102,38 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(320), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SlackInboxEntry(Base):
+    """A Slack request recorded before it was acknowledged, processed once after the ack.
+
+    ``dedupe_key`` (the Events API ``event_id``, or the ``trigger_id`` of a command or
+    interaction) is unique, so a retried delivery is recognised by every replica. A worker
+    claims ``pending`` rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and holds them for
+    ``lease_until``; a row whose lease ran out (its replica stopped) is claimed again.
+    ``outbox`` keeps the rendered replies of a processed turn and how many were sent, so a
+    restart resends what is missing instead of running the turn twice.
+    """
+
+    __tablename__ = "slack_inbox"
+    __table_args__ = (
+        Index("ix_slack_inbox_ready", "status", "available_at"),
+        Index("ix_slack_inbox_ordering", "ordering_key", "id"),
+        Index("ix_slack_inbox_finished", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    #: rows with one key (a person in one conversation) are processed in order
+    ordering_key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    outbox: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,148 @@
+"""The Slack channel's moving parts and their lifetime.
+
+``SlackChannel`` owns the bolt app (built at once, so the route can be mounted) and, while
+:meth:`SlackChannel.running`, the Web API client, the inbox, the worker and — with
+``SLACK_APP_TOKEN`` — the Socket Mode connection. HTTP and Socket Mode requests go to the
+same bolt app and so to the same listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+import aiohttp
+from aiohttp import web
+from jinja2 import Environment
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+from bot.channels.slack.app import build_bolt_app
+from bot.channels.slack.client import web_client
+from bot.channels.slack.deliver import Deliverer
+from bot.channels.slack.identity import IdentityResolver
+from bot.channels.slack.inbox import Inbox
+from bot.channels.slack.jobs import Job
+from bot.channels.slack.process import Processor, TurnHandler
+from bot.channels.slack.render import SlackRenderer
+from bot.channels.slack.worker import Worker
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+class SocketMode(Protocol):
+    """The part of bolt's ``AsyncSocketModeHandler`` we use (bolt leaves it untyped)."""
+
+    async def connect_async(self) -> None: ...
+
+    async def close_async(self) -> None: ...
+
+
+class SlackChannel:
+    """The Slack adapter. Build it with the settings; run it inside :meth:`running`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bolt = build_bolt_app(settings, self)
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.inbox: Inbox | None = None
+        self.worker: Worker | None = None
+        self.client: Any = None
+
+    async def record(self, key: str, job: Job) -> bool:
+        """The listeners' recorder: into the inbox, then wake this replica's worker."""
+        if self.inbox is None:
+            raise RuntimeError("the Slack channel is not running")
+        new = await self.inbox.record(key, job)
+        if new and self.worker is not None:
+            self.worker.wake()
+        return new
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """``POST /slack/events``: bolt verifies the signature (401 if forged or stale)."""
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self,
+        *,
+        db: Database,
+        engine: TurnHandler,
+        templates: Environment,
+        knowledge: Callable[[], Any] = lambda: None,
+        worker: bool = True,
+    ) -> AsyncIterator[None]:
+        """Open the client session, the inbox, the worker and Socket Mode; close them after."""
+        async with aiohttp.ClientSession() as session:
+            client = web_client(self.settings, session)
+            self.client = client
+            inbox = Inbox(db, worker_id=self.worker_id)
+            await inbox.start()
+            self.inbox = inbox
+            if worker:
+                processor = Processor(
+                    settings=self.settings,
+                    db=db,
+                    inbox=inbox,
+                    engine=engine,
+                    identity=IdentityResolver(self.settings, db, client),
+                    renderer=SlackRenderer(templates, self.settings, knowledge),
+                    deliverer=Deliverer(client, session, self.settings),
+                    knowledge=knowledge,
+                )
+                self.worker = Worker(inbox, processor, concurrency=4 if db.is_sqlite else 8)
+                await self.worker.start()
+            socket_task: asyncio.Task[None] | None = None
+            handler: SocketMode | None = None
+            if self.settings.slack_app_token is not None:
+                handler = _socket_mode_handler(self, client)
+                socket_task = asyncio.create_task(_connect(handler), name="slack-socket-mode")
+            try:
+                yield
+            finally:
+                if socket_task is not None and handler is not None:
+                    socket_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await socket_task
+                    await handler.close_async()
+                if self.worker is not None:
+                    await self.worker.stop()
+                    self.worker = None
+                await inbox.stop()
+                self.inbox = None
+                self.client = None
+
+
+def _socket_mode_handler(channel: SlackChannel, client: Any) -> SocketMode:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    assert channel.settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(
+        channel.bolt, app_token=channel.settings.slack_app_token.reveal(), web_client=client
+    )
+    return cast(SocketMode, handler)
+
+
+async def _connect(handler: SocketMode) -> None:
+    """Connect Socket Mode, retrying with backoff while Slack can't be reached."""
+    delay = 1.0
+    while True:
+        try:
+            await handler.connect_async()
+        except Exception as exc:
+            log.warning("Slack Socket Mode: could not connect (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+        else:
+            log.info("Slack Socket Mode connected")
+            return

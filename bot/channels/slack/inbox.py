@@ -1,0 +1,331 @@
+"""The durable inbox: every Slack request is recorded here before it is acknowledged.
+
+Recording is one ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` per batch:
+concurrent acks are grouped into one transaction (group commit), so the ack path pays one
+commit per batch rather than per request, and a retried delivery (same ``event_id``) finds
+its key taken and is dropped — on every replica, because the database decides.
+
+Workers claim ``pending`` rows (and rows whose lease ran out because their replica stopped)
+with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and an atomic ``UPDATE ...
+RETURNING`` on both databases, so each row is processed by exactly one worker. Rows of one
+conversation are claimed oldest first and never while an older one is unfinished.
+
+>>> inbox = Inbox(db, worker_id="host:123")     # doctest: +SKIP
+>>> await inbox.record("event:Ev1", job)         # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.channels.slack.jobs import Job
+from bot.storage.models import SlackInboxEntry, utcnow
+
+if TYPE_CHECKING:
+    from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+PENDING, CLAIMED, DONE, FAILED = "pending", "claimed", "done", "failed"
+MAX_ATTEMPTS = 5
+MAX_BATCH = 200
+#: how long finished rows keep their key: longer than Slack retries (the last after ~30 min)
+KEEP_FINISHED = timedelta(days=1)
+
+T = SlackInboxEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row this worker now holds: the job, and what was already sent for it if anything."""
+
+    id: int
+    kind: str
+    job: Job
+    attempts: int
+    outbox: dict[str, Any] | None
+
+
+class Inbox:
+    """Records Slack requests (group commit) and hands them to workers exactly once."""
+
+    def __init__(self, db: Database, *, worker_id: str, parallel: int | None = None) -> None:
+        self.db = db
+        self.worker_id = worker_id[:64]
+        self._queue: list[tuple[str, Job, asyncio.Future[bool]]] = []
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+        # batches committing at once: PostgreSQL commits them in parallel, SQLite one by one
+        self._slots = asyncio.Semaphore(parallel or (1 if db.is_sqlite else 2))
+        self._batches: set[asyncio.Task[None]] = set()
+        self._idle: list[AsyncConnection] = []
+        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+        # one statement, executed with many parameter sets: compiled once, cached
+        self._insert_statement = (
+            dialect.insert(T)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(T.dedupe_key)
+        )
+
+    # -- recording (the ack path) ---------------------------------------------------------
+
+    async def start(self) -> None:
+        self._closing = False
+        self._flusher = asyncio.create_task(self._flush_forever(), name="slack-inbox-writer")
+
+    async def stop(self) -> None:
+        """Write whatever is queued, then stop the writer."""
+        self._closing = True
+        self._wake.set()
+        if self._flusher is not None:
+            await self._flusher
+            self._flusher = None
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def record(self, key: str, job: Job) -> bool:
+        """Durably record ``job`` under ``key``; ``False`` if that key was recorded before."""
+        if self._flusher is None or self._closing:
+            return key in await self._insert([(key, job)])
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((key, job, future))
+        self._wake.set()
+        return await future
+
+    async def _flush_forever(self) -> None:
+        """Group commit: whatever queued while the previous batch committed is the next batch."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                await self._slots.acquire()
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                task = asyncio.create_task(self._flush(batch))
+                self._batches.add(task)
+                task.add_done_callback(self._batch_done)
+            if self._closing:
+                if self._batches:
+                    await asyncio.wait(set(self._batches))
+                return
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._batches.discard(task)
+        self._slots.release()
+
+    async def _flush(self, batch: list[tuple[str, Job, asyncio.Future[bool]]]) -> None:
+        try:
+            fresh = await self._insert([(key, job) for key, job, _ in batch])
+        except Exception as exc:  # the requests fail (500) and Slack delivers them again
+            log.exception("could not record %d Slack requests", len(batch))
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for key, _, future in batch:
+            new = key in fresh
+            fresh.discard(key)  # a second copy within one batch is a duplicate too
+            if not future.done():
+                future.set_result(new)
+
+    async def _insert(self, items: Sequence[tuple[str, Job]]) -> set[str]:
+        """Insert new keys in one transaction; the keys that were not there before."""
+        now = utcnow()
+        rows: dict[str, dict[str, Any]] = {}
+        for key, job in items:
+            rows.setdefault(
+                key,
+                {
+                    "dedupe_key": key,
+                    "kind": job.kind,
+                    "ordering_key": job.ordering_key,
+                    "payload": job.to_json(),
+                    "status": PENDING,
+                    "attempts": 0,
+                    "available_at": now,
+                    "created_at": now,
+                },
+            )
+        if self._flusher is None:
+            async with self.db.engine.begin() as conn:
+                return await self._execute_insert(conn, list(rows.values()))
+        # The writer keeps its connections (no pool checkout and reset per batch) in
+        # autocommit: the one INSERT is its own transaction, durable when it returns, with
+        # no BEGIN/COMMIT round trips.
+        if self._idle:
+            conn = self._idle.pop()
+        else:
+            conn = await self.db.engine.connect()
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            fresh = await self._execute_insert(conn, list(rows.values()))
+        except Exception:
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+        self._idle.append(conn)
+        return fresh
+
+    async def _execute_insert(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
+        result = await conn.execute(self._insert_statement, rows)
+        return {row[0] for row in result}
+
+    # -- claiming and finishing (the worker) -----------------------------------------------
+
+    async def claim(self, *, limit: int, lease: timedelta) -> list[Claimed]:
+        """Up to ``limit`` rows for this worker, oldest first, in each conversation's order."""
+        now = utcnow()
+        ready = _ready(now)
+        async with self.db.engine.begin() as conn:
+            candidates = (
+                await conn.execute(
+                    select(T.id, T.ordering_key)
+                    .where(ready)
+                    .order_by(T.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not candidates:
+                return []
+            ids = _in_order(
+                {row.id for row in candidates},
+                (
+                    await conn.execute(
+                        select(T.ordering_key, T.id)
+                        .where(
+                            T.ordering_key.in_({row.ordering_key for row in candidates}),
+                            T.status.in_((PENDING, CLAIMED)),
+                        )
+                        .order_by(T.id)
+                    )
+                ).all(),
+            )
+            if not ids:
+                return []
+            claimed = (
+                await conn.execute(
+                    update(T)
+                    .where(T.id.in_(ids), ready)
+                    .values(
+                        status=CLAIMED,
+                        claimed_by=self.worker_id,
+                        lease_until=now + lease,
+                        attempts=T.attempts + 1,
+                    )
+                    .returning(T.id, T.kind, T.payload, T.attempts, T.outbox)
+                )
+            ).all()
+        rows = [
+            Claimed(
+                id=row.id,
+                kind=row.kind,
+                job=Job.from_json(row.payload),
+                attempts=row.attempts,
+                outbox=row.outbox,
+            )
+            for row in claimed
+        ]
+        return sorted(rows, key=lambda row: row.id)
+
+    async def save_outbox(self, row: Claimed, outbox: dict[str, Any]) -> None:
+        await self._update_mine([row.id], outbox=outbox)
+
+    async def complete(self, row: Claimed) -> bool:
+        """Mark done and forget the content (the key stays, to refuse later retries)."""
+        done = await self._update_mine(
+            [row.id], status=DONE, payload={}, outbox=None, lease_until=None, finished_at=utcnow()
+        )
+        if not done:
+            log.warning("slack inbox row %d was taken over before it finished", row.id)
+        return done
+
+    async def retry_later(self, row: Claimed, *, error: str) -> None:
+        """Give the row back with a backoff, or mark it failed after ``MAX_ATTEMPTS``."""
+        now = utcnow()
+        if row.attempts >= MAX_ATTEMPTS:
+            log.error(
+                "slack inbox row %d failed %d times (%s); giving up", row.id, row.attempts, error
+            )
+            await self._update_mine(
+                [row.id], status=FAILED, payload={}, error=error[:200], finished_at=now
+            )
+            return
+        delay = timedelta(seconds=min(2 ** (row.attempts - 1), 60))
+        await self._update_mine(
+            [row.id],
+            status=PENDING,
+            claimed_by=None,
+            lease_until=None,
+            available_at=now + delay,
+            error=error[:200],
+        )
+
+    async def release(self, ids: Sequence[int]) -> None:
+        """Give rows back untouched (shutting down): the next worker takes them at once."""
+        if ids:
+            await self._update_mine(
+                ids, status=PENDING, claimed_by=None, lease_until=None, attempts=T.attempts - 1
+            )
+
+    async def extend(self, ids: Sequence[int], lease: timedelta) -> None:
+        if ids:
+            await self._update_mine(ids, lease_until=utcnow() + lease)
+
+    async def prune(self, *, older_than: timedelta = KEEP_FINISHED) -> int:
+        cutoff = utcnow() - older_than
+        async with self.db.engine.begin() as conn:
+            result = await conn.execute(
+                delete(T).where(T.status.in_((DONE, FAILED)), T.finished_at < cutoff)
+            )
+        return int(result.rowcount or 0)
+
+    async def counts(self) -> dict[str, int]:
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(select(T.status, func.count()).group_by(T.status))).all()
+        return {str(status): int(count) for status, count in rows}
+
+    async def _update_mine(self, ids: Sequence[int], **values: Any) -> bool:
+        async with self.db.engine.begin() as conn:
+            result = await conn.execute(
+                update(T)
+                .where(T.id.in_(list(ids)), T.claimed_by == self.worker_id, T.status == CLAIMED)
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+
+def _ready(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(T.status == PENDING, T.available_at <= now),
+        and_(T.status == CLAIMED, T.lease_until < now),
+    )
+
+
+def _in_order(candidates: set[int], unfinished: Sequence[Any]) -> list[int]:
+    """Candidates that are at the head of their conversation's unfinished rows."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for key, row_id in unfinished:
+        by_key[key].append(row_id)
+    chosen: list[int] = []
+    for row_ids in by_key.values():
+        for row_id in row_ids:
+            if row_id not in candidates:
+                break
+            chosen.append(row_id)
+    return sorted(chosen)

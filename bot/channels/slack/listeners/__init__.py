@@ -1,0 +1,35 @@
+"""Bolt listeners, one module per surface. Each acks after recording the job, nothing more.
+
+A listener turns the Slack payload into a :class:`~bot.channels.slack.jobs.Job`, records it
+in the inbox (durably, de-duplicated) and acks; the worker does the rest after the ack.
+HTTP mode and Socket Mode dispatch to these same listeners.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.channels.slack.jobs import Job
+
+
+class Recorder(Protocol):
+    async def record(self, key: str, job: Job) -> bool:
+        """Record ``job`` durably under ``key``; ``False`` if it was recorded before."""
+        ...
+
+
+def register(app: AsyncApp, recorder: Recorder) -> None:
+    from bot.channels.slack.listeners import (
+        actions,
+        commands,
+        home,
+        mentions,
+        messages,
+        shortcuts,
+        views,
+    )
+
+    for module in (messages, mentions, commands, actions, shortcuts, views, home):
+        module.register(app, recorder)

@@ -1,0 +1,29 @@
+"""Button presses (``block_actions``): a press continues the conversation it belongs to."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.channels.slack import jobs
+from bot.channels.slack.dedupe import dedupe_key
+
+if TYPE_CHECKING:
+    from bot.channels.slack.listeners import Recorder
+
+
+def register(app: AsyncApp, recorder: Recorder) -> None:
+    async def press(ack: AsyncAck, body: dict[str, Any]) -> None:
+        job = jobs.from_action(body)
+        if job is not None:
+            await recorder.record(dedupe_key("action", body), job)
+        await ack()
+
+    async def link(ack: AsyncAck) -> None:
+        """Link buttons open in the browser; Slack still tells us, and wants an ack."""
+        await ack()
+
+    app.action(re.compile("^" + re.escape(jobs.ACTION_PREFIX)))(press)
+    app.action(re.compile("^" + re.escape(jobs.LINK_PREFIX)))(link)

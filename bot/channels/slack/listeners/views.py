@@ -1,0 +1,34 @@
+"""Modal submissions (``view_submission``) of the bot's modals: a press carrying the fields.
+
+A modal rendered by the bot has a ``callback_id`` starting ``itbot:`` and ``private_metadata``
+``{"action": ..., "thread": ...}``; its fields become the press's value (a JSON object of
+``block_id.action_id`` → value). The ack closes the modal; the answer goes to the DM.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.channels.slack import jobs
+from bot.channels.slack.dedupe import dedupe_key
+
+if TYPE_CHECKING:
+    from bot.channels.slack.listeners import Recorder
+
+
+def register(app: AsyncApp, recorder: Recorder) -> None:
+    async def submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        job = jobs.from_submission(body)
+        if job is not None:
+            await recorder.record(dedupe_key("view", body), job)
+        await ack()
+
+    async def closed(ack: AsyncAck) -> None:
+        await ack()
+
+    pattern = re.compile("^" + re.escape(jobs.ACTION_PREFIX))
+    app.view_submission(pattern)(submitted)
+    app.view_closed(pattern)(closed)

@@ -1,0 +1,177 @@
+"""After the ack: one recorded job → who is asking → the engine → deliveries.
+
+This is where a Slack job becomes the channel-neutral ``Incoming`` and the engine's
+``Reply`` list becomes Slack messages. Private replies (``Reply.private``: temporary
+passwords, codes) only ever go to the person's direct messages; when the conversation is
+somewhere else the person gets a note there that only they can see.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.channels.slack import home
+from bot.channels.slack import wording as slack_wording
+from bot.channels.slack.deliver import Deliverer, Op
+from bot.channels.slack.identity import IdentityResolver, SlackPerson
+from bot.channels.slack.inbox import Claimed, Inbox
+from bot.channels.slack.jobs import Job
+from bot.channels.slack.render import SlackRenderer
+from bot.conversation.messages import Incoming, Press, Reply
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+
+
+class TurnHandler(Protocol):
+    """The conversation engine, as far as Slack needs it."""
+
+    async def handle(self, incoming: Incoming) -> list[Reply]: ...
+
+
+class Processor:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        inbox: Inbox,
+        engine: TurnHandler,
+        identity: IdentityResolver,
+        renderer: SlackRenderer,
+        deliverer: Deliverer,
+        knowledge: Callable[[], Any],
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.inbox = inbox
+        self.engine = engine
+        self.identity = identity
+        self.renderer = renderer
+        self.deliverer = deliverer
+        self.knowledge = knowledge
+
+    async def __call__(self, row: Claimed) -> None:
+        started = time.perf_counter()
+        outbox = row.outbox
+        if outbox is None:
+            ops = await self.plan(row.job)
+            outbox = {"ops": ops, "sent": 0}
+            if len(ops) and row.job.kind != "home":  # publishing the Home tab again is harmless
+                await self.inbox.save_outbox(row, outbox)
+        ops = list(outbox["ops"])
+        for index in range(int(outbox.get("sent") or 0), len(ops)):
+            await self.deliverer.send(ops[index])
+            if index + 1 < len(ops):
+                await self.inbox.save_outbox(row, {"ops": ops, "sent": index + 1})
+        log.info(
+            "slack job=%d kind=%s user=%s attempt=%d deliveries=%d ms=%.1f",
+            row.id,
+            row.kind,
+            row.job.user,
+            row.attempts,
+            len(ops),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def plan(self, job: Job) -> list[Op]:
+        """What to send for ``job``; runs the conversation turn (the only state change)."""
+        person = await self.identity.resolve(job.user)
+        if job.kind == "home":
+            context = await home.home_context(self.settings, self.db, self.knowledge(), person)
+            return [{"op": "publish", "user": job.user, "view": self.renderer.home(**context)}]
+        if person.problem in {"bot", "unknown"}:
+            return []
+        if not person.ok:
+            notice = self.renderer.text(home.refusal_text(self.settings, person))
+            if job.kind == "mention":  # never in the channel, even in a thread
+                return [self._private_note(job, notice)]
+            return [self._to(job, notice)]
+        replies = await self.engine.handle(self._incoming(job, person))
+        ops: list[Op] = []
+        if job.press is not None and job.message_ts and job.block_id and job.message_blocks:
+            ops.append(
+                {
+                    "op": "update",
+                    "channel": job.channel,
+                    "ts": job.message_ts,
+                    "message": {
+                        "text": job.message_text or job.press.label or " ",
+                        "blocks": self.renderer.choice_made(
+                            job.message_blocks, job.block_id, job.press.label
+                        ),
+                    },
+                }
+            )
+        public = [reply for reply in replies if not reply.private]
+        private = [reply for reply in replies if reply.private]
+        if public:
+            ops.append(self._to(job, self.renderer.message(public, thread=job.thread)))
+        if private:
+            message = self.renderer.message(private, thread=job.thread)
+            if _is_direct(job):
+                ops.append(self._to(job, message))
+            else:
+                ops.append({"op": "dm", "user": job.user, "message": message})
+                ops.append(
+                    self._private_note(job, self.renderer.text(slack_wording.SENT_PRIVATELY))
+                )
+        return ops
+
+    def _incoming(self, job: Job, person: SlackPerson) -> Incoming:
+        assert person.email is not None
+        return Incoming(
+            channel=CHANNEL,
+            email=person.email,
+            text=job.text,
+            thread=job.thread,
+            press=Press(job.press.action, job.press.value) if job.press else None,
+            display_name=person.display_name,
+            channel_user_id=job.user,
+        )
+
+    @staticmethod
+    def _to(job: Job, message: dict[str, Any]) -> Op:
+        """Where the conversation is: its channel or thread, the command's response_url, a DM."""
+        if job.reply_to == "channel":
+            return {
+                "op": "post",
+                "channel": job.channel,
+                "thread_ts": job.thread_ts,
+                "message": message,
+            }
+        if job.reply_to == "response_url":
+            return {
+                "op": "respond",
+                "url": job.response_url,
+                "channel": job.channel,
+                "user": job.user,
+                "message": message,
+            }
+        return {"op": "dm", "user": job.user, "message": message}
+
+    @staticmethod
+    def _private_note(job: Job, message: dict[str, Any]) -> Op:
+        """A note only the person sees, where the conversation is."""
+        if job.reply_to == "channel":
+            return {
+                "op": "ephemeral",
+                "channel": job.channel,
+                "user": job.user,
+                "thread_ts": job.thread_ts,
+                "message": message,
+            }
+        return Processor._to(job, message)
+
+
+def _is_direct(job: Job) -> bool:
+    """Whether the conversation happens where only the person and the bot can read it."""
+    return job.reply_to == "dm" or (job.reply_to == "channel" and job.channel.startswith("D"))

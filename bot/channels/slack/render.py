@@ -1,0 +1,177 @@
+"""Replies → Block Kit, through the templates in ``bot/templates/slack/``.
+
+Python prepares what the templates show (button values that carry the conversation, article
+bodies converted to mrkdwn and split to Slack's limits, absolute links); the templates
+decide the blocks and escape every piece of text with the ``mrkdwn`` filter. Every message
+has a plain ``text`` fallback for notifications and screen readers.
+
+>>> renderer = SlackRenderer(build_environment(), Settings())                 # doctest: +SKIP
+>>> renderer.message([Reply("Hello & welcome")], thread="dm")["text"]        # doctest: +SKIP
+'Hello &amp; welcome'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from jinja2 import Environment
+
+from bot.channels.slack import jobs
+from bot.channels.slack.mrkdwn import chunks, to_mrkdwn
+from bot.conversation.messages import ArticleCard, Button, Reply
+from bot.settings import Settings
+
+MAX_BLOCKS = 50
+MAX_STEP_SECTIONS = 4
+MAX_LABEL = 75
+
+
+class ArticleLinks(Protocol):
+    """What rendering needs of the knowledge base: relative links between articles."""
+
+    def get(self, article_id: str) -> Any: ...
+
+    def resolve_link(self, article: Any, href: str) -> str | None: ...
+
+
+def base_url(settings: Settings) -> str:
+    """Where people's browsers reach the bot's article pages.
+
+    ``public_url`` when the settings have one (``ITBOT_PUBLIC_URL``), else host and port.
+    """
+    return settings.base_url
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonView:
+    label: str
+    action_id: str
+    value: str
+    style: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    title: str
+    summary: str
+    steps: tuple[str, ...]
+    more: bool
+    url: str
+    link_action_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartView:
+    text: str
+    cards: tuple[CardView, ...]
+    buttons: tuple[ButtonView, ...]
+    notes: tuple[str, ...]
+    block_id: str
+
+
+class SlackRenderer:
+    def __init__(
+        self,
+        env: Environment,
+        settings: Settings,
+        links: Callable[[], ArticleLinks | None] = lambda: None,
+    ) -> None:
+        self.env = env
+        self.settings = settings
+        self.links = links
+
+    # -- messages ------------------------------------------------------------------------
+
+    def message(self, replies: Sequence[Reply], *, thread: str) -> dict[str, Any]:
+        """One Slack message (``text`` + ``blocks``) showing every reply of one turn."""
+        counter = iter(range(1, 1000))
+        parts = tuple(
+            self._part(reply, thread, index, counter) for index, reply in enumerate(replies)
+        )
+        rendered = self._render("slack/message.json.j2", parts=parts)
+        rendered["blocks"] = rendered["blocks"][:MAX_BLOCKS]
+        return rendered
+
+    def text(self, text: str) -> dict[str, Any]:
+        return self.message([Reply(text)], thread="")
+
+    def choice_made(
+        self, blocks: Sequence[dict[str, Any]], block_id: str, label: str
+    ) -> list[dict[str, Any]]:
+        """The pressed message with the pressed row of buttons replaced by what was chosen."""
+        choice = self._render("slack/choice.json.j2", label=label)
+        return [choice if block.get("block_id") == block_id else block for block in blocks]
+
+    def _part(self, reply: Reply, thread: str, index: int, counter: Any) -> PartView:
+        return PartView(
+            text=reply.text,
+            cards=tuple(self._card(card, next(counter)) for card in reply.cards),
+            buttons=tuple(self._button(b, thread, next(counter)) for b in reply.buttons),
+            notes=reply.notes,
+            block_id=f"reply-{index}-buttons",
+        )
+
+    def _button(self, button: Button, thread: str, n: int) -> ButtonView:
+        label = button.label if len(button.label) <= MAX_LABEL else button.label[:74] + "…"
+        return ButtonView(
+            label=label,
+            action_id=f"{jobs.ACTION_PREFIX}{n}",
+            value=jobs.encode_value(button.action, button.value, thread),
+            style=button.style,
+        )
+
+    def _card(self, card: ArticleCard, n: int) -> CardView:
+        steps = chunks(to_mrkdwn(card.body_markdown, self._resolver(card.article_id)))
+        return CardView(
+            title=card.title,
+            summary=card.summary,
+            steps=tuple(steps[:MAX_STEP_SECTIONS]),
+            more=len(steps) > MAX_STEP_SECTIONS,
+            url=self.article_url(card.article_id),
+            link_action_id=f"{jobs.LINK_PREFIX}{n}",
+        )
+
+    def article_url(self, article_id: str) -> str:
+        return f"{base_url(self.settings)}/kb/{article_id}"
+
+    def _resolver(self, article_id: str) -> Callable[[str], str | None]:
+        def resolve(href: str) -> str | None:
+            links = self.links()
+            if links is None:
+                return None
+            article = links.get(article_id)
+            target = links.resolve_link(article, href) if article is not None else None
+            return self.article_url(target) if target else None
+
+        return resolve
+
+    # -- views ---------------------------------------------------------------------------
+
+    def home(self, **context: Any) -> dict[str, Any]:
+        """The App Home tab (see ``templates/slack/home.json.j2`` for what ``context`` holds)."""
+        menu: Sequence[Button] = context.pop("menu", ())
+        counter = iter(range(1, 1000))
+        context["menu"] = tuple(self._button(b, jobs.DM_THREAD, next(counter)) for b in menu)
+        context["articles"] = tuple(
+            {
+                "title": a["title"],
+                "summary": a["summary"],
+                "url": self.article_url(a["id"]),
+                "button": self._button(
+                    Button("Show me", "answer:article", a["id"]), jobs.DM_THREAD, next(counter)
+                ),
+            }
+            for a in context.get("articles", ())
+        )
+        view = self._render("slack/home.json.j2", **context)
+        view["blocks"] = view["blocks"][:100]
+        return view
+
+    def _render(self, name: str, **context: Any) -> dict[str, Any]:
+        data = json.loads(self.env.get_template(name).render(**context))
+        if not isinstance(data, dict):
+            raise TypeError(f"{name} must render a JSON object")
+        return data
