@@ -62,8 +62,7 @@ async def _raise(db: Database, desk: Desk, now: datetime) -> str:
 
 async def _ticket(db: Database, ref: str) -> Ticket:
     async with db.session() as s:
-        ticket = (await s.execute(select(Ticket).where(Ticket.ref == ref))).unique().scalar_one()
-        return ticket
+        return (await s.execute(select(Ticket).where(Ticket.ref == ref))).unique().scalar_one()
 
 
 async def test_mirrored_exactly_once_through_outages_and_a_crash(

@@ -1,0 +1,300 @@
+"""The :class:`KnowledgeBase`: load a folder of articles, search it, reload it live.
+
+>>> kb = KnowledgeBase.load(semantic="off")              # the bundled articles
+>>> result = kb.search("my diary won't show meetings", council="dacorum")
+>>> result.decision in ("answer", "choose", "decline")
+True
+>>> kb.refresh().nothing_changed                         # cheap when nothing changed
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from knowledge.article import Article
+from knowledge.dense import DenseIndex, EncoderLike, SemanticMode, open_encoder
+from knowledge.parse import Parsed, parse_file
+from knowledge.problems import Problem, sort_key
+from knowledge.results import ReloadReport, SearchResult
+from knowledge.search import Explained, Index
+from knowledge.synonyms import Synonyms, default_synonyms
+from knowledge.validate import check_collection, link_target
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COUNCILS = ("aylesbury-vale", "dacorum")
+Stamp = tuple[int, int, int]
+
+
+def bundled_root() -> Path:
+    """The starter knowledge base shipped inside the package (``knowledge/articles``)."""
+    return Path(__file__).resolve().parent / "articles"
+
+
+def article_files(root: Path) -> Iterator[tuple[str, Stamp]]:
+    """Every article file under ``root`` with its change stamp.
+
+    Hidden files and folders (``.git``) and ``README.md`` files are skipped.
+    """
+    stack = [str(root)]
+    seen: set[str] = set()
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in seen:  # a symlink loop, or the same folder linked twice
+            continue
+        seen.add(real)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=True):
+                stack.append(entry.path)
+            elif entry.name.lower().endswith(".md") and entry.name.lower() != "readme.md":
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                yield entry.path, (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+@dataclass(slots=True)
+class _File:
+    stamp: Stamp
+    article_id: str | None  # the id this file serves (its last good version), if any
+    problems: tuple[Problem, ...] = ()
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+class KnowledgeBase:
+    """A folder of markdown articles, searchable and live-reloadable.
+
+    Build it with :meth:`load`. Methods are thread-safe: :meth:`refresh` may run in
+    a worker thread while other threads search.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        councils: Sequence[str],
+        dense: DenseIndex | None,
+        semantic_status: str,
+        today: datetime.date | None,
+        synonyms: Synonyms,
+    ) -> None:
+        self.root = root
+        self.councils = tuple(councils)
+        self.semantic_status = semantic_status
+        self._today = today
+        self._index = Index(synonyms, dense)
+        self._files: dict[str, _File] = {}
+        self._articles: dict[str, Article] = {}
+        self._slots: dict[str, int] = {}
+        self._paths: dict[str, str] = {}
+        self._next_slot = 0
+        self._lock = threading.RLock()
+        self._masks: dict[tuple[str | None, datetime.date], npt.NDArray[np.bool_]] = {}
+        self._collection: tuple[datetime.date, list[Problem]] | None = None
+
+    @classmethod
+    def load(
+        cls,
+        root: Path | None = None,
+        *,
+        councils: Sequence[str] = DEFAULT_COUNCILS,
+        cache_dir: Path | None = None,
+        semantic: SemanticMode = "auto",
+        today: datetime.date | None = None,
+        synonyms: Synonyms | None = None,
+        encoder: EncoderLike | None = None,
+    ) -> KnowledgeBase:
+        """Read every article under ``root`` (default: the bundled ones) and index them.
+
+        ``semantic="on"`` raises :class:`knowledge.semantic.SemanticUnavailable` when
+        the embedding model is not installed; ``"auto"`` falls back to lexical-only.
+        ``today`` fixes the date used for ``valid_from``/``valid_until`` (tests);
+        ``encoder`` replaces the sentence-embedding model (tests, experiments).
+        """
+        if encoder is None:
+            encoder, status = open_encoder(semantic, cache_dir)
+        else:
+            status = f"semantic search: on ({encoder.name}, {encoder.dim} dims)"
+        kb = cls(
+            Path(root) if root is not None else bundled_root(),
+            councils=councils,
+            dense=DenseIndex(encoder) if encoder is not None else None,
+            semantic_status=status,
+            today=today,
+            synonyms=synonyms if synonyms is not None else default_synonyms(),
+        )
+        report = kb.refresh()
+        log.info(
+            "knowledge base %s: %d articles, %d problems, %s; %s",
+            kb.root,
+            len(kb._articles),
+            len(report.failed),
+            status,
+            f"loaded in {report.seconds:.2f}s",
+        )
+        return kb
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def today(self) -> datetime.date:
+        return self._today or datetime.date.today()
+
+    def get(self, article_id: str) -> Article | None:
+        """The article with this id (served or not yet/no longer valid), or ``None``."""
+        return self._articles.get(article_id)
+
+    def articles(self) -> Sequence[Article]:
+        """Every loaded article, by id."""
+        with self._lock:
+            return [self._articles[k] for k in sorted(self._articles)]
+
+    @property
+    def problems(self) -> Sequence[Problem]:
+        """Every current problem: per file, and across articles (links, duplicates, dates)."""
+        with self._lock:
+            today = self.today
+            if self._collection is None or self._collection[0] != today:
+                key_lines = {
+                    f.article_id: f.key_lines for f in self._files.values() if f.article_id
+                }
+                self._collection = (today, check_collection(self._articles, key_lines, today))
+            found = [p for f in self._files.values() for p in f.problems]
+            return sorted(found + self._collection[1], key=sort_key)
+
+    def resolve_link(self, article: Article, href: str) -> str | None:
+        """The id of the article a relative ``.md`` link in ``article`` points at, else ``None``."""
+        target = link_target(article.id, href)
+        return target if target is not None and target in self._articles else None
+
+    # -- searching -----------------------------------------------------------------------
+    def search(self, query: str, *, council: str | None = None, limit: int = 10) -> SearchResult:
+        """Rank the articles staff of ``council`` may see for ``query``, and decide.
+
+        >>> kb = KnowledgeBase.load(semantic="off")
+        >>> kb.search("what's the weather like tomorrow").decision
+        'decline'
+        """
+        return self.explain(query, council=council, limit=limit).result
+
+    def explain(self, query: str, *, council: str | None = None, limit: int = 10) -> Explained:
+        """:meth:`search` with the analysed query and decision signals (for editors)."""
+        with self._lock:
+            return self._index.search(query, self._eligible(council), limit)
+
+    def _eligible(self, council: str | None) -> npt.NDArray[np.bool_]:
+        today = self.today
+        mask = self._masks.get((council, today))
+        if mask is None:
+            if any(day != today for _, day in self._masks):
+                self._masks.clear()
+            mask = np.zeros(self._index.n_slots, bool)
+            for slot, article in self._index.articles.items():
+                mask[slot] = article.applies_to(council) and article.is_live(today)
+            self._masks[(council, today)] = mask
+        return mask
+
+    # -- reloading -----------------------------------------------------------------------
+    def refresh(self) -> ReloadReport:
+        """Rescan the folder: load added and changed files, drop deleted ones.
+
+        A file that no longer parses keeps its last good version serving; its
+        problems are in the report's ``failed`` and in :attr:`problems`.
+        """
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> ReloadReport:
+        started = time.perf_counter()
+        current = dict(article_files(self.root))
+        report = ReloadReport()
+        changed: dict[int, Article] = {}
+        retired: list[int] = []
+        files = self._files
+        todo = [
+            p for p, stamp in current.items() if (f := files.get(p)) is None or f.stamp != stamp
+        ]
+        for path in sorted(todo):
+            known = self._files.get(path)
+            stamp = current[path]
+            parsed = parse_file(Path(path), self.root, councils=self.councils)
+            report.problems.extend(parsed.problems)
+            self._apply(path, stamp, parsed, known, report, changed, retired)
+        for path in sorted(set(self._files) - set(current)):
+            gone = self._files.pop(path)
+            if gone.article_id is not None and self._paths.get(gone.article_id) == path:
+                del self._paths[gone.article_id]
+                self._articles.pop(gone.article_id, None)
+                retired.append(self._slots.pop(gone.article_id))
+                report.removed.append(gone.article_id)
+        if changed or retired:
+            self._index.update(changed, retired)
+            self._masks.clear()
+        if changed or retired or report.failed:
+            self._collection = None
+        return dataclasses.replace(report, seconds=time.perf_counter() - started)
+
+    def _apply(
+        self,
+        path: str,
+        stamp: Stamp,
+        parsed: Parsed,
+        known: _File | None,
+        report: ReloadReport,
+        changed: dict[int, Article],
+        retired: list[int],
+    ) -> None:
+        article = parsed.article
+        if article is None:
+            report.failed.extend(p for p in parsed.problems if p.is_error)
+            keep = known.article_id if known is not None else None
+            lines = known.key_lines if known is not None else {}
+            self._files[path] = _File(stamp, keep, parsed.problems, lines)
+            return
+        aid = article.id
+        other = self._paths.get(aid)
+        if other is not None and other != path:
+            problem = Problem(
+                Path(path),
+                1,
+                "error",
+                f"duplicate id '{aid}' (also {other})",
+                "rename one of the files",
+            )
+            report.failed.append(problem)
+            self._files[path] = _File(stamp, None, (*parsed.problems, problem))
+            return
+        self._files[path] = _File(stamp, aid, parsed.problems, parsed.key_lines)
+        self._paths[aid] = path
+        old_slot = self._slots.get(aid)
+        if old_slot is not None:
+            if self._articles[aid] == article:
+                return
+            retired.append(old_slot)
+            report.changed.append(aid)
+        else:
+            report.added.append(aid)
+        slot = self._next_slot
+        self._next_slot += 1
+        self._slots[aid] = slot
+        self._articles[aid] = article
+        changed[slot] = article

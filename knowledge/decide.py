@@ -1,0 +1,118 @@
+"""Answer, choose or decline: a calibrated confidence from the best hits' signals.
+
+Two small logistic models, fitted offline by :mod:`knowledge.calibrate` on questions
+generated from the bundled articles and on out-of-scope questions written for the
+purpose (``knowledge/calibration/``), never on evaluation data:
+
+* ``in_scope``: is any of the top hits right? Below ``decline_below`` -> decline.
+* ``top1``: is the best hit the right one? At or above ``answer_above`` -> answer;
+  otherwise offer the close candidates -> choose.
+
+Each mode (lexical-only, hybrid) has its own coefficients because the semantic
+signals are missing without the embedding model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from knowledge.results import Decision
+
+#: Signals the models use, in order. All lie roughly in 0..1.
+FEATURES = (
+    "coverage",  # share of the question's informative words the best hit contains
+    "lexical",  # best hit's BM25F score over the question's maximum possible score
+    "unknown",  # share of the question's informative words no article contains
+    "fuzzy",  # fuzzy similarity of the question to the best hit's title/questions
+    "semantic",  # cosine similarity of the question to the best hit (hybrid only)
+    "semantic_max",  # best cosine similarity over all eligible articles (hybrid only)
+    "gap",  # relative fused-score gap between the best and second hit
+    "agree",  # 1 when the retrievers' first choices agree
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A logistic model over :data:`FEATURES`."""
+
+    bias: float
+    weights: Mapping[str, float]
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        z = max(-30.0, min(30.0, z))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    in_scope: Model
+    top1: Model
+    decline_below: float
+    answer_above: float
+    #: A hit is offered as a choice when its fused score is within this share of the best.
+    choice_within: float = 0.5
+
+
+def load_calibration(mode: str) -> Calibration:
+    """The fitted calibration for ``mode`` (``lexical`` or ``hybrid``), from
+    ``knowledge/calibration/{mode}.json``, written by ``python -m knowledge.calibrate``."""
+    source = resources.files("knowledge").joinpath(f"calibration/{mode}.json")
+    data = json.loads(source.read_text(encoding="utf-8"))
+    return Calibration(
+        in_scope=Model(float(data["in_scope"]["bias"]), dict(data["in_scope"]["weights"])),
+        top1=Model(float(data["top1"]["bias"]), dict(data["top1"]["weights"])),
+        decline_below=float(data["decline_below"]),
+        answer_above=float(data["answer_above"]),
+        choice_within=float(data.get("choice_within", 0.5)),
+    )
+
+
+def calibration_json(calibration: Calibration) -> str:
+    """``calibration`` as the JSON :func:`load_calibration` reads."""
+
+    def model(m: Model) -> dict[str, object]:
+        return {"bias": round(m.bias, 4), "weights": {k: round(v, 4) for k, v in m.weights.items()}}
+
+    return json.dumps(
+        {
+            "in_scope": model(calibration.in_scope),
+            "top1": model(calibration.top1),
+            "decline_below": round(calibration.decline_below, 4),
+            "answer_above": round(calibration.answer_above, 4),
+            "choice_within": calibration.choice_within,
+        },
+        indent=2,
+    )
+
+
+LEXICAL = load_calibration("lexical")
+HYBRID = load_calibration("hybrid")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    decision: Decision
+    confidence: float
+    n_choices: int
+
+
+def decide(
+    features: Mapping[str, float], fused: Sequence[float], calibration: Calibration
+) -> Verdict:
+    """The decision for a ranking with fused scores ``fused`` (best first)."""
+    if not fused:
+        return Verdict("decline", 0.0, 0)
+    p_scope = calibration.in_scope.probability(features)
+    if p_scope < calibration.decline_below:
+        return Verdict("decline", p_scope * calibration.top1.probability(features), 0)
+    p_top1 = calibration.top1.probability(features)
+    confidence = p_scope * p_top1
+    close = [f for f in fused[:3] if f >= fused[0] * (1.0 - calibration.choice_within)]
+    if p_top1 >= calibration.answer_above or len(close) < 2:
+        return Verdict("answer", confidence, 1)
+    return Verdict("choose", confidence, len(close))

@@ -1,0 +1,143 @@
+"""The search pipeline over article slots: BM25F + embeddings + fuzzy, fused, then decided.
+
+:class:`Index` owns the per-slot indexes and is updated incrementally by
+:class:`knowledge.base.KnowledgeBase`; :meth:`Index.search` runs one question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from knowledge.article import Article
+from knowledge.decide import HYBRID, LEXICAL, Calibration, decide
+from knowledge.dense import DenseIndex
+from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse
+from knowledge.fuzzy import Speller, similarity
+from knowledge.lexical import LexicalIndex
+from knowledge.query import Query, build_query, coverage
+from knowledge.results import Hit, SearchResult
+from knowledge.synonyms import Synonyms
+from knowledge.text import normalise
+
+#: How many fused candidates get the (slower) fuzzy title/question comparison.
+FUZZY_POOL = 10
+#: Only the start of a very long question (a pasted log, say) is analysed.
+MAX_QUERY_CHARS = 1000
+
+
+def article_fields(article: Article) -> dict[str, str]:
+    """The BM25F fields of an article, as text."""
+    return {
+        "title": article.title,
+        "summary": article.summary,
+        "questions": "\n".join(article.questions),
+        "tags": "\n".join(article.tags),
+        "body": article.body,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """A search with the analysed query, for ``itbot kb search``."""
+
+    result: SearchResult
+    query: Query
+    features: dict[str, float]
+
+
+class Index:
+    """Every retriever over numbered slots, kept in step with the articles."""
+
+    def __init__(self, synonyms: Synonyms, dense: DenseIndex | None) -> None:
+        self.lexical = LexicalIndex()
+        self.speller = Speller()
+        self.synonyms = synonyms
+        self.dense = dense
+        self.articles: dict[int, Article] = {}
+        self._fuzzy_texts: dict[int, list[str]] = {}
+
+    @property
+    def calibration(self) -> Calibration:
+        return HYBRID if self.dense is not None else LEXICAL
+
+    @property
+    def n_slots(self) -> int:
+        return self.lexical.n_slots
+
+    def update(self, changed: Mapping[int, Article], removed: Sequence[int] = ()) -> None:
+        """Index the ``changed`` slots and retire the ``removed`` ones."""
+        for slot in removed:
+            self.articles.pop(slot, None)
+            self._fuzzy_texts.pop(slot, None)
+        for slot, article in changed.items():
+            self.articles[slot] = article
+            self._fuzzy_texts[slot] = [normalise(t) for t in (article.title, *article.questions)]
+        self.lexical.add({slot: article_fields(a) for slot, a in changed.items()}, removed)
+        self.speller.add(self.lexical.new_words)
+        if self.dense is not None:
+            self.dense.update(changed, removed)
+
+    def search(
+        self, text: str, eligible: npt.NDArray[np.bool_], limit: int, *, pool: int = POOL
+    ) -> Explained:
+        """Rank the eligible slots for ``text`` and decide what to do with the ranking."""
+        query = build_query(text[:MAX_QUERY_CHARS], self.lexical, self.synonyms, self.speller)
+        n = self.n_slots
+        eligible = eligible[:n] if len(eligible) >= n else np.pad(eligible, (0, n - len(eligible)))
+        scores: dict[str, npt.NDArray[np.float32]] = {"lexical": self.lexical.score(query.weights)}
+        if self.dense is not None and text.strip():
+            scores["semantic"] = self.dense.score(query.corrected_text, n)
+        candidates = fuse(scores, eligible, pool=pool)
+        if candidates:
+            # fuzzy title/question similarity: a fusion signal when weighted, else only
+            # a decision signal for the best few
+            norm = normalise(text[:MAX_QUERY_CHARS])
+            n_fuzzy = FUZZY_POOL if WEIGHTS["fuzzy"] > 0 else 3
+            head, rest = candidates[:n_fuzzy], candidates[n_fuzzy:]
+            sims = {c.slot: similarity(norm, self._fuzzy_texts[c.slot]) for c in head}
+            candidates = add_score(head, "fuzzy", sims, weight=WEIGHTS["fuzzy"]) + rest
+        result, features = self._decide(text, query, candidates, scores, eligible, limit)
+        return Explained(result, query, features)
+
+    def _decide(
+        self,
+        text: str,
+        query: Query,
+        candidates: list[Candidate],
+        scores: Mapping[str, npt.NDArray[np.float32]],
+        eligible: npt.NDArray[np.bool_],
+        limit: int,
+    ) -> tuple[SearchResult, dict[str, float]]:
+        if not candidates:
+            return SearchResult(text, "decline", 0.0, []), {}
+        top = candidates[: max(limit, 3)]
+        rows = np.array([c.slot for c in top], np.int32)
+        cover = coverage(query, self.lexical, rows)
+        max_lex = sum(w * self.lexical.idf(t) for t, w in query.weights.items()) or 1.0
+        for cand, cov in zip(top, cover.tolist(), strict=True):
+            cand.parts["coverage"] = cov
+        best = top[0]
+        mass = query.mass or 1.0
+        features = {
+            "coverage": best.parts["coverage"],
+            "lexical": best.parts.get("lexical", 0.0) / max_lex,
+            "unknown": sum(s.idf for s in query.slots if not s.keys) / mass,
+            "fuzzy": best.parts.get("fuzzy", 0.0),
+            "gap": (best.fused - top[1].fused) / best.fused if len(top) > 1 else 1.0,
+            "agree": float(
+                best.parts.get("lexical_rank") == 1.0
+                and best.parts.get("semantic_rank", 1.0) == 1.0
+            ),
+        }
+        if "semantic" in scores:
+            features["semantic"] = best.parts.get("semantic", 0.0)
+            sem = scores["semantic"]
+            features["semantic_max"] = float(np.max(np.where(eligible, sem, -1.0)))
+        verdict = decide(features, [c.fused for c in top], self.calibration)
+        hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
+        result = SearchResult(text, verdict.decision, verdict.confidence, hits, verdict.n_choices)
+        return result, features

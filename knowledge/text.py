@@ -1,0 +1,84 @@
+"""Text to words: markdown stripping, normalisation, tokens, stop words and stems.
+
+>>> content_words(words("My diary won't show my colleagues' appointments!"))
+['diary', 'show', 'colleagues', 'appointments']
+>>> stem("appointments")
+'appoint'
+>>> words("Can't open C:\\\\Users\\\\x.ost (0x8004010F)")
+['cant', 'open', 'c', 'users', 'x', 'ost', '0x8004010f']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_APOSTROPHE_RE = re.compile(r"(?<=[a-z])['’](?:s|t|re|ve|ll|d|m)\b")
+_LINK_RE = re.compile(r"\]\([^)]*\)")
+_HTML_RE = re.compile(r"<[^>\s][^>]*>")
+_MARKER_RE = re.compile(r"^\s*:::\s*(?:council\b.*)?$", re.MULTILINE | re.IGNORECASE)
+
+#: English function words that carry no topic. Negations and words that change an IT
+#: meaning ("out", "off", "down", "up", "new") are kept.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can cannot could did do does doing during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself nor of once only or other our ours ourselves own same she should
+    so some such than that the their theirs them themselves then there these they this those
+    through to too under until very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves also get got im ive id dont doesnt didnt cant wont
+    isnt arent wasnt werent shouldnt couldnt wouldnt please hi hello thanks thank ok okay yes
+    way ll re ve s t d m us let lets may might must shall whats thats theres heres hows wheres
+    whens whys whos youre youve youll youd theyre theyve weve hes shes
+    """.split()
+)
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accents folded, contractions joined ("won't" -> "wont")."""
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).lower()
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if "'" not in text and "’" not in text:
+        return text
+    return _APOSTROPHE_RE.sub(lambda m: m.group(0)[1:], text.replace("’", "'"))
+
+
+def strip_markdown(text: str) -> str:
+    """Drop link targets, HTML tags and variant markers; keep the words."""
+    if ":::" in text:
+        text = _MARKER_RE.sub(" ", text)
+    if "](" in text:
+        text = _LINK_RE.sub("] ", text)
+    return _HTML_RE.sub(" ", text) if "<" in text else text
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens, stop words kept."""
+    return _WORD_RE.findall(normalise(text))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball (Porter2) English stem of ``word``."""
+    return str(_STEMMER.stemWord(word))
+
+
+def is_stop(word: str) -> bool:
+    return word in STOP_WORDS
+
+
+def content_words(tokens: Iterable[str]) -> list[str]:
+    """The tokens that carry meaning: no stop words, no single characters."""
+    return [w for w in tokens if w not in STOP_WORDS and 2 <= len(w) < 40]

@@ -1,0 +1,210 @@
+"""Searching: councils, dates, typos, synonyms, out-of-scope questions, the decision."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from knowledge import KnowledgeBase, bundled_root
+
+TODAY = datetime.date(2026, 3, 1)
+
+ARTICLES = {
+    "sign-in/forgotten-password.md": """\
+---
+title: Forgotten your password
+summary: Reset your password yourself if you have forgotten it.
+tags: [password reset]
+products: [password]
+questions: [I can't remember my password]
+---
+Go to the reset page and follow the steps to choose a new password.
+""",
+    "calendar/open-a-colleagues-calendar.md": """\
+---
+title: Open a colleague's calendar
+summary: See another person's appointments and meetings in Outlook on the web.
+products: [calendar]
+---
+In Outlook on the web select Calendar, then Add calendar, then From directory.
+""",
+    "calendar/book-a-room.md": """\
+---
+title: Book a meeting room
+summary: Add a room to your meeting invitation.
+products: [calendar]
+---
+::: council aylesbury-vale
+Rooms at The Gateway are listed under **AVDC Rooms**.
+:::
+
+::: council dacorum
+Rooms at The Forum are listed under **Forum Rooms**.
+:::
+""",
+    "sign-in/connect-to-the-vpn.md": """\
+---
+title: Connect to the VPN for older systems
+summary: Use the VPN client to reach older line-of-business systems from home.
+councils: [dacorum]
+---
+Open the VPN client and sign in.
+""",
+    "email/migration-notice.md": """\
+---
+title: Mailbox migration weekend notice
+summary: Mailboxes move to the new system this weekend.
+valid_until: 2026-01-31
+---
+Your mailbox moves this weekend.
+""",
+    "email/new-mailbox-features.md": """\
+---
+title: New mailbox features coming in April
+summary: What the upgraded mailbox can do.
+valid_from: 2026-04-01
+---
+Focused inbox and more.
+""",
+    "email/out-of-office.md": """\
+---
+title: Set up an automatic reply (out of office)
+summary: Let people know you are away and when you will be back.
+products: [email]
+---
+In Outlook on the web open Settings, then Automatic replies, and turn them on.
+""",
+}
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> KnowledgeBase:
+    for rel, text in ARTICLES.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return KnowledgeBase.load(tmp_path, semantic="off", today=TODAY)
+
+
+def top(kb: KnowledgeBase, query: str, council: str | None = None) -> str:
+    result = kb.search(query, council=council)
+    assert result.hits, f"no hits for {query!r}"
+    return result.hits[0].article.id
+
+
+def test_a_clear_question_is_answered_with_one_article(kb: KnowledgeBase) -> None:
+    result = kb.search("I forgot my password, how do I reset it?", council="dacorum")
+    assert result.decision == "answer"
+    assert [h.article.id for h in result.candidates] == ["sign-in/forgotten-password"]
+    assert 0.0 < result.confidence <= 1.0
+    assert result.hits[0].parts["lexical_rank"] == 1.0
+
+
+def test_a_misspelt_question_still_finds_the_article(kb: KnowledgeBase) -> None:
+    assert top(kb, "forgoten pasword") == "sign-in/forgotten-password"
+    assert top(kb, "colleages calender") == "calendar/open-a-colleagues-calendar"
+
+
+def test_staff_words_are_mapped_to_the_articles_words(kb: KnowledgeBase) -> None:
+    explained = kb.explain("my diary won't show my colleague's appointments")
+    assert "calendar" in explained.query.expansions
+    assert explained.result.hits[0].article.id == "calendar/open-a-colleagues-calendar"
+    assert top(kb, "how do I put my ooo on") == "email/out-of-office"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["what's the weather like tomorrow", "recipe for lasagne", "who won the football"],
+)
+def test_out_of_scope_questions_are_declined(kb: KnowledgeBase, query: str) -> None:
+    result = kb.search(query, council="dacorum")
+    assert result.decision == "decline"
+    assert result.candidates == []
+
+
+def test_an_article_limited_to_one_council_is_never_shown_to_the_other(
+    kb: KnowledgeBase,
+) -> None:
+    query = "Connect to the VPN for older systems"
+    assert top(kb, query, council="dacorum") == "sign-in/connect-to-the-vpn"
+    for council in ("aylesbury-vale",):
+        ids = [h.article.id for h in kb.search(query, council=council, limit=50).hits]
+        assert "sign-in/connect-to-the-vpn" not in ids
+
+
+def test_each_council_reads_its_own_variant(kb: KnowledgeBase) -> None:
+    article = kb.get(top(kb, "book a meeting room", council="dacorum"))
+    assert article is not None
+    assert "Forum Rooms" in article.for_council("dacorum")
+    assert "AVDC Rooms" not in article.for_council("dacorum")
+    assert "AVDC Rooms" in article.for_council("aylesbury-vale")
+
+
+def test_expired_and_not_yet_valid_articles_are_not_served(kb: KnowledgeBase) -> None:
+    for query in ("mailbox migration weekend notice", "new mailbox features coming in april"):
+        ids = [h.article.id for h in kb.search(query, limit=50).hits]
+        assert "email/migration-notice" not in ids
+        assert "email/new-mailbox-features" not in ids
+    assert kb.get("email/migration-notice") is not None  # still loaded, for editors
+    assert any("expired on 2026-01-31" in p.message for p in kb.problems)
+
+
+def test_an_empty_or_stop_word_question_declines(kb: KnowledgeBase) -> None:
+    assert kb.search("").decision == "decline"
+    assert kb.search("how do I do it?").decision == "decline"
+
+
+class FakeEncoder:
+    """A stand-in for the sentence-embedding model: hashed bag of word stems, L2-normalised.
+
+    It makes "appointments" and "meetings" unrelated, like a real model would not, but it
+    exercises the hybrid path (encoding, caching, fusion, decision) without the model.
+    """
+
+    name = "fake"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.encoded.extend(texts)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z]+", text.lower()):
+                digest = hashlib.sha256(word[:5].encode()).digest()
+                out[i, digest[0] % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return (out / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+    def encode_cached(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return self.encode(texts)
+
+
+def test_hybrid_search_fuses_both_retrievers(tmp_path: Path, kb: KnowledgeBase) -> None:
+    encoder = FakeEncoder()
+    hybrid = KnowledgeBase.load(kb.root, encoder=encoder, today=TODAY)
+    assert hybrid.semantic_status == "semantic search: on (fake, 64 dims)"
+    assert len(encoder.encoded) == len(hybrid.articles())
+    result = hybrid.search("forgotten password", council="aylesbury-vale")
+    best = result.hits[0]
+    assert best.article.id == "sign-in/forgotten-password"
+    assert {"lexical", "semantic", "semantic_rank", "fuzzy", "coverage"} <= set(best.parts)
+    assert best.parts["semantic"] == pytest.approx(max(h.parts["semantic"] for h in result.hits))
+    ids = [h.article.id for h in hybrid.search("VPN", council="aylesbury-vale", limit=50).hits]
+    assert "sign-in/connect-to-the-vpn" not in ids
+
+
+def test_the_bundled_articles_load_without_errors() -> None:
+    kb = KnowledgeBase.load(semantic="off")
+    assert kb.root == bundled_root()
+    assert len(kb.articles()) >= 60
+    assert [str(p) for p in kb.problems if p.severity == "error"] == []
+    assert sum(bool(a.variant_councils) for a in kb.articles()) >= 10
