@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import bot.desk.models  # noqa: F401 - registers the desk tables on Base.metadata
+import bot.desk.models
+import bot.web.desk.models  # noqa: F401 - registers the dashboard's account tables
 from bot.storage.models import Base
 
 connection = context.config.attributes.get("connection")

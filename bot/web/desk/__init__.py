@@ -1,0 +1,32 @@
+"""The agents' web dashboard at ``/desk``: sign-in, the queue and the ticket pages.
+
+:func:`register` mounts it on the application as a sub-application whose middleware
+(:func:`bot.web.desk.auth.guard`) requires a signed-in agent for every page but the
+sign-in form, and a CSRF token on every POST.
+
+>>> register(app)  # in bot.app.create_app                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+async def _to_queue(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPPermanentRedirect("/desk/")
+
+
+def register(app: web.Application) -> None:
+    """Mount ``/desk`` on ``app``. Imports here keep ``bot.web.desk.models`` light for
+    migrations and the command line."""
+    from bot.web.desk import auth, login, queue, ticket
+
+    desk = web.Application(middlewares=[auth.guard])
+    desk.router.add_get("/", queue.queue)
+    desk.router.add_get("/login", login.login_page)
+    desk.router.add_post("/login", login.login)
+    desk.router.add_post("/logout", login.logout)
+    desk.router.add_get("/tickets/{ref}", ticket.show)
+    desk.router.add_post("/tickets/{ref}/{action}", ticket.act)
+    app.router.add_get(auth.PREFIX, _to_queue)
+    app.add_subapp(auth.PREFIX, desk)
