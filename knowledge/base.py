@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,18 +214,51 @@ class KnowledgeBase:
         return mask
 
     # -- reloading -----------------------------------------------------------------------
-    def refresh(self) -> ReloadReport:
+    def refresh(self, paths: Iterable[str | Path] | None = None) -> ReloadReport:
         """Rescan the folder: load added and changed files, drop deleted ones.
 
-        A file that no longer parses keeps its last good version serving; its
-        problems are in the report's ``failed`` and in :attr:`problems`.
+        ``paths`` (what a file watcher saw change) limits the work to those files
+        when all of them are articles under the root; otherwise, or without it,
+        every file is checked. A file that no longer parses keeps its last good
+        version serving; its problems are in the report's ``failed`` and in
+        :attr:`problems`.
         """
         with self._lock:
-            return self._refresh()
+            only = self._article_keys(paths) if paths is not None else None
+            return self._refresh(only)
 
-    def _refresh(self) -> ReloadReport:
+    def _article_keys(self, paths: Iterable[str | Path]) -> dict[str, Stamp | None] | None:
+        """``{file key: stamp or None if gone}`` for ``paths``, or ``None`` to scan all."""
+        root = os.path.realpath(self.root)
+        keys: dict[str, Stamp | None] = {}
+        for raw in paths:
+            real = os.path.realpath(raw)
+            rel = os.path.relpath(real, root)
+            name = os.path.basename(real).lower()
+            hidden = any(part.startswith(".") for part in Path(rel).parts)
+            if rel.startswith("..") or hidden or not name.endswith(".md") or name == "readme.md":
+                return None
+            if os.path.isdir(real):
+                return None
+            key = os.path.join(str(self.root), rel)
+            try:
+                st = os.stat(key)
+            except FileNotFoundError:
+                keys[key] = None
+                continue
+            except OSError:
+                return None
+            keys[key] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        return keys
+
+    def _refresh(self, only: dict[str, Stamp | None] | None = None) -> ReloadReport:
         started = time.perf_counter()
-        current = dict(article_files(self.root))
+        if only is None:
+            current = dict(article_files(self.root))
+            candidates: Iterable[str] = self._files
+        else:
+            current = {key: stamp for key, stamp in only.items() if stamp is not None}
+            candidates = [key for key in only if key in self._files]
         report = ReloadReport()
         changed: dict[int, Article] = {}
         retired: list[int] = []
@@ -239,7 +272,7 @@ class KnowledgeBase:
             parsed = parse_file(Path(path), self.root, councils=self.councils)
             report.problems.extend(parsed.problems)
             self._apply(path, stamp, parsed, known, report, changed, retired)
-        for path in sorted(set(self._files) - set(current)):
+        for path in sorted(set(candidates) - set(current)):
             gone = self._files.pop(path)
             if gone.article_id is not None and self._paths.get(gone.article_id) == path:
                 del self._paths[gone.article_id]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +44,9 @@ class KnowledgeService:
         root: Path = self.kb.root
         return root
 
-    async def refresh(self) -> ReloadReport:
+    async def refresh(self, paths: Iterable[str] | None = None) -> ReloadReport:
         async with self._lock:
-            report = await asyncio.to_thread(self.kb.refresh)
+            report = await asyncio.to_thread(self.kb.refresh, paths)
         if report.added or report.changed or report.removed or report.failed:
             log.info(
                 "knowledge reloaded added=%d changed=%d removed=%d failed=%d in %.3fs",
@@ -69,8 +70,8 @@ class KnowledgeService:
         try:
             from watchfiles import awatch
 
-            async for _changes in awatch(self.root, stop_event=stop, debounce=100, step=25):
-                await self.refresh()
+            async for changes in awatch(self.root, stop_event=stop, debounce=100, step=25):
+                await self.refresh([path for _, path in changes])
             return
         except ImportError:
             log.info("watchfiles is not installed; polling the knowledge base for changes")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from tests.conftest import ALEX, SAM, say, sign_in
 
@@ -98,3 +98,33 @@ async def test_missing_article_is_a_friendly_404(client: Client) -> None:
     response = await client.get("/kb/no/such/article")
     assert response.status == 404
     assert "Guide not found" in await response.text()
+
+
+async def test_an_edited_article_is_live_within_a_second(settings, kb_dir) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import dataclasses
+    import time
+
+    from bot.app import create_app
+
+    live = dataclasses.replace(settings, kb_path=kb_dir)
+    article = kb_dir / "email" / "out-of-office.md"
+    async with TestClient(TestServer(create_app(live))) as client:
+        before = await (await client.get("/kb/email/out-of-office")).text()
+        assert "Away on an adventure" not in before
+        text = article.read_text(encoding="utf-8")
+        article.write_text(
+            text.replace("title: ", "title: Away on an adventure, ", 1), encoding="utf-8"
+        )
+        started = time.monotonic()
+        while time.monotonic() - started < 1.0:
+            page = await (await client.get("/kb/email/out-of-office")).text()
+            if "Away on an adventure" in page:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the edit was not live within a second")
+        article.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")  # broken YAML
+        await asyncio.sleep(0.6)
+        page = await (await client.get("/kb/email/out-of-office")).text()
+        assert "Away on an adventure" in page  # the last good version keeps serving

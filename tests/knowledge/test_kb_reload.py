@@ -113,3 +113,26 @@ def test_resolve_link(root: Path) -> None:
     assert kb.resolve_link(article, "https://example.org/a.md") is None
     [broken] = [p for p in kb.problems if "broken link" in p.message]
     assert broken.line == 5
+
+
+def test_refresh_of_named_paths_only_touches_those_files(tmp_path: Path) -> None:
+    """What the running bot does: the file watcher names what changed."""
+    root = tmp_path / "kb"
+    (root / "email").mkdir(parents=True)
+    first = root / "email" / "first.md"
+    first.write_text("---\ntitle: First guide\n---\nAbout shared mailboxes.\n", encoding="utf-8")
+    kb = KnowledgeBase.load(root, semantic="off")
+    first.write_text(
+        "---\ntitle: First guide, renamed\n---\nAbout shared mailboxes.\n", encoding="utf-8"
+    )
+    second = root / "email" / "second.md"
+    second.write_text("---\ntitle: Second guide\n---\nAbout signatures.\n", encoding="utf-8")
+    report = kb.refresh([str(first.resolve()), str(second)])
+    assert report.changed == ["email/first"] and report.added == ["email/second"]
+    assert kb.get("email/first").title == "First guide, renamed"  # type: ignore[union-attr]
+    second.unlink()
+    assert kb.refresh([second]).removed == ["email/second"]
+    # a folder event (or anything that is not an article) falls back to a full scan
+    (root / "calendar").mkdir()
+    (root / "calendar" / "third.md").write_text("---\ntitle: Third\n---\nBody.\n", encoding="utf-8")
+    assert kb.refresh([root / "calendar"]).added == ["calendar/third"]
