@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import time
 
+from bot.storage import staff as staff_repo
+from bot.storage.models import utcnow
+from bot.web import keys
 from tests.slack.fake_slack import (
     ALEX_ID,
     BOT_USER,
@@ -84,7 +87,26 @@ async def test_app_home_is_published_when_opened(slack: SlackDriver) -> None:
     text = json.dumps(view)
     assert "What I can do" in text and "My open tickets" in text and "Most-read guides" in text
     assert "Dacorum Borough Council" in text
-    assert "01632 960 200" in text  # no desk yet: how to reach it instead of tickets
+    assert "You have no open tickets." in text
+
+
+async def test_app_home_lists_my_open_tickets(slack: SlackDriver) -> None:
+    await slack.send(message_im(SAM_ID, "hello"))  # the bot learns who Sam is
+    await slack.fake.wait_for("chat.postMessage")
+    services = slack.client.app[keys.SERVICES]
+    async with services.db.session() as session, session.begin():
+        sam = await staff_repo.get_by_email(session, "sam.taylor@dacorum.gov.uk")
+        assert sam is not None
+        await services.desk.raise_ticket(
+            session, requester=sam, summary="Second screen is blank", category="device",
+            priority="P3", now=utcnow(),
+        )  # fmt: skip
+    await slack.send(home_opened(SAM_ID))
+    [publish] = await slack.fake.wait_for("views.publish")
+    view = publish.params["view"]
+    text = view if isinstance(view, str) else json.dumps(view, ensure_ascii=False)
+    assert "JSD-000001" in text and "Second screen is blank" in text
+    assert "New · P3" in text
 
 
 async def test_forged_signature_is_refused(slack: SlackDriver) -> None:

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from bot import wording
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.identity import SlackPerson
+from bot.desk.models import OPEN_STATUSES, Ticket
 from bot.flows.smalltalk import help_buttons
 from bot.settings import Settings
+from bot.storage import staff as staff_repo
 from bot.storage.models import Turn, utcnow
 
 if TYPE_CHECKING:
@@ -61,6 +63,30 @@ async def most_read(db: Database, kb: Any, council: str, *, limit: int = 5) -> l
     return [{"id": a.id, "title": a.title, "summary": a.summary} for a in chosen]
 
 
+async def open_tickets(db: Database, email: str, *, limit: int = 10) -> list[dict[str, str]]:
+    """The person's open tickets, newest first, as the Home tab lists them."""
+    async with db.session() as session:
+        staff = await staff_repo.get_by_email(session, email)
+        if staff is None:
+            return []
+        query = (
+            select(Ticket)
+            .where(Ticket.requester_id == staff.id, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.created_at.desc())
+            .limit(limit)
+        )
+        tickets = (await session.execute(query)).unique().scalars().all()
+    return [
+        {
+            "reference": t.ref or "",
+            "title": t.summary,
+            "status": f"{t.status.capitalize()} · {t.priority}",
+            "url": "",
+        }
+        for t in tickets
+    ]
+
+
 async def home_context(
     settings: Settings, db: Database, kb: Any, person: SlackPerson
 ) -> dict[str, Any]:
@@ -73,7 +99,7 @@ async def home_context(
         "first_name": (person.display_name.split(" ")[0] if person.display_name else "there"),
         "council_name": council.name if council else "",
         "menu": help_buttons(),
-        "tickets": None,  # the service desk is not connected yet: the template says so
+        "tickets": [],
         "articles": [],
     }
     if not person.ok or council is None:
@@ -81,6 +107,8 @@ async def home_context(
         context["menu"] = ()
         return context
     context["articles"] = await most_read(db, kb, council.key)
+    if person.email:
+        context["tickets"] = await open_tickets(db, person.email)
     return context
 
 
