@@ -199,7 +199,7 @@ class KnowledgeBase:
     def explain(self, query: str, *, council: str | None = None, limit: int = 10) -> Explained:
         """:meth:`search` with the analysed query and decision signals (for editors)."""
         with self._lock:
-            return self._index.search(query, self._eligible(council), limit)
+            return self._index.search(query, self._eligible(council), limit, council=council)
 
     def _eligible(self, council: str | None) -> npt.NDArray[np.bool_]:
         today = self.today

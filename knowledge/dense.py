@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.article import Article
+from knowledge.passages import passages, phrasings
 from knowledge.text import strip_markdown
 
 if TYPE_CHECKING:
@@ -29,6 +31,9 @@ SemanticMode = Literal["auto", "on", "off"]
 #: How much of the body (characters, after the title, summary and questions) is embedded:
 #: about what fills the model's 256-token window.
 BODY_CHARS = 1200
+#: A candidate's semantic score: this share of the whole article's cosine, the rest from
+#: its best phrasing (title or question) and its best body passage (see :func:`rescore`).
+WHOLE, PHRASING, PASSAGE = 0.4, 0.3, 0.3
 
 
 class EncoderLike(Protocol):
@@ -58,34 +63,70 @@ def open_encoder(mode: SemanticMode, cache_dir: Path | None) -> tuple[EncoderLik
 def article_text(article: Article) -> str:
     """What is embedded for an article: title, summary, questions, start of the body.
 
-    (Embedding the rest of a long body as further passages, scored by the best one,
-    did not help on the generated questions nor on the external set, and cost 2-3x
-    the encoding time, so one vector per article it is.)
+    This vector ranks every article; the best candidates are then re-scored with their
+    phrasings and passages too (:meth:`DenseIndex.rescore`).
     """
     body = " ".join(strip_markdown(article.body).split())
     parts = [article.title, article.summary, *article.questions, body[:BODY_CHARS]]
     return "\n".join(p for p in parts if p)
 
 
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """One slot's phrasing and passage vectors (float16 to halve their memory)."""
+
+    phrasings: npt.NDArray[np.float16]
+    passages: npt.NDArray[np.float16]
+    councils: tuple[tuple[str, ...], ...]  # per passage; () = every council
+
+
 class DenseIndex:
-    """Article vectors by slot, and cosine similarity of a question to every slot."""
+    """Article vectors by slot, and cosine similarity of a question to every slot.
+
+    Besides one vector for the whole article, each slot keeps vectors for its phrasings
+    and body passages (:mod:`knowledge.passages`), used to re-score the best candidates.
+    """
 
     def __init__(self, encoder: EncoderLike, query_cache: int = 256) -> None:
         self.encoder = encoder
         self._vectors = np.zeros((0, encoder.dim), np.float32)
         self._alive = np.zeros(0, bool)
+        self._parts: dict[int, _Parts] = {}
         self._queries: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._query_cache = query_cache
 
     def update(self, changed: Mapping[int, Article], removed: Sequence[int] = ()) -> None:
         """Encode the ``changed`` articles (via the disk cache) and retire ``removed`` slots."""
         for slot in removed:
+            self._parts.pop(slot, None)
             if slot < len(self._alive):
                 self._alive[slot] = False
         if not changed:
             return
         slots = list(changed)
-        vectors = self.encoder.encode_cached([article_text(changed[s]) for s in slots])
+        texts: list[str] = []
+        layout: list[tuple[int, int, tuple[tuple[str, ...], ...]]] = []
+        for slot in slots:
+            article = changed[slot]
+            found = passages(article.body)
+            short = phrasings(article)
+            texts.append(article_text(article))
+            texts.extend(short)
+            texts.extend(p.text for p in found)
+            layout.append((len(short), len(found), tuple(p.councils for p in found)))
+        encoded = self.encoder.encode_cached(texts)
+        rows: list[int] = []
+        at = 0
+        for slot, (n_short, n_passages, councils) in zip(slots, layout, strict=True):
+            rows.append(at)
+            short_end = at + 1 + n_short
+            self._parts[slot] = _Parts(
+                encoded[at + 1 : short_end].astype(np.float16),
+                encoded[short_end : short_end + n_passages].astype(np.float16),
+                councils,
+            )
+            at = short_end + n_passages
+        vectors = encoded[rows]
         size = max(len(self._alive), max(slots) + 1)
         if size > len(self._alive):
             capacity = max(size, int(len(self._alive) * 1.5))
@@ -117,3 +158,39 @@ class DenseIndex:
             sims = np.einsum("ij,j->i", self._vectors[:n], self.query_vector(text))
             scores[:n] = np.where(self._alive[:n], sims, -1.0)
         return scores
+
+    def rescore(
+        self, text: str, whole: npt.NDArray[np.float32], slots: Sequence[int], council: str | None
+    ) -> npt.NDArray[np.float32]:
+        """Semantic scores of ``slots`` from all their vectors, for a question by ``council``.
+
+        ``whole`` holds :meth:`score`'s cosines. Each slot scores :data:`WHOLE` times its
+        whole-article cosine plus :data:`PHRASING` times its best phrasing's and
+        :data:`PASSAGE` times its best passage's that ``council`` sees (the whole article's
+        cosine stands in for what a slot lacks). Only the candidates are re-scored, so
+        the cost does not grow with the knowledge base.
+        """
+        out = np.array([whole[s] for s in slots], np.float32)
+        parts = [self._parts.get(s) for s in slots]
+        blocks: list[npt.NDArray[np.float16]] = []
+        owners: list[int] = []
+        for i, part in enumerate(parts):
+            if part is None:
+                continue
+            shown = [not c or council is None or council in c for c in part.councils]
+            blocks.extend((part.phrasings, part.passages[np.array(shown, bool)]))
+            owners.extend((2 * i, 2 * i + 1))
+        if not owners:
+            return out
+        sizes = np.array([len(b) for b in blocks])
+        sims = np.concatenate(blocks).astype(np.float32) @ self.query_vector(text)
+        best = np.full(2 * len(slots), np.nan, np.float32)
+        nonempty = sizes > 0
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[nonempty]
+        if len(starts):
+            best[np.array(owners)[nonempty]] = np.maximum.reduceat(sims, starts)
+        best = np.where(np.isnan(best), np.repeat(out, 2), best)
+        combined: npt.NDArray[np.float32] = (
+            WHOLE * out + PHRASING * best[0::2] + PASSAGE * best[1::2]
+        )
+        return combined.astype(np.float32)

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from knowledge.article import Article
 from knowledge.decide import HYBRID, LEXICAL, Calibration, decide
 from knowledge.dense import DenseIndex
-from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse
+from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse, top_slots
 from knowledge.fuzzy import Speller, similarity
 from knowledge.lexical import LexicalIndex
 from knowledge.query import Query, build_query, coverage
@@ -82,15 +82,25 @@ class Index:
             self.dense.update(changed, removed)
 
     def search(
-        self, text: str, eligible: npt.NDArray[np.bool_], limit: int, *, pool: int = POOL
+        self,
+        text: str,
+        eligible: npt.NDArray[np.bool_],
+        limit: int,
+        *,
+        pool: int = POOL,
+        council: str | None = None,
     ) -> Explained:
-        """Rank the eligible slots for ``text`` and decide what to do with the ranking."""
+        """Rank the eligible slots for ``text`` and decide what to do with the ranking.
+
+        ``council`` is the asker's: only the article text their council sees counts for
+        the semantic re-scoring of the best candidates.
+        """
         query = build_query(text[:MAX_QUERY_CHARS], self.lexical, self.synonyms, self.speller)
         n = self.n_slots
         eligible = eligible[:n] if len(eligible) >= n else np.pad(eligible, (0, n - len(eligible)))
         scores: dict[str, npt.NDArray[np.float32]] = {"lexical": self.lexical.score(query.weights)}
         if self.dense is not None and text.strip():
-            scores["semantic"] = self.dense.score(query.corrected_text, n)
+            scores["semantic"] = self._semantic(query, scores["lexical"], eligible, pool, council)
         candidates = fuse(scores, eligible, pool=pool)
         if candidates:
             # fuzzy title/question similarity: a fusion signal when weighted, else only
@@ -102,6 +112,31 @@ class Index:
             candidates = add_score(head, "fuzzy", sims, weight=WEIGHTS["fuzzy"]) + rest
         result, features = self._decide(text, query, candidates, scores, eligible, limit)
         return Explained(result, query, features)
+
+    def _semantic(
+        self,
+        query: Query,
+        lexical: npt.NDArray[np.float32],
+        eligible: npt.NDArray[np.bool_],
+        pool: int,
+        council: str | None,
+    ) -> npt.NDArray[np.float32]:
+        """Semantic scores: each retriever's best ``pool`` re-scored on all their vectors
+        (phrasings and passages, :meth:`DenseIndex.rescore`); every other slot gets an
+        estimate, its whole-article cosine plus the candidates' median lift, so that
+        fusion's rescaling sees the same range as if every slot had been re-scored."""
+        assert self.dense is not None
+        whole = self.dense.score(query.corrected_text, self.n_slots)
+        floor = float(np.min(whole)) - 1.0
+        best = np.union1d(
+            top_slots(whole, eligible, pool, floor), top_slots(lexical, eligible, pool)
+        )
+        if len(best) == 0:
+            return whole
+        rescored = self.dense.rescore(query.corrected_text, whole, best.tolist(), council)
+        out = whole + np.float32(np.median(rescored - whole[best]))
+        out[best] = rescored
+        return out
 
     def _decide(
         self,

@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from knowledge import KnowledgeBase, bundled_root
+from knowledge.passages import passages, phrasings
 
 TODAY = datetime.date(2026, 3, 1)
 
@@ -192,7 +193,9 @@ def test_hybrid_search_fuses_both_retrievers(tmp_path: Path, kb: KnowledgeBase) 
     encoder = FakeEncoder()
     hybrid = KnowledgeBase.load(kb.root, encoder=encoder, today=TODAY)
     assert hybrid.semantic_status == "semantic search: on (fake, 64 dims)"
-    assert len(encoder.encoded) == len(hybrid.articles())
+    # each article whole, plus its phrasings (title, questions) and body passages
+    expected = sum(1 + len(phrasings(a)) + len(passages(a.body)) for a in hybrid.articles())
+    assert len(encoder.encoded) == expected
     result = hybrid.search("forgotten password", council="aylesbury-vale")
     best = result.hits[0]
     assert best.article.id == "sign-in/forgotten-password"
@@ -200,6 +203,31 @@ def test_hybrid_search_fuses_both_retrievers(tmp_path: Path, kb: KnowledgeBase) 
     assert best.parts["semantic"] == pytest.approx(max(h.parts["semantic"] for h in result.hits))
     ids = [h.article.id for h in hybrid.search("VPN", council="aylesbury-vale", limit=50).hits]
     assert "sign-in/connect-to-the-vpn" not in ids
+
+
+def test_semantic_rescoring_counts_only_the_askers_council_text(kb: KnowledgeBase) -> None:
+    hybrid = KnowledgeBase.load(kb.root, encoder=FakeEncoder(), today=TODAY)
+    question = "rooms listed under forum rooms"
+
+    def semantic(council: str) -> float:
+        hits = hybrid.search(question, council=council).hits
+        return next(h.parts["semantic"] for h in hits if h.article.id == "calendar/book-a-room")
+
+    # the Dacorum block matches the question word for word; Aylesbury Vale staff never see it
+    assert semantic("dacorum") > semantic("aylesbury-vale")
+
+
+def test_passages_follow_headings_and_council_blocks() -> None:
+    body = (
+        "Rooms are booked from the calendar.\n\n## Room finder\nChoose your building.\n"
+        "::: council aylesbury-vale\nPick The Gateway, Aylesbury.\n:::\n"
+        "::: council dacorum\nPick The Forum, Hemel.\n:::\n## Tips\nx\n"
+    )
+    assert [(p.councils, p.text) for p in passages(body)] == [
+        ((), "Rooms are booked from the calendar."),
+        (("aylesbury-vale",), "Room finder Choose your building. Pick The Gateway, Aylesbury."),
+        (("dacorum",), "Room finder Choose your building. Pick The Forum, Hemel."),
+    ]  # "## Tips" has too few words to embed
 
 
 def test_the_bundled_articles_load_without_errors() -> None:
