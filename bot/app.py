@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import time
 from pathlib import Path
 
@@ -25,13 +25,16 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.services import KnowledgeService, Services
 from bot.desk.calendar import WorkingCalendar
 from bot.desk.mirror import Mirror, build_connector
+from bot.desk.outbox import Handler as OutboxHandler
 from bot.desk.outbox import OutboxWorker
 from bot.desk.service import Desk
 from bot.desk.sla import SlaPolicy
+from bot.desk.watch import watch_sla
 from bot.flows import default_registry
 from bot.render import build_environment
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage import staff as staff_repo
 from bot.web import articles, health, keys, webhooks
 from bot.web import desk as desk_dashboard
 from bot.web.session import CookieSigner, load_or_create_key
@@ -56,6 +59,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     db = Database(settings.database_url)
     try:
         await db.upgrade()
+        await _flag_agents(db, settings)
         knowledge = await KnowledgeService.load(settings)
         log.info(
             "knowledge base: %d articles from %s", len(knowledge.kb.articles()), knowledge.root
@@ -75,6 +79,20 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await db.dispose()
 
 
+async def _flag_agents(db: Database, settings: Settings) -> None:
+    """Staff listed in ``ITBOT_DESK_AGENTS`` are agents (on the dashboard's lists too)."""
+    if not settings.desk_agents:
+        return
+    async with db.session() as session, session.begin():
+        for email in settings.desk_agents:
+            council = settings.council_for_email(email)
+            if council is None:
+                log.warning("ITBOT_DESK_AGENTS: %s is on neither council's domain; ignored", email)
+                continue
+            staff = await staff_repo.get_or_create(session, email=email, council=council.key)
+            staff.is_agent = True
+
+
 def build_desk(settings: Settings) -> Desk:
     opens, closes = (time.fromisoformat(t) for t in settings.working_hours)
     calendar = WorkingCalendar(opens=opens, closes=closes, closures=settings.closure_days)
@@ -85,8 +103,16 @@ def build_desk(settings: Settings) -> Desk:
     )
 
 
-def build_outbox(services: Services, mirror: Mirror | None = None) -> OutboxWorker:
-    """The outbox worker with every delivery the running channels provide."""
+def build_outbox(
+    services: Services,
+    mirror: Mirror | None = None,
+    extra: Mapping[str, OutboxHandler] | None = None,
+) -> OutboxWorker:
+    """The outbox worker with every delivery the running channels provide.
+
+    ``extra`` holds the channels' own handlers (Slack: the triage channel). A kind with
+    no handler is marked skipped, so channels must be running before the worker starts.
+    """
     worker = OutboxWorker(services.db)
     worker.register("notify_requester", services.notifier.deliver)
     worker.register("ask_csat", services.notifier.deliver)
@@ -94,6 +120,8 @@ def build_outbox(services: Services, mirror: Mirror | None = None) -> OutboxWork
         worker.register("external_create", mirror.create)
         worker.register("external_comment", mirror.comment)
         worker.register("external_status", mirror.status)
+    for kind, handler in (extra or {}).items():
+        worker.register(kind, handler)
     return worker
 
 
@@ -162,7 +190,15 @@ def create_app(settings: Settings, *, watch_knowledge: bool = True) -> web.Appli
             app[webhooks.MIRROR] = mirror
             poll = mirror.poll(stop, every=settings.servicedesk_poll_seconds)
             tasks.append(asyncio.create_task(poll))
-        tasks.append(asyncio.create_task(build_outbox(services, mirror).run(stop)))
+        slack = app.get(slack_channel.SLACK)
+        extra = slack.outbox_handlers() if slack is not None else {}
+        worker = build_outbox(services, mirror, extra)
+        tasks.append(asyncio.create_task(worker.run(stop)))
+        tasks.append(
+            asyncio.create_task(
+                watch_sla(services.db, services.desk, stop, on_alert=worker.wake.set)
+            )
+        )
         yield
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -170,12 +206,13 @@ def create_app(settings: Settings, *, watch_knowledge: bool = True) -> web.Appli
             await connector.aclose()
 
     app.cleanup_ctx.append(services_ctx)
-    app.cleanup_ctx.append(outbox_ctx)
     if watch_knowledge:
         app.cleanup_ctx.append(watch_ctx)
     web_channel.register(app)
     if settings.slack_enabled:  # /slack/events (HTTP mode), Socket Mode, the inbox worker
         slack_channel.register(app)
+    # after the channels: the outbox worker starts with every channel's handlers in place
+    app.cleanup_ctx.append(outbox_ctx)
     articles.register(app)
     health.register(app)
     webhooks.register(app)

@@ -96,6 +96,12 @@ class Settings:
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
     slack_api_url: str = "https://slack.com/api/"
+    #: the channel where agents triage tickets (one message per ticket); none: no triage
+    slack_triage_channel: str | None = None
+    #: the Slack user group whose members are service desk agents
+    slack_agent_group: str | None = None
+    #: email addresses of service desk agents (besides the group and ``itbot desk add-agent``)
+    desk_agents: tuple[str, ...] = ()
     ticket_prefix: str = "JSD"
     working_hours: tuple[str, str] = ("08:30", "17:00")
     closure_days: tuple[str, ...] = ("12-27..12-31",)
@@ -153,6 +159,9 @@ class Settings:
             slack_signing_secret=get("SLACK_SIGNING_SECRET", _secret_min(1), None),
             slack_app_token=get("SLACK_APP_TOKEN", _secret_min(1), None),
             slack_api_url=get("ITBOT_SLACK_API_URL", _url, d.slack_api_url),
+            slack_triage_channel=get("ITBOT_SLACK_TRIAGE_CHANNEL", _slack_id("CG"), None),
+            slack_agent_group=get("ITBOT_SLACK_AGENT_GROUP", _slack_id("S"), None),
+            desk_agents=get("ITBOT_DESK_AGENTS", _emails, ()),
             ticket_prefix=get("ITBOT_TICKET_PREFIX", _prefix, d.ticket_prefix),
             working_hours=get("ITBOT_WORKING_HOURS", _hours, d.working_hours),
             closure_days=get("ITBOT_CLOSURE_DAYS", _closures, d.closure_days),
@@ -256,6 +265,23 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("SLACK_SIGNING_SECRET", "(none)", "Slack signing secret, for HTTP events."),
     ("SLACK_APP_TOKEN", "(none)", "Slack app-level token (`xapp-...`): use Socket Mode."),
     ("ITBOT_SLACK_API_URL", "`https://slack.com/api/`", "Base URL of Slack's Web API."),
+    (
+        "ITBOT_SLACK_TRIAGE_CHANNEL",
+        "(none)",
+        "Channel id (`C...`) where agents triage tickets: one message per ticket, "
+        "replies in its thread reach the requester. Invite the bot to it.",
+    ),
+    (
+        "ITBOT_SLACK_AGENT_GROUP",
+        "(none)",
+        "Slack user group id (`S...`) whose members are service desk agents.",
+    ),
+    (
+        "ITBOT_DESK_AGENTS",
+        "(none)",
+        "Comma-separated emails of service desk agents (in Slack and on the dashboard's "
+        "assignee lists), besides the user group and `itbot desk add-agent`.",
+    ),
     ("ITBOT_TICKET_PREFIX", "`JSD`", "Prefix of ticket references (`JSD-000123`)."),
     (
         "ITBOT_WORKING_HOURS",
@@ -410,6 +436,25 @@ def _secret_min(length: int) -> Callable[[str, str], Secret]:
         return Secret(raw)
 
     return parse
+
+
+def _slack_id(first: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip()
+        if not re.fullmatch(f"[{first}][A-Z0-9]{{2,}}", value):
+            kinds = " or ".join(first)
+            raise SettingsError(name, f"must be a Slack id starting {kinds} (got {raw!r})")
+        return value
+
+    return parse
+
+
+def _emails(name: str, raw: str) -> tuple[str, ...]:
+    emails = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    for email in emails:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            raise SettingsError(name, f"{email!r} is not an email address")
+    return emails
 
 
 def _prefix(name: str, raw: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.storage.models import Base, Staff, utcnow
@@ -22,6 +22,7 @@ class Ticket(Base):
         Index("ix_tickets_requester", "requester_id", "status"),
         Index("ix_tickets_assignee", "assignee_id", "status"),
         Index("ix_tickets_due", "status", "resolution_due"),
+        Index("ix_tickets_sla_next_alert", "sla_next_alert_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +54,8 @@ class Ticket(Base):
     resolution_risk_at: Mapped[datetime] = mapped_column()
     #: SLA alerts already posted ("response_at_risk", "resolution_breached", ...)
     sla_alerts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: when the next of those alerts falls due (``None``: no more alerts for this ticket)
+    sla_next_alert_at: Mapped[datetime | None] = mapped_column(default=None)
     #: where the triage message lives in Slack ({"channel", "ts"}), set by the Slack adapter
     triage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     external_system: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -135,3 +138,25 @@ class Notification(Base):
     source_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SlackTicketThread(Base):
+    """A Slack message that belongs to a ticket: its triage message, or a notification DM.
+
+    A reply in the thread of a ``triage`` message is an agent's reply to the requester; a
+    reply in the thread of a ``dm`` notification is the requester's reply to the agents.
+    """
+
+    __tablename__ = "slack_ticket_threads"
+    __table_args__ = (
+        UniqueConstraint("channel", "ts", name="uq_slack_ticket_threads_message"),
+        Index("ix_slack_ticket_threads_ticket", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    #: ``triage`` or ``dm``
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

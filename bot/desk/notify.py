@@ -22,7 +22,8 @@ from bot.desk.outbox import Skip
 from bot.flows.status import csat_buttons
 from bot.storage.models import Staff
 
-Pusher = Callable[[AsyncSession, Staff, Ticket, Sequence[Reply]], Awaitable[None]]
+#: sends replies to the requester now; ``False`` if it can't reach them (they're kept instead)
+Pusher = Callable[[AsyncSession, Staff, Ticket, Sequence[Reply]], Awaitable[bool]]
 
 
 def replies_for(
@@ -94,8 +95,7 @@ class Notifier:
         if not replies:
             raise Skip(f"nothing to tell the requester for {message.payload}")
         pusher = self.pushers.get(ticket.reply_channel)
-        if pusher is not None:
-            await pusher(session, ticket.requester, ticket, replies)
+        if pusher is not None and await pusher(session, ticket.requester, ticket, replies):
             return
         for index, reply in enumerate(replies):
             key = f"outbox:{message.id}:{index}"

@@ -30,7 +30,7 @@ from bot.desk.models import (
     TicketComment,
     TicketEvent,
 )
-from bot.desk.sla import PRIORITIES, SlaPolicy
+from bot.desk.sla import PRIORITIES, SlaPolicy, alert_schedule
 from bot.storage import audit
 from bot.storage.models import Staff
 
@@ -123,6 +123,7 @@ class Desk:
             response_risk_at=clocks.response_risk_at,
             resolution_risk_at=clocks.resolution_risk_at,
             sla_alerts=[],
+            sla_next_alert_at=clocks.response_risk_at,
             triage={},
         )
         session.add(ticket)
@@ -316,6 +317,7 @@ class Desk:
         ticket.response_risk_at = clocks.response_risk_at
         ticket.resolution_risk_at = clocks.resolution_risk_at
         ticket.sla_alerts = []
+        ticket.sla_next_alert_at = self.next_sla_alert(ticket)
         await self._agent_change(
             session, ticket, agent, "priority", now, before=before, after=priority
         )
@@ -355,6 +357,7 @@ class Desk:
         if status in OPEN_STATUSES:
             ticket.resolved_at = None
             ticket.closed_at = None
+        ticket.sla_next_alert_at = self.next_sla_alert(ticket)
         if note:
             await self.comment(session, ticket, Actor.of(actor), note, now=now, via="desk")
         if actor.is_agent:
@@ -387,6 +390,7 @@ class Desk:
             ticket.resolved_at = ticket.resolved_at or now
         else:
             ticket.resolved_at = ticket.closed_at = None
+        ticket.sla_next_alert_at = self.next_sla_alert(ticket)
         self._event(session, ticket, actor, "status", now, before=before, after=status, remote=True)
         self._outbox(session, ticket, "notify_requester", now, event="status", status=status)
         self._outbox(session, ticket, "triage_update", now)
@@ -410,6 +414,71 @@ class Desk:
         ticket.csat_score = score
         ticket.csat_comment = comment.strip() or None
         self._event(session, ticket, Actor.of(requester), "rated", now, score=score)
+
+    # -- SLA alerts -------------------------------------------------------------------------
+
+    def next_sla_alert(self, ticket: Ticket) -> datetime | None:
+        """When the ticket's next SLA alert falls due; ``None`` once there are no more."""
+        if ticket.status not in OPEN_STATUSES:
+            return None
+        sent = set(ticket.sla_alerts or ())
+        return min(
+            (at for at, kind in self._alert_schedule(ticket) if kind not in sent), default=None
+        )
+
+    async def sla_sweep(
+        self, session: AsyncSession, *, now: datetime, limit: int = 200
+    ) -> list[tuple[str, list[str]]]:
+        """Record the SLA alerts due by ``now``, once each, with an ``sla_alert`` outbox row.
+
+        Reads only tickets whose ``sla_next_alert_at`` has passed (an index range); rows
+        another replica is sweeping are skipped (``SKIP LOCKED`` on PostgreSQL). Returns
+        ``(ref, alerts)`` for each ticket alerted.
+        """
+        query = (
+            select(Ticket)
+            .where(Ticket.sla_next_alert_at <= now)
+            .order_by(Ticket.sla_next_alert_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Ticket)
+        )
+        alerted: list[tuple[str, list[str]]] = []
+        for ticket in (await session.execute(query)).scalars().all():
+            sent = list(ticket.sla_alerts or ())
+            due = [
+                kind
+                for at, kind in self._alert_schedule(ticket)
+                if at <= now and kind not in sent and ticket.status in OPEN_STATUSES
+            ]
+            if due:
+                ticket.sla_alerts = [*sent, *due]
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket.id,
+                        created_at=now,
+                        actor=SYSTEM.email,
+                        kind="sla_alert",
+                        details={"alerts": due},
+                    )
+                )
+                self._outbox(session, ticket, "sla_alert", now, alerts=due)
+                self._outbox(session, ticket, "triage_update", now)
+                alerted.append((ticket.ref or "", due))
+            ticket.sla_next_alert_at = self.next_sla_alert(ticket)
+        return alerted
+
+    @staticmethod
+    def _alert_schedule(ticket: Ticket) -> list[tuple[datetime, str]]:
+        return [
+            (at, str(kind))
+            for at, kind in alert_schedule(
+                response_risk_at=ticket.response_risk_at,
+                response_due=ticket.response_due,
+                resolution_risk_at=ticket.resolution_risk_at,
+                resolution_due=ticket.resolution_due,
+                responded=ticket.first_response_at is not None,
+            )
+        ]
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -16,6 +16,9 @@ from bot.desk.calendar import WorkingCalendar
 Priority = Literal["P1", "P2", "P3", "P4"]
 PRIORITIES: tuple[Priority, ...] = ("P1", "P2", "P3", "P4")
 ClockState = Literal["ok", "at_risk", "breached", "met", "stopped"]
+Alert = Literal[
+    "response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached"
+]
 
 #: what each priority means, in the words staff are asked in
 PRIORITY_MEANING: dict[Priority, str] = {
@@ -99,3 +102,28 @@ class SlaPolicy:
         if allowed and used / allowed >= self.at_risk_share:
             return "at_risk"
         return "ok"
+
+
+def alert_schedule(
+    *,
+    response_risk_at: datetime,
+    response_due: datetime,
+    resolution_risk_at: datetime,
+    resolution_due: datetime,
+    responded: bool,
+) -> list[tuple[datetime, Alert]]:
+    """When each SLA alert of a ticket falls due (response alerts only until answered).
+
+    >>> t = datetime(2026, 1, 5, 9)
+    >>> [k for _, k in alert_schedule(response_risk_at=t, response_due=t, resolution_risk_at=t,
+    ...                                resolution_due=t, responded=True)]
+    ['resolution_at_risk', 'resolution_breached']
+    """
+    schedule: list[tuple[datetime, Alert]] = []
+    if not responded:
+        schedule += [(response_risk_at, "response_at_risk"), (response_due, "response_breached")]
+    schedule += [
+        (resolution_risk_at, "resolution_at_risk"),
+        (resolution_due, "resolution_breached"),
+    ]
+    return schedule

@@ -50,6 +50,8 @@ class Call:
     at: float
     status: int = 200
     path: str = ""
+    #: what the fake answered
+    result: dict[str, Any] = field(default_factory=dict)
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -67,6 +69,8 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    #: user group id → member user ids (``usergroups.users.list``)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
     _limits: dict[str, list[int]] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -135,6 +139,25 @@ class FakeSlack:
             if len(self.calls) == count:
                 return
 
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level messages posted in ``channel``, newest first, as Slack lists them."""
+        messages = []
+        for call in self.calls_to("chat.postMessage"):
+            if call.params.get("channel") != channel or call.params.get("thread_ts"):
+                continue
+            metadata = call.params.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            message = {
+                "type": "message",
+                "ts": call.result.get("ts"),
+                "text": call.params.get("text"),
+            }
+            if metadata:
+                message["metadata"] = metadata
+            messages.append(message)
+        return messages[::-1]
+
     # -- Socket Mode ----------------------------------------------------------------------
 
     async def wait_for_socket(self, within: float = 15.0) -> None:
@@ -197,8 +220,9 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
+        call.result = self._answer(method, params)
         self._record(call)
-        return web.json_response(self._answer(method, params))
+        return web.json_response(call.result)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -226,6 +250,17 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method.startswith("views."):
             return {"ok": True, "view": {"id": "V" + ts.replace(".", "")}}
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(str(params.get("usergroup")))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": members}
+        if method == "conversations.history":
+            return {
+                "ok": True,
+                "messages": self.history(str(params.get("channel"))),
+                "has_more": False,
+            }
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
         return {"ok": True}

@@ -40,6 +40,8 @@ def register(app: web.Application) -> None:
             engine=app[keys.ENGINE],
             templates=app[keys.TEMPLATES],
             knowledge=lambda: services.knowledge.kb,
+            desk=services.desk,
+            notifier=services.notifier,
         ):
             yield
 

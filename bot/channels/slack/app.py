@@ -32,5 +32,5 @@ def build_bolt_app(settings: Settings, recorder: Recorder) -> AsyncApp:
         attaching_conversation_kwargs_enabled=False,
         attaching_function_token_enabled=False,
     )
-    listeners.register(app, recorder)
+    listeners.register(app, recorder, triage_channel=settings.slack_triage_channel)
     return app

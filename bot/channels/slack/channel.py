@@ -28,12 +28,16 @@ from bot.channels.slack.deliver import Deliverer
 from bot.channels.slack.identity import IdentityResolver
 from bot.channels.slack.inbox import Inbox
 from bot.channels.slack.jobs import Job
-from bot.channels.slack.process import Processor, TurnHandler
+from bot.channels.slack.process import CHANNEL, Processor, TurnHandler
 from bot.channels.slack.render import SlackRenderer
+from bot.channels.slack.triage import RequesterNotifier, Triage
 from bot.channels.slack.worker import Worker
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.desk.notify import Notifier
+    from bot.desk.outbox import Handler as OutboxHandler
+    from bot.desk.service import Desk
     from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,7 @@ class SlackChannel:
         self.inbox: Inbox | None = None
         self.worker: Worker | None = None
         self.client: Any = None
+        self.triage: Triage | None = None
 
     async def record(self, key: str, job: Job) -> bool:
         """The listeners' recorder: into the inbox, then wake this replica's worker."""
@@ -81,24 +86,50 @@ class SlackChannel:
         templates: Environment,
         knowledge: Callable[[], Any] = lambda: None,
         worker: bool = True,
+        desk: Desk | None = None,
+        notifier: Notifier | None = None,
     ) -> AsyncIterator[None]:
-        """Open the client session, the inbox, the worker and Socket Mode; close them after."""
+        """Open the client session, the inbox, the worker and Socket Mode; close them after.
+
+        With ``desk``, agents' triage (see :mod:`~bot.channels.slack.triage`) is on and
+        :meth:`outbox_handlers` delivers its outbox rows; with ``notifier``, requesters
+        who use Slack get their ticket news in a DM.
+        """
         async with aiohttp.ClientSession() as session:
             client = web_client(self.settings, session)
             self.client = client
             inbox = Inbox(db, worker_id=self.worker_id)
             await inbox.start()
             self.inbox = inbox
+            identity = IdentityResolver(self.settings, db, client)
+            renderer = SlackRenderer(templates, self.settings, knowledge)
+            deliverer = Deliverer(client, session, self.settings)
+            if desk is not None:
+                self.triage = Triage(
+                    settings=self.settings,
+                    db=db,
+                    desk=desk,
+                    client=client,
+                    env=templates,
+                    identity=identity,
+                    renderer=renderer,
+                    dm_channel=deliverer.dm_channel,
+                )
+            if notifier is not None:
+                notifier.register_pusher(
+                    CHANNEL, RequesterNotifier(renderer, client, deliverer.dm_channel)
+                )
             if worker:
                 processor = Processor(
                     settings=self.settings,
                     db=db,
                     inbox=inbox,
                     engine=engine,
-                    identity=IdentityResolver(self.settings, db, client),
-                    renderer=SlackRenderer(templates, self.settings, knowledge),
-                    deliverer=Deliverer(client, session, self.settings),
+                    identity=identity,
+                    renderer=renderer,
+                    deliverer=deliverer,
                     knowledge=knowledge,
+                    triage=self.triage,
                 )
                 self.worker = Worker(inbox, processor, concurrency=4 if db.is_sqlite else 8)
                 await self.worker.start()
@@ -121,6 +152,21 @@ class SlackChannel:
                 await inbox.stop()
                 self.inbox = None
                 self.client = None
+                self.triage = None
+                if notifier is not None:
+                    notifier.pushers.pop(CHANNEL, None)
+
+    def outbox_handlers(self) -> dict[str, OutboxHandler]:
+        """The desk outbox rows Slack delivers while running (the triage channel)."""
+        triage = self.triage
+        if triage is None:
+            return {}
+        return {
+            "triage_post": triage.post,
+            "triage_update": triage.update,
+            "relay_to_agents": triage.relay,
+            "sla_alert": triage.alert,
+        }
 
 
 def _socket_mode_handler(channel: SlackChannel, client: Any) -> SocketMode:

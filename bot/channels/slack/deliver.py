@@ -10,6 +10,7 @@ restart sends the missing ones instead of running the turn again:
 ``ephemeral`` chat.postEphemeral: a note only the person sees
 ``update``    chat.update: mark which button was pressed
 ``publish``   views.publish: the App Home tab
+``react``     reactions.add: acknowledge a message (e.g. an agent's relayed reply)
 """
 
 from __future__ import annotations
@@ -69,11 +70,17 @@ class Deliverer:
                 )
             elif kind == "publish":
                 await self.client.views_publish(user_id=op["user"], view=op["view"])
+            elif kind == "react":
+                await self.client.reactions_add(
+                    channel=op["channel"], timestamp=op["ts"], name=op["name"]
+                )
             else:
                 raise ValueError(f"unknown Slack delivery {kind!r}")
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
             status = int(exc.response.status_code or 0)
+            if error == "already_reacted":
+                return
             if error in RETRYABLE or status == 429 or status >= 500:
                 raise DeliveryError(f"slack {kind} failed: {error or status}") from None
             # final (e.g. channel_not_found, invalid_blocks): retrying cannot help

@@ -18,7 +18,17 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-Kind = Literal["message", "mention", "command", "press", "shortcut", "submission", "home"]
+Kind = Literal[
+    "message",
+    "mention",
+    "command",
+    "press",
+    "shortcut",
+    "submission",
+    "home",
+    "triage_action",
+    "triage_reply",
+]
 #: where replies go: the conversation's channel (and thread), the command's response_url,
 #: a direct message, or the App Home tab
 ReplyTo = Literal["channel", "response_url", "dm", "home"]
@@ -30,6 +40,10 @@ TICKET_SHORTCUT = "raise_it_ticket"
 #: prefix of every action_id and view callback_id the bot renders
 ACTION_PREFIX = "itbot:"
 LINK_PREFIX = "link:"
+#: action_id prefix of the triage message's controls (claim, assign, priority, resolve)
+TRIAGE_ACTION_PREFIX = "itbot:triage:"
+#: block_id prefix of the triage message's controls; the ticket reference follows
+TRIAGE_BLOCK_PREFIX = "triage:"
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
@@ -123,6 +137,7 @@ def from_message(event: dict[str, Any], bot_user_id: str | None = None) -> Job |
         thread_ts=thread_ts,
         reply_to="channel",
         text=plain_text(str(event.get("text") or ""), bot_user_id),
+        message_ts=str(event.get("ts") or ""),
     )
 
 
@@ -166,6 +181,8 @@ def from_action(body: dict[str, Any]) -> Job | None:
     if not actions:
         return None
     action = actions[0]
+    if str(action.get("action_id") or "").startswith(TRIAGE_ACTION_PREFIX):
+        return from_triage_action(body, action)
     decoded = decode_value(str(action.get("value") or ""))
     if decoded is None:
         return None
@@ -205,6 +222,64 @@ def from_action(body: dict[str, Any]) -> Job | None:
         message_ts=str(message.get("ts") or container.get("message_ts") or ""),
         message_text=str(message.get("text") or ""),
         message_blocks=list(message.get("blocks") or []),
+    )
+
+
+def from_triage_action(body: dict[str, Any], action: dict[str, Any]) -> Job | None:
+    """An agent's control on a ticket's triage message: claim, assign, priority, resolve.
+
+    The verb follows :data:`TRIAGE_ACTION_PREFIX` in the action id, the ticket reference
+    follows :data:`TRIAGE_BLOCK_PREFIX` in the block id, and what was chosen (a user, a
+    priority) is the press's ``label``.
+    """
+    verb = str(action.get("action_id") or "").removeprefix(TRIAGE_ACTION_PREFIX)
+    block_id = str(action.get("block_id") or "")
+    ref = (
+        block_id.removeprefix(TRIAGE_BLOCK_PREFIX)
+        if block_id.startswith(TRIAGE_BLOCK_PREFIX)
+        else ""
+    )
+    ref = ref or str(action.get("value") or "")
+    if not verb or not ref:
+        return None
+    chosen = _state_value(action) if action.get("type") != "button" else ""
+    if action.get("type") == "users_select":
+        chosen = str(action.get("selected_user") or "")
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    message_ts = str(message.get("ts") or container.get("message_ts") or "")
+    return Job(
+        kind="triage_action",
+        user=str((body.get("user") or {}).get("id") or ""),
+        team=str((body.get("team") or {}).get("id") or ""),
+        channel=channel,
+        thread=f"triage:{ref}"[:255],
+        thread_ts=message_ts,
+        reply_to="channel",
+        press=PressData(verb, ref[:64], chosen[:64]),
+        message_ts=message_ts,
+    )
+
+
+def from_channel_reply(event: dict[str, Any], channel: str | None) -> Job | None:
+    """A person's reply in a thread of ``channel`` (the triage channel), else ``None``."""
+    if not channel or event.get("channel") != channel or event.get("bot_id"):
+        return None
+    thread_ts = str(event.get("thread_ts") or "")
+    ts = str(event.get("ts") or "")
+    if not thread_ts or thread_ts == ts or not event.get("user"):
+        return None
+    return Job(
+        kind="triage_reply",
+        user=str(event["user"]),
+        team=str(event.get("team") or ""),
+        channel=channel,
+        thread=f"{channel}:{thread_ts}",
+        thread_ts=thread_ts,
+        reply_to="channel",
+        text=plain_text(str(event.get("text") or "")),
+        message_ts=ts,
     )
 
 

@@ -20,7 +20,7 @@ class Recorder(Protocol):
         ...
 
 
-def register(app: AsyncApp, recorder: Recorder) -> None:
+def register(app: AsyncApp, recorder: Recorder, *, triage_channel: str | None = None) -> None:
     from bot.channels.slack.listeners import (
         actions,
         commands,
@@ -31,5 +31,6 @@ def register(app: AsyncApp, recorder: Recorder) -> None:
         views,
     )
 
-    for module in (messages, mentions, commands, actions, shortcuts, views, home):
+    messages.register(app, recorder, triage_channel=triage_channel)
+    for module in (mentions, commands, actions, shortcuts, views, home):
         module.register(app, recorder)

@@ -1,4 +1,8 @@
-"""Direct messages to the bot (``message.im``)."""
+"""Direct messages to the bot (``message.im``) and agents' replies in triage threads.
+
+Thread replies in the triage channel (``message.channels``/``message.groups``) are an
+agent talking to a ticket's requester; messages anywhere else in channels are not ours.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,13 @@ if TYPE_CHECKING:
     from bot.channels.slack.listeners import Recorder
 
 
-def register(app: AsyncApp, recorder: Recorder) -> None:
+def register(app: AsyncApp, recorder: Recorder, *, triage_channel: str | None = None) -> None:
     async def direct_message(
         ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        job = jobs.from_message(event, context.bot_user_id)
+        job = jobs.from_message(event, context.bot_user_id) or jobs.from_channel_reply(
+            event, triage_channel
+        )
         if job is not None:
             await recorder.record(dedupe_key("event", body), job)
         await ack()

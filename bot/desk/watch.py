@@ -1,0 +1,55 @@
+"""The SLA watch: records at-risk and breached alerts as their moments pass.
+
+Every ``every`` seconds it asks :meth:`Desk.sla_sweep` for the alerts now due; each is
+recorded once on the ticket with an ``sla_alert`` outbox row (the triage channel posts
+it) and the dashboard highlights the ticket. Several replicas may run it: the sweep
+skips tickets another replica holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.desk.service import Desk
+from bot.storage import Database
+from bot.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_once(db: Database, desk: Desk, *, now: datetime, limit: int = 200) -> int:
+    """One pass; returns how many tickets got alerts."""
+    async with db.session() as session, session.begin():
+        alerted = await desk.sla_sweep(session, now=now, limit=limit)
+    for ref, alerts in alerted:
+        log.info("sla alert %s: %s", ref, ", ".join(alerts))
+    return len(alerted)
+
+
+async def watch_sla(
+    db: Database,
+    desk: Desk,
+    stop: asyncio.Event,
+    *,
+    every: float = 30.0,
+    clock: Callable[[], datetime] = utcnow,
+    on_alert: Callable[[], None] = lambda: None,
+    limit: int = 200,
+) -> None:
+    """Sweep until ``stop`` is set; ``on_alert`` is called after a pass that alerted."""
+    while not stop.is_set():
+        alerted = 0
+        try:
+            alerted = await sweep_once(db, desk, now=clock(), limit=limit)
+        except Exception:
+            log.exception("SLA watch pass failed; trying again shortly")
+        if alerted:
+            on_alert()
+            if alerted >= limit:
+                continue  # more are due: carry on at once
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)

@@ -1,0 +1,403 @@
+"""Agents in Slack: the triage channel, its controls, the two-way thread relay, SLA alerts.
+
+The running app talks to the fake Slack over HTTP; tickets are raised through the desk's
+domain API (or a Slack conversation), and agents act by signed Slack requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.desk.models import OutboxMessage, Ticket
+from bot.desk.watch import sweep_once
+from bot.settings import Settings
+from bot.storage import staff as staff_repo
+from bot.storage.models import utcnow
+from bot.web import keys
+from tests.slack.fake_slack import (
+    ALEX_ID,
+    BOT_USER,
+    SAM_ID,
+    TEAM,
+    Call,
+    FakeSlack,
+    SlackDriver,
+    cached_models,
+    event_callback,
+    fake_slack,
+    interaction,
+    message_im,
+    slack_settings,
+)
+
+__all__ = ["cached_models", "fake_slack"]  # fixtures used below
+
+TRIAGE = "CTRIAGE01"
+AGENTS_GROUP = "SAGENTS01"
+PAT_ID = "UPATAGENT"  # an agent through the Slack user group
+KIM_ID = "UKIMAGENT"  # an agent through ITBOT_DESK_AGENTS
+
+
+@pytest.fixture
+async def desk_slack(
+    settings: Settings, fake_slack: FakeSlack, cached_models: None
+) -> AsyncIterator[SlackDriver]:
+    fake_slack.add_user(PAT_ID, "pat.singh@dacorum.gov.uk", "Pat Singh")
+    fake_slack.add_user(KIM_ID, "kim.lee@aylesburyvaledc.gov.uk", "Kim Lee")
+    fake_slack.usergroups[AGENTS_GROUP] = [PAT_ID]
+    app = create_app(
+        slack_settings(
+            settings,
+            fake_slack,
+            slack_triage_channel=TRIAGE,
+            slack_agent_group=AGENTS_GROUP,
+            desk_agents=("kim.lee@aylesburyvaledc.gov.uk",),
+        ),
+        watch_knowledge=False,
+    )
+    async with TestClient(TestServer(app)) as client:
+        yield SlackDriver(client, fake_slack)
+
+
+async def _raise(slack: SlackDriver, summary: str = "Shared mailbox missing", **kw: Any) -> str:
+    """Sam raises a ticket through the desk's domain API, as the chat flow does from Slack."""
+    services = slack.client.app[keys.SERVICES]
+    async with services.db.session() as session, session.begin():
+        sam = await staff_repo.get_or_create(
+            session,
+            email="sam.taylor@dacorum.gov.uk",
+            council="dacorum",
+            display_name="Sam Taylor",
+            slack_user_id=SAM_ID,
+        )
+        ticket = await services.desk.raise_ticket(
+            session,
+            requester=sam,
+            summary=summary,
+            category=kw.get("category", "email"),
+            priority=kw.get("priority", "P3"),
+            now=kw.get("now") or utcnow(),
+            reply_channel="slack",
+            reply_thread="dm",
+        )
+        return str(ticket.ref)
+
+
+async def _eventually(slack: SlackDriver, ref: str, check: Any, within: float = 10) -> Ticket:
+    """The ticket once ``check(ticket)`` holds (the worker commits just after it calls Slack)."""
+    deadline = time.monotonic() + within
+    while True:
+        ticket = await _ticket(slack, ref)
+        if check(ticket) or time.monotonic() > deadline:
+            return ticket
+        await asyncio.sleep(0.05)
+
+
+async def _ticket(slack: SlackDriver, ref: str) -> Ticket:
+    services = slack.client.app[keys.SERVICES]
+    async with services.db.session() as session:
+        ticket = await services.desk.get(session, ref)
+        assert ticket is not None
+        return ticket
+
+
+def _is_triage_post(call: Call) -> bool:
+    return call.params.get("channel") == TRIAGE and not call.params.get("thread_ts")
+
+
+def _control(post: Call, verb: str) -> tuple[dict[str, Any], str]:
+    for block in post.blocks:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == f"itbot:triage:{verb}":
+                return element, str(block["block_id"])
+    raise AssertionError(f"no {verb} control in {post.block_text}")
+
+
+def _act(user: str, post: Call, verb: str, **chosen: Any) -> str:
+    """``user`` uses the ``verb`` control of the triage message ``post``."""
+    element, block_id = _control(post, verb)
+    action = {
+        "type": element["type"],
+        "action_id": element["action_id"],
+        "block_id": block_id,
+        "action_ts": f"{time.time():.6f}",
+        **({"value": element["value"]} if "value" in element else {}),
+        **chosen,
+    }
+    ts = str(post.result["ts"])
+    return interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": user},
+            "container": {"type": "message", "message_ts": ts, "channel_id": TRIAGE},
+            "channel": {"id": TRIAGE},
+            "message": {"type": "message", "user": BOT_USER, "ts": ts, "blocks": post.blocks},
+            "actions": [action],
+        }
+    )
+
+
+def _thread_reply(user: str, channel: str, thread_ts: str, text: str) -> dict[str, Any]:
+    return event_callback(
+        {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "im" if channel.startswith("D") else "channel",
+            "user": user,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+            "thread_ts": thread_ts,
+            "team": TEAM,
+        }
+    )
+
+
+def _to(user: str) -> Any:
+    return lambda c: c.params.get("channel") == "D" + user[1:]
+
+
+async def test_a_new_ticket_gets_one_triage_message_with_its_controls(
+    desk_slack: SlackDriver,
+) -> None:
+    ref = await _raise(desk_slack, "Shared mailbox <missing> & more", priority="P2")
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    text = post.block_text
+    assert ref in text and "Dacorum Borough Council" in text and "P2" in text
+    assert "&lt;missing&gt; &amp; more" in text  # the summary is escaped, never markup
+    assert "Response due" in text and "Resolution due" in text
+    for verb in ("claim", "assign", "priority", "resolve"):
+        _control(post, verb)
+    assert post.params["text"]  # the notification fallback
+    metadata = post.params["metadata"]
+    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    assert metadata["event_payload"]["ref"] == ref
+    ticket = await _eventually(desk_slack, ref, lambda t: t.triage)
+    assert ticket.triage == {"channel": TRIAGE, "ts": post.result["ts"]}
+    await desk_slack.fake.settle()
+    assert len(desk_slack.fake.calls_to("chat.postMessage")) == 1
+
+
+async def test_agents_listed_in_settings_are_agents_from_the_start(
+    desk_slack: SlackDriver,
+) -> None:
+    services = desk_slack.client.app[keys.SERVICES]
+    async with services.db.session() as session:
+        kim = await staff_repo.get_by_email(session, "kim.lee@aylesburyvaledc.gov.uk")
+    assert kim is not None and kim.is_agent and kim.council == "aylesbury-vale"
+
+
+async def test_an_agent_claims_and_the_message_and_the_requester_follow(
+    desk_slack: SlackDriver,
+) -> None:
+    ref = await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await desk_slack.send(_act(PAT_ID, post, "claim"))
+    [update] = await desk_slack.fake.wait_for("chat.update")
+    assert update.params["ts"] == post.result["ts"]
+    assert "Assigned to Pat Singh" in update.block_text
+    [dm] = await desk_slack.fake.wait_for("chat.postMessage", where=_to(SAM_ID))
+    assert ref in dm.params["text"] and "Pat Singh" in dm.params["text"]
+    ticket = await _eventually(desk_slack, ref, lambda t: t.assignee)
+    assert ticket.assignee is not None and ticket.assignee.email == "pat.singh@dacorum.gov.uk"
+    assert ticket.status == "open"
+
+
+async def test_someone_who_is_not_an_agent_is_refused_privately(desk_slack: SlackDriver) -> None:
+    ref = await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await desk_slack.send(_act(ALEX_ID, post, "resolve"))
+    [note] = await desk_slack.fake.wait_for("chat.postEphemeral")
+    assert note.params["user"] == ALEX_ID and "Only service desk agents" in note.params["text"]
+    await desk_slack.fake.settle()
+    assert not desk_slack.fake.calls_to("chat.update")
+    assert (await _ticket(desk_slack, ref)).status == "new"
+
+
+async def test_assign_priority_and_resolve_from_the_controls(desk_slack: SlackDriver) -> None:
+    ref = await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    # Kim (an agent by the configured list) assigns to Pat (an agent by the user group)
+    await desk_slack.send(_act(KIM_ID, post, "assign", selected_user=PAT_ID))
+    await desk_slack.fake.wait_for("chat.update")
+    option = {"text": {"type": "plain_text", "text": "P1"}, "value": "P1"}
+    await desk_slack.send(_act(KIM_ID, post, "priority", selected_option=option))
+    updates = await desk_slack.fake.wait_for(
+        "chat.update", where=lambda c: "P1" in c.params.get("text", "")
+    )
+    assert "Assigned to Pat Singh" in updates[-1].block_text
+    ticket = await _ticket(desk_slack, ref)
+    assert ticket.priority == "P1" and ticket.assignee is not None
+    policy = desk_slack.client.app[keys.SERVICES].desk.policy
+    assert ticket.response_due == policy.clocks("P1", ticket.created_at).response_due
+    await desk_slack.send(_act(PAT_ID, post, "resolve"))
+    resolved = await desk_slack.fake.wait_for(
+        "chat.update", where=lambda c: "Resolved" in c.params.get("text", "")
+    )
+    assert "itbot:triage:claim" not in resolved[-1].block_text  # no controls once resolved
+    # Sam hears it was resolved and is asked how we did
+    await desk_slack.fake.wait_for(
+        "chat.postMessage", where=lambda c: _to(SAM_ID)(c) and "How did we do" in c.block_text
+    )
+    assert (await _ticket(desk_slack, ref)).status == "resolved"
+
+
+async def test_thread_replies_travel_both_ways_and_internal_notes_stay_inside(
+    desk_slack: SlackDriver,
+) -> None:
+    ref = await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    triage_ts = str(post.result["ts"])
+
+    # an internal note: kept on the ticket, never sent to Sam
+    await desk_slack.send(
+        _thread_reply(PAT_ID, TRIAGE, triage_ts, "internal: checking the licence first")
+    )
+    [lock] = await desk_slack.fake.wait_for("reactions.add")
+    assert lock.params["name"] == "lock"
+
+    # the agent's public reply reaches Sam's DM as the agent's reply
+    await desk_slack.send(
+        _thread_reply(PAT_ID, TRIAGE, triage_ts, "Could you sign out and back in, please?")
+    )
+    [dm] = await desk_slack.fake.wait_for(
+        "chat.postMessage", where=lambda c: _to(SAM_ID)(c) and "sign out" in c.block_text
+    )
+    assert "Pat Singh" in dm.block_text and "Reply in this thread" in dm.block_text
+    assert "licence" not in json.dumps([c.params for c in desk_slack.fake.calls if _to(SAM_ID)(c)])
+
+    # Sam answers in that DM's thread: it comes back into the triage thread
+    await desk_slack.send(
+        _thread_reply(SAM_ID, "D" + SAM_ID[1:], str(dm.result["ts"]), "Done, still broken")
+    )
+    [relayed] = await desk_slack.fake.wait_for(
+        "chat.postMessage",
+        where=lambda c: (
+            c.params.get("thread_ts") == triage_ts and "still broken" in c.params["text"]
+        ),
+    )
+    assert "Sam Taylor" in relayed.params["text"]
+    await desk_slack.fake.wait_for(
+        "chat.postMessage", where=lambda c: _to(SAM_ID)(c) and "added that to" in c.block_text
+    )
+
+    services = desk_slack.client.app[keys.SERVICES]
+    async with services.db.session() as session:
+        ticket = await services.desk.get(session, ref)
+        assert ticket is not None
+        comments = await services.desk.comments(session, ticket)
+    assert [(c.author_role, c.public, c.via) for c in comments] == [
+        ("agent", False, "slack"),
+        ("agent", True, "slack"),
+        ("requester", True, "slack"),
+    ]
+    assert ticket.first_response_at is not None
+
+
+async def test_a_non_agent_reply_in_the_thread_does_not_reach_the_requester(
+    desk_slack: SlackDriver,
+) -> None:
+    await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await desk_slack.send(_thread_reply(ALEX_ID, TRIAGE, str(post.result["ts"]), "me too!"))
+    [note] = await desk_slack.fake.wait_for("chat.postEphemeral")
+    assert "not passed on" in note.params["text"]
+    await desk_slack.fake.settle()
+    assert not [c for c in desk_slack.fake.calls_to("chat.postMessage") if _to(SAM_ID)(c)]
+
+
+async def test_sla_alerts_are_posted_once_each(desk_slack: SlackDriver) -> None:
+    services = desk_slack.client.app[keys.SERVICES]
+    raised = utcnow() - timedelta(days=10)  # long past both P2 clocks
+    ref = await _raise(desk_slack, "Payroll mailbox down", priority="P2", now=raised)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await _eventually(desk_slack, ref, lambda t: t.triage)
+    assert await sweep_once(services.db, services.desk, now=utcnow()) == 1
+    assert await sweep_once(services.db, services.desk, now=utcnow()) == 0  # once only
+    [alert] = await desk_slack.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.params.get("thread_ts") == post.result["ts"]
+    )
+    assert alert.params["reply_broadcast"] in (True, "true", "1")  # seen in the channel too
+    assert "First response overdue" in alert.params["text"]
+    assert "Resolution overdue" in alert.params["text"]
+    assert "due soon" not in alert.params["text"]  # the graver alert of each clock only
+    ticket = await _ticket(desk_slack, ref)
+    assert set(ticket.sla_alerts) == {
+        "response_at_risk",
+        "response_breached",
+        "resolution_at_risk",
+        "resolution_breached",
+    }
+    assert ticket.sla_next_alert_at is None
+    await desk_slack.fake.settle()
+    alerts = [c for c in desk_slack.fake.calls_to("chat.postMessage") if c.params.get("thread_ts")]
+    assert len(alerts) == 1
+
+
+async def test_a_crash_after_posting_leaves_one_triage_message(desk_slack: SlackDriver) -> None:
+    """The worker posted, then died before recording it: the retry finds the message."""
+    ref = await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await _eventually(desk_slack, ref, lambda t: t.triage)
+    services = desk_slack.client.app[keys.SERVICES]
+    # forget that it was posted (as if the transaction recording it had never committed)
+    async with services.db.session() as session, session.begin():
+        ticket = await services.desk.get(session, ref)
+        assert ticket is not None
+        ticket.triage = {}
+        session.add(
+            OutboxMessage(
+                ticket_id=ticket.id,
+                kind="triage_post",
+                payload={"ref": ref},
+                created_at=utcnow(),
+                available_at=utcnow(),
+                attempts=1,
+            )
+        )
+    [found] = await desk_slack.fake.wait_for("chat.update")
+    assert found.params["ts"] == post.result["ts"]
+    assert desk_slack.fake.calls_to("conversations.history")
+    await desk_slack.fake.settle()
+    assert len([c for c in desk_slack.fake.calls_to("chat.postMessage") if _is_triage_post(c)]) == 1
+    ticket = await _eventually(desk_slack, ref, lambda t: t.triage)
+    assert ticket.triage["ts"] == post.result["ts"]
+
+
+async def test_a_ticket_raised_in_a_slack_conversation_reaches_triage(
+    desk_slack: SlackDriver,
+) -> None:
+    await desk_slack.send(
+        message_im(SAM_ID, "please raise a ticket: the shared calendar for room 2 won't open")
+    )
+    for _ in range(6):  # answer whatever the flow asks, by its buttons, until it files
+        posts = await desk_slack.fake.wait_for("chat.postMessage", where=_to(SAM_ID))
+        last = posts[-1]
+        if "JSD-" in last.params["text"]:
+            break
+        labels = [
+            e["text"]["text"]
+            for b in last.blocks
+            for e in b.get("elements") or []
+            if e.get("type") == "button"
+        ]
+        choice = next(
+            (x for x in labels if x.startswith(("Calendar", "Yes", "One person", "No, raise"))),
+            labels[0] if labels else None,
+        )
+        assert choice is not None, last.block_text
+        from tests.slack.fake_slack import press
+
+        count = len(posts)
+        await desk_slack.send(press(SAM_ID, last, choice))
+        await desk_slack.fake.wait_for("chat.postMessage", count + 1, where=_to(SAM_ID))
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    assert "room 2" in post.block_text and "Sam Taylor" in post.block_text
