@@ -105,7 +105,7 @@ async def _eventually(slack: SlackDriver, ref: str, check: Any, within: float = 
 async def _ticket(slack: SlackDriver, ref: str) -> Ticket:
     services = slack.client.app[keys.SERVICES]
     async with services.db.session() as session:
-        ticket = await services.desk.get(session, ref)
+        ticket: Ticket | None = await services.desk.get(session, ref)
         assert ticket is not None
         return ticket
 
