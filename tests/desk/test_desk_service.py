@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.calendar import LONDON
 from bot.desk.errors import InvalidChange, NotAllowed
-from bot.desk.models import OutboxMessage
+from bot.desk.models import OutboxMessage, Ticket, TicketEvent
 from bot.desk.service import Actor, Desk, QueueFilter
 from bot.storage import Database
 from bot.storage import staff as staff_repo
@@ -129,3 +131,98 @@ async def test_the_queue_filters_and_sla(db: Database) -> None:
             s, QueueFilter(sla="at_risk"), now=NOW + timedelta(minutes=25)
         )
         assert [t.summary for t in at_risk] == ["A"]
+
+
+async def test_raising_numbers_each_ticket_and_queues_its_work(db: Database) -> None:
+    desk = Desk(prefix="ICT", external="jira")
+    async with db.session() as s, s.begin():
+        sam, _pat = await _people(s)
+        raised = [
+            await desk.raise_ticket(
+                s,
+                requester=sam,
+                summary=f"Laptop {i} is slow",
+                category="device",
+                priority="P3",
+                now=NOW,
+            )
+            for i in range(3)
+        ]
+        assert [t.ref for t in raised] == ["ICT-000001", "ICT-000002", "ICT-000003"]
+        assert [t.ref for t in raised] == [desk.ref_for(t.id) for t in raised]
+        first = raised[0]
+        # every attribute readable without a lazy load (which an async session can't do)
+        values = {attr.key: getattr(first, attr.key) for attr in inspect(Ticket).attrs}
+        assert values["requester"] is sam and values["assignee"] is None
+        assert values["status"] == "new" and values["first_response_at"] is None
+        assert await desk.get(s, "ict-000002") is raised[1]
+    async with db.session() as s:
+        outbox = (await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        assert sorted((m.ticket_id, m.kind, m.payload["ref"]) for m in outbox) == [
+            (t.id, kind, t.ref) for t in raised for kind in ("external_create", "triage_post")
+        ]
+        events = (await s.execute(select(TicketEvent).order_by(TicketEvent.id))).scalars()
+        assert [(e.ticket_id, e.kind, e.actor, e.details) for e in events] == [
+            (t.id, "created", sam.email, {"priority": "P3", "category": "device"}) for t in raised
+        ]
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[Database]:
+    database = Database(postgres_url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_references_keep_every_digit_past_a_million(pg: Database) -> None:
+    desk = Desk()
+    async with pg.session() as s, s.begin():
+        await s.execute(text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), 999998)"))
+        sam, _pat = await _people(s)
+        refs = [
+            (
+                await desk.raise_ticket(
+                    s, requester=sam, summary="Slow", category="device", priority="P4", now=NOW
+                )
+            ).ref
+            for _ in range(3)
+        ]
+    assert refs == ["JSD-999999", "JSD-1000000", "JSD-1000001"]
+    assert refs == [desk.ref_for(n) for n in (999_999, 1_000_000, 1_000_001)]
+
+
+@pytest.mark.postgres
+async def test_raising_costs_one_statement_per_ticket(pg: Database) -> None:
+    """Id and reference are written by the ticket's INSERT (no UPDATE follows it), and the
+    transaction's events and outbox rows go out in one statement each."""
+    tables: list[tuple[str, str]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        found = re.search(r"\b(INSERT INTO|UPDATE) (\w+)", statement)
+        if found:
+            tables.append((found.group(1), found.group(2)))
+
+    async with pg.session() as s, s.begin():
+        sam, _pat = await _people(s)
+        await s.flush()
+        event.listen(pg.engine.sync_engine, "before_cursor_execute", seen)
+        for i in range(20):
+            await Desk().raise_ticket(
+                s,
+                requester=sam,
+                summary=f"Printer {i}",
+                category="device",
+                priority="P3",
+                now=NOW,
+            )
+    event.remove(pg.engine.sync_engine, "before_cursor_execute", seen)
+    assert sorted(set(tables)) == [
+        ("INSERT INTO", "desk_outbox"),
+        ("INSERT INTO", "ticket_events"),
+        ("INSERT INTO", "tickets"),
+    ]
+    assert [
+        tables.count(("INSERT INTO", t)) for t in ("tickets", "ticket_events", "desk_outbox")
+    ] == [20, 1, 1]
