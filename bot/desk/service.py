@@ -19,6 +19,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import (
+    ColumnElement,
     Insert,
     Text,
     bindparam,
@@ -244,41 +245,81 @@ class Desk:
         now: datetime,
         limit: int = 50,
         offset: int = 0,
+        count_cap: int | None = None,
     ) -> tuple[list[Ticket], int]:
-        """One page of the queue (most urgent first) and the total matching."""
-        query = select(Ticket).where(Ticket.status.in_(filters.statuses))
+        """One page of the queue, most urgent first (ties by id, so paging never repeats a
+        ticket), and how many tickets match.
+
+        A page shorter than ``limit`` is the last one: the total is then known without
+        counting. With ``count_cap`` the count stops after ``count_cap + 1`` matches, so a
+        total above ``count_cap`` means "more than ``count_cap``" (an exact ``count(*)``
+        over 100,000 tickets costs more than the page itself).
+
+        >>> rows, total = await desk.queue(s, QueueFilter(), now=t, count_cap=500)  # doctest: +SKIP
+        """
+        where = self._queue_conditions(filters, now)
+        page = (
+            select(Ticket)
+            .where(*where)
+            .order_by(Ticket.priority, Ticket.resolution_due, Ticket.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        tickets = list((await session.execute(page)).scalars().all())
+        if len(tickets) < limit and (tickets or offset == 0):
+            return tickets, offset + len(tickets)
+        matching = select(Ticket.id).where(*where)
+        if count_cap is not None:
+            matching = matching.limit(count_cap + 1)
+        total = await session.scalar(select(func.count()).select_from(matching.subquery()))
+        return tickets, int(total or 0)
+
+    @staticmethod
+    def _queue_conditions(filters: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+        """The WHERE clauses of the queue for ``filters``.
+
+        The statuses are inlined as literals so that PostgreSQL can prove the partial index
+        ``ix_tickets_open_urgency`` (migration 0004) applies even to a cached, generic plan
+        of the prepared statement. Text matches the summary or reference, ``%`` and ``_``
+        taken literally.
+        """
+        where: list[ColumnElement[bool]] = [
+            Ticket.status.in_([literal(s, literal_execute=True) for s in filters.statuses])
+        ]
         if filters.council:
-            query = query.where(Ticket.council == filters.council)
+            where.append(Ticket.council == filters.council)
         if filters.priority:
-            query = query.where(Ticket.priority == filters.priority)
+            where.append(Ticket.priority == filters.priority)
         if filters.unassigned:
-            query = query.where(Ticket.assignee_id.is_(None))
+            where.append(Ticket.assignee_id.is_(None))
         elif filters.assignee_id is not None:
-            query = query.where(Ticket.assignee_id == filters.assignee_id)
-        if filters.text:
-            like = f"%{filters.text.strip()}%"
-            query = query.where(or_(Ticket.summary.ilike(like), Ticket.ref.ilike(like)))
+            where.append(Ticket.assignee_id == filters.assignee_id)
+        text = (filters.text or "").strip()
+        if text:
+            where.append(
+                or_(
+                    Ticket.summary.icontains(text, autoescape=True),
+                    Ticket.ref.icontains(text, autoescape=True),
+                )
+            )
         if filters.sla == "breached":
-            query = query.where(
+            where.append(
                 or_(
                     Ticket.resolution_due <= now,
-                    (Ticket.first_response_at.is_(None)) & (Ticket.response_due <= now),
+                    Ticket.first_response_at.is_(None) & (Ticket.response_due <= now),
                 )
             )
         elif filters.sla == "at_risk":
-            query = query.where(Ticket.resolution_due > now).where(
+            where.append(Ticket.resolution_due > now)
+            where.append(
                 or_(
                     Ticket.resolution_risk_at <= now,
-                    (Ticket.first_response_at.is_(None))
+                    Ticket.first_response_at.is_(None)
                     & (Ticket.response_risk_at <= now)
                     & (Ticket.response_due > now),
                 )
             )
-        total = (
-            await session.execute(select(func.count()).select_from(query.subquery()))
-        ).scalar_one()
-        page = query.order_by(Ticket.priority, Ticket.resolution_due).limit(limit).offset(offset)
-        return list((await session.execute(page)).scalars().all()), int(total)
+        return where
 
     async def comments(
         self, session: AsyncSession, ticket: Ticket, *, public_only: bool = False

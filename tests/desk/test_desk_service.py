@@ -226,3 +226,34 @@ async def test_raising_costs_one_statement_per_ticket(pg: Database) -> None:
     assert [
         tables.count(("INSERT INTO", t)) for t in ("tickets", "ticket_events", "desk_outbox")
     ] == [20, 1, 1]
+
+
+async def test_the_queue_pages_by_urgency_then_id_and_counts_up_to_a_cap(db: Database) -> None:
+    desk = Desk()
+    everything = QueueFilter()
+    async with db.session() as s, s.begin():
+        sam, _pat = await _people(s)
+        for summary in [f"Monitor {i} flickers" for i in range(7)] + ["100% CPU", "Printer_2 off"]:
+            await desk.raise_ticket(
+                s, requester=sam, summary=summary, category="device", priority="P3", now=NOW
+            )  # all due at once: ties go by id
+        pages = [await desk.queue(s, everything, now=NOW, limit=4, offset=o) for o in (0, 4, 8)]
+        refs = [t.ref for tickets, _ in pages for t in tickets]
+        assert refs == [desk.ref_for(n) for n in range(1, 10)]
+        assert [total for _, total in pages] == [9, 9, 9]
+
+        assert (await desk.queue(s, everything, now=NOW, limit=4, count_cap=5))[1] == 6  # "5+"
+        assert (await desk.queue(s, everything, now=NOW, limit=4, count_cap=50))[1] == 9
+        # the last page knows the total without counting; past the end it is counted
+        assert (await desk.queue(s, everything, now=NOW, limit=4, offset=8, count_cap=2))[1] == 9
+        assert await desk.queue(s, everything, now=NOW, limit=4, offset=40) == ([], 9)
+
+        async def summaries(text: str) -> list[str]:
+            tickets, _ = await desk.queue(s, QueueFilter(text=text), now=NOW)
+            return [t.summary for t in tickets]
+
+        assert await summaries("100%") == ["100% CPU"]  # % and _ are taken literally
+        assert await summaries("r_2") == ["Printer_2 off"]
+        assert len(await summaries("  ")) == 9
+        assert await summaries("ict-") == []
+        assert await summaries("jsd-000008") == ["100% CPU"]
