@@ -1,9 +1,13 @@
 """Typo tolerance and fuzzy title/question similarity (rapidfuzz).
 
+A word is only corrected when no article has it and it is not an English word: staff
+write plenty of real words the articles don't use ("factory", "taken"), and turning
+them into the nearest article word ("factor", "take") misleads both retrievers.
+
 >>> speller = Speller()
->>> speller.add(["password", "calendar", "passport"])
->>> counts = {"password": 9, "calendar": 5, "passport": 1}.get
->>> [speller.correct(w, lambda x: counts(x, 0)) for w in ("pasword", "calender", "weather")]
+>>> speller.add(["password", "calendar", "passport", "factor"])
+>>> counts = {"password": 9, "calendar": 5, "passport": 1, "factor": 2}.get
+>>> [speller.correct(w, lambda x: counts(x, 0)) for w in ("pasword", "calender", "factory")]
 ['password', 'calendar', None]
 """
 
@@ -11,10 +15,40 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from importlib import resources
 from itertools import product
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
+
+#: Endings stripped to find an English word's base form ("swapping" -> "swap").
+_ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ly")
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """The English word list (``knowledge/english_words.txt``; see its header)."""
+    text = resources.files("knowledge").joinpath("english_words.txt").read_text("utf-8")
+    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
+def is_english(word: str) -> bool:
+    """Whether ``word`` is an English word, or one with a regular ending.
+
+    >>> [is_english(w) for w in ("taken", "swapping", "seperate", "meting")]
+    [True, True, False, False]
+    """
+    known = english_words()
+    if word in known:
+        return True
+    for ending in _ENDINGS:
+        base = word[: -len(ending)]
+        if word.endswith(ending) and len(base) >= 4:  # not "meting" = "met" + "ing"
+            doubled = len(base) > 3 and base[-1] == base[-2] and base[:-1] in known
+            if base in known or base + "e" in known or doubled:
+                return True
+    return False
 
 
 def max_edits(word: str) -> int:
@@ -46,7 +80,7 @@ class Speller:
         spelling correctors it trusts the first letter (or the second, for a swap).
         """
         limit = max_edits(word)
-        if limit == 0 or not word.isalpha():
+        if limit == 0 or not word.isalpha() or is_english(word):
             return None
         best: tuple[int, float, str] | None = None
         lengths = range(len(word) - limit, len(word) + limit + 1)
