@@ -532,6 +532,7 @@ class Desk:
         ticket.csat_score = score
         ticket.csat_comment = comment.strip() or None
         self._event(session, ticket, Actor.of(requester), "rated", now, score=score)
+        self._outbox(session, ticket, "triage_update", now)  # the rating shows in triage
 
     # -- SLA alerts -------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from tests.slack.fake_slack import (
     fake_slack,
     interaction,
     message_im,
+    press,
     slack_settings,
 )
 
@@ -243,11 +244,13 @@ async def test_assign_priority_and_resolve_from_the_controls(desk_slack: SlackDr
         "chat.update", where=lambda c: "Resolved" in c.params.get("text", "")
     )
     assert "itbot:triage:claim" not in resolved[-1].block_text  # no controls once resolved
-    # Sam hears it was resolved and is asked how we did
-    await desk_slack.fake.wait_for(
+    # Sam hears it was resolved and is asked how we did; the rating shows in triage
+    [ask] = await desk_slack.fake.wait_for(
         "chat.postMessage", where=lambda c: _to(SAM_ID)(c) and "How did we do" in c.block_text
     )
     assert (await _ticket(desk_slack, ref)).status == "resolved"
+    await desk_slack.send(press(SAM_ID, ask, "5"))
+    await desk_slack.fake.wait_for("chat.update", where=lambda c: "rated 5/5" in c.block_text)
 
 
 async def test_thread_replies_travel_both_ways_and_internal_notes_stay_inside(
@@ -394,8 +397,6 @@ async def test_a_ticket_raised_in_a_slack_conversation_reaches_triage(
             labels[0] if labels else None,
         )
         assert choice is not None, last.block_text
-        from tests.slack.fake_slack import press
-
         count = len(posts)
         await desk_slack.send(press(SAM_ID, last, choice))
         await desk_slack.fake.wait_for("chat.postMessage", count + 1, where=_to(SAM_ID))
