@@ -258,11 +258,14 @@ class Desk:
         >>> rows, total = await desk.queue(s, QueueFilter(), now=t, count_cap=500)  # doctest: +SKIP
         """
         where = self._queue_conditions(filters, now)
+        # limits inlined: a generic plan of a prepared statement takes a bound LIMIT for a
+        # tenth of the table, and then a capped count of a narrow search or the "at risk"
+        # view scans every ticket (90 ms instead of 4 ms at 100,000 tickets)
         page = (
             select(Ticket)
             .where(*where)
             .order_by(Ticket.priority, Ticket.resolution_due, Ticket.id)
-            .limit(limit)
+            .limit(literal(limit, literal_execute=True))
             .offset(offset)
         )
         tickets = list((await session.execute(page)).scalars().all())
@@ -270,7 +273,7 @@ class Desk:
             return tickets, offset + len(tickets)
         matching = select(Ticket.id).where(*where)
         if count_cap is not None:
-            matching = matching.limit(count_cap + 1)
+            matching = matching.limit(literal(count_cap + 1, literal_execute=True))
         total = await session.scalar(select(func.count()).select_from(matching.subquery()))
         return tickets, int(total or 0)
 
