@@ -6,6 +6,8 @@
 'appoint'
 >>> words("Can't open C:\\\\Users\\\\x.ost (0x8004010F)")
 ['cant', 'open', 'c', 'users', 'x', 'ost', '0x8004010f']
+>>> content_words(words("Do I need to tell IT? It starts Monday"))
+['need', 'tell', 'ict', 'starts', 'monday']
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ _APOSTROPHE_RE = re.compile(r"(?<=[a-z])['’](?:s|t|re|ve|ll|d|m)\b")
 _LINK_RE = re.compile(r"\]\([^)]*\)")
 _HTML_RE = re.compile(r"<[^>\s][^>]*>")
 _MARKER_RE = re.compile(r"^\s*:::\s*(?:council\b.*)?$", re.MULTILINE | re.IGNORECASE)
+_IT_RE = re.compile(r"\bIT\b")
 
 #: English function words that carry no topic. Negations and words that change an IT
 #: meaning ("out", "off", "down", "up", "new") are kept.
@@ -43,8 +46,21 @@ STOP_WORDS = frozenset(
 _STEMMER = Stemmer.Stemmer("english")
 
 
+def spell_out_it(text: str) -> str:
+    """A capitalised "IT" is the department, not the pronoun: write it "ICT", as the
+    articles name the service (unless the whole text is in capitals).
+
+    >>> spell_out_it("Nothing works, get me someone from IT"), spell_out_it("IT WONT LOAD")
+    ('Nothing works, get me someone from ICT', 'IT WONT LOAD')
+    """
+    if "IT" not in text or text.upper() == text:
+        return text
+    return _IT_RE.sub("ICT", text)
+
+
 def normalise(text: str) -> str:
-    """Lower-case, accents folded, contractions joined ("won't" -> "wont")."""
+    """Lower-case, accents folded, contractions joined ("won't" -> "wont"), "IT" -> "ict"."""
+    text = spell_out_it(text)
     if text.isascii():
         text = text.lower()
     else:
