@@ -25,6 +25,8 @@ CORRECTED_WEIGHT = 0.8
 SYNONYM_WEIGHT = 0.9
 #: Weight of a pair of neighbouring words, relative to a single word.
 PAIR_WEIGHT = 1.0
+#: A capitalised word that doesn't start a sentence: a name ("ask Kevin", "Sam Turner").
+_NAME_RE = re.compile(r"(?<![.!?:]\s)(?<![.!?:])(?<=\s)[A-Z][a-z]+\b")
 
 
 @dataclass(slots=True)
@@ -123,7 +125,9 @@ def build_query(
             weights[index.stem_key(a + b)] = 1.0
     query.weights = {k: w for k, w in weights.items() if k >= 0 and w > 0}
 
-    # 4. coverage slots: one per content word or synonym phrase of the question
+    # 4. coverage slots: one per content word or synonym phrase of the question; a
+    #    name no article has ("Kevin retires friday") is context, not part of the topic
+    names = {m.lower() for m in _NAME_RE.findall(text)}
     unknown_idf = index.max_idf()
     pos = 0
     while pos < len(fixed):
@@ -138,6 +142,8 @@ def build_query(
             continue
         keys = {index.word_key(w) for w in candidates} | {index.stem_key(w) for w in candidates}
         keys.discard(-1)
+        if not keys and word in names:
+            continue
         idf = max((index.idf(k) for k in keys), default=unknown_idf)
         query.slots.append(Slot(word, tuple(sorted(keys)), idf))
     return query

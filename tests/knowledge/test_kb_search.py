@@ -236,3 +236,16 @@ def test_the_bundled_articles_load_without_errors() -> None:
     assert len(kb.articles()) >= 60
     assert [str(p) for p in kb.problems if p.severity == "error"] == []
     assert sum(bool(a.variant_councils) for a in kb.articles()) >= 10
+
+
+def test_a_name_no_article_has_is_not_an_unknown_topic_word(kb: KnowledgeBase) -> None:
+    query = kb.explain("Dave forgot his password, can Sam Turner reset it?").query
+    # "Dave" starts the question, so it may be a topic word; "Sam Turner" is a name
+    assert "dave" in query.unknown
+    assert "turner" not in {s.word for s in query.slots}
+
+
+def test_capitalised_it_is_the_department(kb: KnowledgeBase) -> None:
+    query = kb.explain("who do I tell in IT about it").query
+    assert "ict" in {s.word for s in query.slots}
+    assert "it" not in {s.word for s in query.slots}
