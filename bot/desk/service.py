@@ -550,12 +550,13 @@ class Desk:
 
     async def sla_sweep(
         self, session: AsyncSession, *, now: datetime, limit: int = 200
-    ) -> list[tuple[str, list[str]]]:
+    ) -> tuple[list[tuple[str, list[str]]], int]:
         """Record the SLA alerts due by ``now``, once each, with an ``sla_alert`` outbox row.
 
         Reads only tickets whose ``sla_next_alert_at`` has passed (an index range); rows
         another replica is sweeping are skipped (``SKIP LOCKED`` on PostgreSQL). Returns
-        ``(ref, alerts)`` for each ticket alerted.
+        ``(ref, alerts)`` for each ticket alerted, and how many tickets were examined
+        (``limit`` of them: more may be due).
         """
         query = (
             select(Ticket)
@@ -565,7 +566,8 @@ class Desk:
             .with_for_update(skip_locked=True, of=Ticket)
         )
         alerted: list[tuple[str, list[str]]] = []
-        for ticket in (await session.execute(query)).scalars().all():
+        tickets = (await session.execute(query)).scalars().all()
+        for ticket in tickets:
             sent = list(ticket.sla_alerts or ())
             due = [
                 kind
@@ -587,7 +589,7 @@ class Desk:
                 self._outbox(session, ticket, "triage_update", now)
                 alerted.append((ticket.ref or "", due))
             ticket.sla_next_alert_at = self.next_sla_alert(ticket)
-        return alerted
+        return alerted, len(tickets)
 
     @staticmethod
     def _alert_schedule(ticket: Ticket) -> list[tuple[datetime, str]]:

@@ -23,11 +23,16 @@ log = logging.getLogger(__name__)
 
 async def sweep_once(db: Database, desk: Desk, *, now: datetime, limit: int = 200) -> int:
     """One pass; returns how many tickets got alerts."""
+    return (await _sweep(db, desk, now=now, limit=limit))[0]
+
+
+async def _sweep(db: Database, desk: Desk, *, now: datetime, limit: int) -> tuple[int, bool]:
+    """(tickets alerted, whether more may be due now)."""
     async with db.session() as session, session.begin():
-        alerted = await desk.sla_sweep(session, now=now, limit=limit)
+        alerted, examined = await desk.sla_sweep(session, now=now, limit=limit)
     for ref, alerts in alerted:
         log.info("sla alert %s: %s", ref, ", ".join(alerts))
-    return len(alerted)
+    return len(alerted), examined >= limit
 
 
 async def watch_sla(
@@ -38,18 +43,23 @@ async def watch_sla(
     every: float = 30.0,
     clock: Callable[[], datetime] = utcnow,
     on_alert: Callable[[], None] = lambda: None,
-    limit: int = 200,
+    limit: int = 50,
+    catch_up_pause: float = 1.0,
 ) -> None:
-    """Sweep until ``stop`` is set; ``on_alert`` is called after a pass that alerted."""
+    """Sweep until ``stop`` is set; ``on_alert`` is called after a pass that alerted.
+
+    A backlog (after downtime) is worked through ``limit`` tickets per pass with
+    ``catch_up_pause`` seconds between passes, so it never starves the web server.
+    """
     while not stop.is_set():
-        alerted = 0
+        alerted, more = 0, False
         try:
-            alerted = await sweep_once(db, desk, now=clock(), limit=limit)
+            alerted, more = await _sweep(db, desk, now=clock(), limit=limit)
         except Exception:
             log.exception("SLA watch pass failed; trying again shortly")
         if alerted:
             on_alert()
-            if alerted >= limit:
-                continue  # more are due: carry on at once
+        # more are due (after downtime): carry on soon, leaving the server room to serve
+        pause = catch_up_pause if more else every
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+            await asyncio.wait_for(stop.wait(), timeout=pause)

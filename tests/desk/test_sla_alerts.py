@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from bot.desk.calendar import LONDON
 from bot.desk.models import OutboxMessage, Ticket
 from bot.desk.service import Actor, Desk
-from bot.desk.watch import sweep_once
+from bot.desk.watch import sweep_once, watch_sla
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 
@@ -120,3 +121,26 @@ async def test_the_sweep_reads_only_tickets_with_an_alert_due(db: Database) -> N
         for ticket in (await s.execute(select(Ticket))).scalars():
             ticket.sla_next_alert_at = None  # as if every alert were already sent
     assert await sweep_once(db, desk, now=_at(30, 12)) == 0
+
+
+async def test_the_watch_works_through_a_backlog_in_small_passes(db: Database) -> None:
+    desk = Desk()
+    refs = [await _raise(db, desk) for _ in range(5)]
+    stop = asyncio.Event()
+    passes: list[int] = []
+    watch = asyncio.create_task(
+        watch_sla(
+            db, desk, stop, every=60, clock=lambda: _at(25, 13, 1), limit=2,
+            catch_up_pause=0.01, on_alert=lambda: passes.append(1),
+        )
+    )  # fmt: skip
+    for _ in range(200):
+        if len(passes) >= 3:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await watch
+    assert len(passes) == 3  # 2 + 2 + 1 tickets, without waiting a minute between passes
+    for ref in refs:
+        alerts, _, rows = await _state(db, desk, ref)
+        assert alerts == ["response_at_risk"] and rows == 1

@@ -45,10 +45,13 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("sla_next_alert_at", TS, nullable=True))
     op.create_index("ix_tickets_sla_next_alert", "tickets", ["sla_next_alert_at"])
-    # tickets raised before this revision: their first alert is the response "at risk" line
+    # Open tickets raised before this revision: the watch starts from their first alert
+    # line. Tickets already past their resolution deadline get none: the dashboard shows
+    # them as breached, and alerting every one of them at once on upgrade would bury the
+    # triage channel (and the server) under a backlog nobody can act on as "news".
     op.execute(
         "UPDATE tickets SET sla_next_alert_at = response_risk_at "
-        "WHERE status IN ('new', 'open', 'pending')"
+        "WHERE status IN ('new', 'open', 'pending') AND resolution_due > CURRENT_TIMESTAMP"
     )
 
 
