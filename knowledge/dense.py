@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.article import Article
+from knowledge.lexical import release_memory
 from knowledge.passages import passages, phrasings
 from knowledge.text import strip_markdown
 
@@ -31,6 +32,8 @@ SemanticMode = Literal["auto", "on", "off"]
 #: How much of the body (characters, after the title, summary and questions) is embedded:
 #: about what fills the model's 256-token window.
 BODY_CHARS = 1200
+#: After encoding more texts than this in one update, hand freed heap back to the OS.
+RELEASE_AFTER = 1000
 #: A candidate's semantic score: this share of the whole article's cosine, the rest from
 #: its best phrasing (title or question) and its best body passage (see :func:`rescore`).
 WHOLE, PHRASING, PASSAGE = 0.4, 0.3, 0.3
@@ -136,6 +139,9 @@ class DenseIndex:
             self._alive = np.pad(self._alive, (0, capacity - len(self._alive)))
         self._vectors[slots] = vectors
         self._alive[slots] = True
+        if len(texts) > RELEASE_AFTER:
+            del encoded, vectors
+            release_memory()
 
     def query_vector(self, text: str) -> npt.NDArray[np.float32]:
         cached = self._queries.get(text)
