@@ -9,10 +9,12 @@ Two servers run, one after the other, each in its own process on a loopback port
 
 * **bare** — an aiohttp handler that reads the body, verifies the Slack signature (slack_sdk's
   ``SignatureVerifier``, as bolt does) and answers 200. The floor of any Slack endpoint.
-* **itbot** — the bot's real ack path: bolt's ``AsyncApp`` (verification, authorization,
-  listener matching) → the listener turns the event into a job → the inbox records it in the
-  database (group commit, de-duplicated by ``event_id``) → 200. The worker is off, so the
-  figure is the ack path alone (answering happens after the ack, elsewhere).
+* **itbot** — the bot's real ack path, ``SlackChannel.handle_http``: a DM takes the fast path
+  (``bot/channels/slack/fastpath.py``: the same signature check, the body parsed once, the
+  job built by the same ``jobs.from_message`` as the bolt listener) → the inbox records it in
+  the database (group commit, de-duplicated by ``event_id``) → 200. Interactivity, commands
+  and channel events go through bolt's ``AsyncApp`` instead and are not measured here. The
+  worker is off, so the figure is the ack path alone (answering happens after the ack).
 
 Both run at once; throughput rounds alternate between them (``--rounds`` of ``--requests``
 events, ``--concurrency`` in flight, after a warm-up) and the medians are compared, so a
@@ -76,7 +78,7 @@ async def _serve_itbot(port: int, database_url: str) -> None:
     from bot.storage import Database
     from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 
-    fake = FakeSlack()  # answers bolt's one auth.test call
+    fake = FakeSlack()  # answers the one auth.test call (the bot's user id)
     await fake.start()
     settings = dataclasses.replace(
         Settings(),

@@ -25,6 +25,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from bot.channels.slack.app import build_bolt_app
 from bot.channels.slack.client import web_client
 from bot.channels.slack.deliver import Deliverer
+from bot.channels.slack.fastpath import FastPath
 from bot.channels.slack.identity import IdentityResolver
 from bot.channels.slack.inbox import Inbox
 from bot.channels.slack.jobs import Job
@@ -62,6 +63,8 @@ class SlackChannel:
         self.worker: Worker | None = None
         self.client: Any = None
         self.triage: Triage | None = None
+        secret = settings.slack_signing_secret
+        self.fast_path = FastPath(secret.reveal(), self, lambda: self.client) if secret else None
 
     async def record(self, key: str, job: Job) -> bool:
         """The listeners' recorder: into the inbox, then wake this replica's worker."""
@@ -73,7 +76,14 @@ class SlackChannel:
         return new
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """``POST /slack/events``: bolt verifies the signature (401 if forged or stale)."""
+        """``POST /slack/events``: the fast path for DMs (see ``fastpath``), bolt for the rest.
+
+        Both verify the signature first (401 if forged or stale).
+        """
+        if self.fast_path is not None:
+            fast = await self.fast_path(request)
+            if fast is not None:
+                return fast
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 

@@ -1,9 +1,10 @@
 """The durable inbox: every Slack request is recorded here before it is acknowledged.
 
-Recording is one ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` per batch:
-concurrent acks are grouped into one transaction (group commit), so the ack path pays one
-commit per batch rather than per request, and a retried delivery (same ``event_id``) finds
-its key taken and is dropped — on every replica, because the database decides.
+Recording is one ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` per batch
+(``inbox_insert``): concurrent acks are grouped into one transaction (group commit), so the
+ack path pays one commit per batch rather than per request, and a retried delivery (same
+``event_id``) finds its key taken and is dropped — on every replica, because the database
+decides.
 
 Workers claim ``pending`` rows (and rows whose lease ran out because their replica stopped)
 with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and an atomic ``UPDATE ...
@@ -27,10 +28,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.channels.slack.inbox_insert import BatchInsert
 from bot.channels.slack.jobs import Job
 from bot.storage.models import SlackInboxEntry, utcnow
 
@@ -73,13 +74,7 @@ class Inbox:
         self._slots = asyncio.Semaphore(parallel or (1 if db.is_sqlite else 2))
         self._batches: set[asyncio.Task[None]] = set()
         self._idle: list[AsyncConnection] = []
-        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-        # one statement, executed with many parameter sets: compiled once, cached
-        self._insert_statement = (
-            dialect.insert(T)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(T.dedupe_key)
-        )
+        self._batch_insert = BatchInsert(db.engine.dialect)
 
     # -- recording (the ack path) ---------------------------------------------------------
 
@@ -146,24 +141,15 @@ class Inbox:
     async def _insert(self, items: Sequence[tuple[str, Job]]) -> set[str]:
         """Insert new keys in one transaction; the keys that were not there before."""
         now = utcnow()
-        rows: dict[str, dict[str, Any]] = {}
-        for key, job in items:
-            rows.setdefault(
-                key,
-                {
-                    "dedupe_key": key,
-                    "kind": job.kind,
-                    "ordering_key": job.ordering_key,
-                    "payload": job.to_json(),
-                    "status": PENDING,
-                    "attempts": 0,
-                    "available_at": now,
-                    "created_at": now,
-                },
-            )
+        rows: dict[str, tuple[Any, ...]] = {}
+        for key, job in items:  # values in inbox_insert.COLUMNS order
+            if key not in rows:
+                payload = job.to_json()
+                rows[key] = (key, job.kind, job.ordering_key, payload, PENDING, 0, now, now)
         if self._flusher is None:
-            async with self.db.engine.begin() as conn:
-                return await self._execute_insert(conn, list(rows.values()))
+            async with self.db.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await self._batch_insert(conn, list(rows.values()))
         # The writer keeps its connections (no pool checkout and reset per batch) in
         # autocommit: the one INSERT is its own transaction, durable when it returns, with
         # no BEGIN/COMMIT round trips.
@@ -173,17 +159,15 @@ class Inbox:
             conn = await self.db.engine.connect()
             await conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            fresh = await self._execute_insert(conn, list(rows.values()))
+            fresh = await self._batch_insert(conn, list(rows.values()))
         except Exception:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()  # the driver saw the error, not SQLAlchemy
             with contextlib.suppress(Exception):
                 await conn.close()
             raise
         self._idle.append(conn)
         return fresh
-
-    async def _execute_insert(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
-        result = await conn.execute(self._insert_statement, rows)
-        return {row[0] for row in result}
 
     # -- claiming and finishing (the worker) -----------------------------------------------
 

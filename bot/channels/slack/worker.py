@@ -97,8 +97,11 @@ class Worker:
                 await self._prune()
             if claimed and len(claimed) == free:
                 continue  # there may be more waiting
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows the cancel of
+            # stop() when the wake-up lands at the same moment, and the loop never ends
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
 
     def _start(self, rows: list[Claimed]) -> None:
         groups: dict[str, list[Claimed]] = {}
