@@ -121,6 +121,7 @@ TICKET_RAISED = (
 )
 TICKET_ADDED = "I've added that to {ref}. The agent working on it will see it."
 TICKET_NOT_RAISED = "OK, I haven't raised anything. What else can I help you with?"
+TICKET_FORM_NO_SUMMARY = "Please say in a few words what the problem is."
 TICKET_SUMMARY_TOO_SHORT = (
     "Could you say a little more? For example “Outlook won't open on my laptop”."
 )

@@ -336,6 +336,11 @@ class ConversationEngine:
             ctx = self._ctx(scope, None, {}, press.value)
             handler = global_flow.states[press.action]
             result = await handler.handler(ctx)
+            if isinstance(result, Step) and handler.starts_flow:
+                # e.g. a submitted form: the flow starts afresh and may wait for an answer
+                self._clear(state)
+                await self._apply(global_flow, result, ctx, state, out)
+                return
             if isinstance(result, Step):
                 out.replies.extend(result.replies)
                 out.outcome, out.flow = result.outcome, global_flow.name

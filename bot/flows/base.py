@@ -83,6 +83,9 @@ class State:
     expecting: Expecting = "text"
     #: what the flow is waiting for, in words, for timeout and switch messages
     waiting_for: str = "your answer"
+    #: a ``<flow>:<verb>`` state that (re)starts its flow: its step becomes the conversation's
+    #: state, replacing any other flow (other ``<flow>:<verb>`` presses leave the state alone)
+    starts_flow: bool = False
 
 
 @dataclass(frozen=True, slots=True)

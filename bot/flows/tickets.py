@@ -2,13 +2,18 @@
 
     start ─▶ summary? ─▶ category? ─▶ impact ─▶ similar? ─▶ confirm ─▶ raised
                                                    └──▶ added to an open ticket
+    form (all at once) ──────────────────────────▶ similar? ─────────▶ raised
 
 Each state waits for a typed answer or a button press (``flow:<name>`` actions);
-"cancel" leaves at any point (handled by the engine).
+"cancel" leaves at any point (handled by the engine). A submitted ticket form (a Slack
+modal) is a press of :data:`FORM_ACTION` carrying every answer: submitting it is the
+confirmation, but the person is still offered their similar open tickets first.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +39,12 @@ PRODUCT_CATEGORY = {
     "teams": "other",
     "browser": "other",
 }
+#: a submitted ticket form: its value is a JSON object of the fields below, each named by the
+#: field (optionally followed by ``.`` and the channel's own input id, e.g. ``summary.value``)
+FORM_ACTION = "raise_ticket:form"
+FORM_FIELDS = ("summary", "category", "impact", "details")
+MAX_SUMMARY = 200
+MAX_DETAILS = 3000
 _RAISE_WORDS = frozenset(
     "ticket raise log call job report issue problem a an i want to need please can you new "
     "open with the desk it service help someone person human speak talk".split()
@@ -111,6 +122,8 @@ async def _next_question(ctx: FlowContext) -> Step:
                 next="similar",
                 outcome="offered_similar",
             )
+    if ctx.data.get("confirmed"):  # the person confirmed in the form
+        return await _raise(ctx)
     priority = str(ctx.data["priority"])
     text = wording.TICKET_CONFIRM.format(
         desk=ctx.services.settings.desk_name,
@@ -196,6 +209,10 @@ async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
         return NOT_FOR_ME
     if not agreed:
         return Step((Reply(wording.TICKET_NOT_RAISED),), outcome="ticket_not_raised")
+    return await _raise(ctx)
+
+
+async def _raise(ctx: FlowContext) -> Step:
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
     assert staff is not None
     turns = await conversation_repo.transcript(ctx.session, ctx.conversation_id, limit=30)
@@ -215,11 +232,12 @@ async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
         category=str(ctx.data["category"]),
         priority=str(ctx.data["priority"]),
         impact=str(ctx.data.get("impact", "")),
+        description=str(ctx.data.get("details", "")),
         now=ctx.now,
         transcript=transcript,
         reply_channel=ctx.incoming.channel,
         reply_thread=ctx.incoming.thread,
-        source="handoff" if _flow_name(ctx) == "talk_to_human" else "chat",
+        source=_source(ctx),
     )
     text = wording.TICKET_RAISED.format(
         ref=ticket.ref,
@@ -229,6 +247,57 @@ async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
         resolution_due=when(ticket.resolution_due),
     )
     return Step((Reply(text),), outcome="ticket_raised", details={"ticket": ticket.ref})
+
+
+def _source(ctx: FlowContext) -> str:
+    if _flow_name(ctx) == "talk_to_human":
+        return "handoff"
+    return "form" if ctx.data.get("confirmed") else "chat"
+
+
+def form_fields(value: str) -> dict[str, str]:
+    """The fields of a submitted ticket form (see :data:`FORM_ACTION`), by field name."""
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    fields: dict[str, str] = {}
+    for key, answer in data.items():
+        name = str(key).partition(".")[0]
+        if name in FORM_FIELDS and isinstance(answer, str):
+            fields[name] = " ".join(answer.split()) if name != "details" else answer.strip()
+    return fields
+
+
+def form_errors(fields: Mapping[str, str]) -> dict[str, str]:
+    """What is wrong with a ticket form before it is sent: field name → what to do."""
+    if not fields.get("summary"):
+        return {"summary": wording.TICKET_FORM_NO_SUMMARY}
+    return {}
+
+
+async def on_form(ctx: FlowContext) -> Step:
+    """Every answer at once: check for similar open tickets, then raise it (no second ask)."""
+    fields = form_fields(ctx.text)
+    ctx.data.update({"flow": "raise_ticket", "confirmed": True})
+    if fields.get("summary"):
+        ctx.data["summary"] = fields["summary"][:MAX_SUMMARY]
+    if fields.get("category") in wording.CATEGORY_LABELS:
+        ctx.data["category"] = fields["category"]
+    impact = {key: (label, p) for key, label, p in wording.IMPACT_OPTIONS}.get(
+        fields.get("impact", "")
+    )
+    if impact is not None:
+        ctx.data["impact"], ctx.data["priority"] = impact
+    if fields.get("details"):
+        ctx.data["details"] = fields["details"][:MAX_DETAILS]
+    if "summary" not in ctx.data:  # a form from elsewhere that skipped the check
+        desk = ctx.services.settings.desk_name
+        ask = wording.TICKET_ASK_SUMMARY.format(desk=desk)
+        return Step((Reply(ask, kind="question"),), next="summary", outcome="asked_summary")
+    return await _next_question(ctx)
 
 
 def when(moment: datetime) -> str:
@@ -250,9 +319,13 @@ STATES = {
 }
 
 
+#: ``raise_ticket:form`` answers a submitted form at any time, replacing any other flow
+RAISE_STATES = {**STATES, FORM_ACTION: State(on_form, starts_flow=True)}
+
+
 def register(registry: FlowRegistry) -> None:
     registry.register(
-        Flow("raise_ticket", frozenset({"raise_ticket"}), start_raise, STATES,
+        Flow("raise_ticket", frozenset({"raise_ticket"}), start_raise, RAISE_STATES,
              describe="raising a ticket")
     )  # fmt: skip
     registry.register(

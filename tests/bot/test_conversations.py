@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -12,6 +13,7 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import Incoming, Press, Reply
 from bot.desk.calendar import LONDON
 from bot.flows import default_registry
+from bot.flows.tickets import FORM_ACTION
 from bot.settings import Settings
 from tests.conftest import SAM
 
@@ -97,6 +99,33 @@ async def test_raising_a_ticket_step_by_step(engine: ConversationEngine) -> None
     await sam.press("Laptop, phone or printer")
     assert "look similar" in await sam.press("can't work at all")
     assert "I've added that to JSD-000001" in await sam.press("Add to JSD-000001")
+
+
+async def test_a_ticket_form_sent_all_at_once(engine: ConversationEngine) -> None:
+    """A form (a Slack modal) is a press carrying every answer; sending it is the yes."""
+    sam = Chat(engine, channel="slack")
+
+    async def send_form(summary: str, category: str, impact: str, details: str = "") -> str:
+        fields = {"summary.value": summary, "category.value": category, "impact.value": impact}
+        fields["details.value"] = details
+        sam.replies = await engine.handle(
+            Incoming(channel="slack", email=SAM, press=Press(FORM_ACTION, json.dumps(fields)))
+        )
+        return sam.text
+
+    await sam.press_intent("raise_ticket")  # mid-way through the typed version...
+    done = await send_form("Second screen stays black", "device", "workaround", "Since Monday")
+    assert "Done: JSD-000001 is with the Joint ICT Service Desk" in done  # ...the form wins
+    assert "Shall I raise it?" not in done
+
+    offered = await send_form("second screen black again", "device", "blocked")
+    assert "look similar" in offered
+    assert sam.buttons == ["Add to JSD-000001: Second screen stays black", "No, raise a new ticket"]
+    assert "Done: JSD-000002" in await sam.press("raise a new ticket")
+
+    asked = await send_form("", "email", "request")  # a form that skipped the checks
+    assert "what's the problem?" in asked.lower()
+    assert "Done: JSD-000003" in await sam.say("Outlook asks for my password every hour")
 
 
 async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEngine) -> None:

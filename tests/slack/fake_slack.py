@@ -72,6 +72,7 @@ class FakeSlack:
     #: user group id → member user ids (``usergroups.users.list``)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     _limits: dict[str, list[int]] = field(default_factory=dict)
+    _failures: dict[str, list[str]] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -106,8 +107,17 @@ class FakeSlack:
         """The next ``times`` calls of ``method`` get 429 with ``Retry-After``."""
         self._limits[method] = [retry_after] * times
 
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
+        self._failures[method] = [error] * times
+
     def calls_to(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method and c.status == 200]
+        """The calls of ``method`` that succeeded (not rate limited, not failed on purpose)."""
+        return [
+            c
+            for c in self.calls
+            if c.method == method and c.status == 200 and c.result.get("ok") is not False
+        ]
 
     async def wait_for(
         self,
@@ -220,7 +230,10 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
-        call.result = self._answer(method, params)
+        failures = self._failures.get(method)
+        call.result = (
+            {"ok": False, "error": failures.pop(0)} if failures else self._answer(method, params)
+        )
         self._record(call)
         return web.json_response(call.result)
 

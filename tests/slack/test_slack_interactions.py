@@ -106,9 +106,10 @@ async def test_a_press_on_an_itdesk_answer_replies_privately(slack: SlackDriver)
     assert not slack.fake.calls_to("chat.postMessage")
 
 
-async def test_raise_an_it_ticket_from_a_message_starts_raise_ticket_in_a_dm(
+async def test_raise_an_it_ticket_starts_raise_ticket_in_a_dm_when_the_form_cannot_open(
     slack: SlackDriver,
 ) -> None:
+    slack.fake.fail("views.open", "expired_trigger_id")  # the form: see test_slack_forms
     body = interaction(
         {
             "type": "message_action",
@@ -130,6 +131,8 @@ async def test_raise_an_it_ticket_from_a_message_starts_raise_ticket_in_a_dm(
     assert post.params["channel"] == "DSAMTAYLOR"  # in the DM, not in #finance
     # raise_ticket started privately, with the message as the problem: next it asks the category
     assert "Which of these is it about?" in post.params["text"]
+    [tried] = [c for c in slack.fake.calls if c.method == "views.open"]
+    assert tried.result == {"ok": False, "error": "expired_trigger_id"}
 
 
 async def test_a_submitted_modal_reaches_the_conversation_and_closes(

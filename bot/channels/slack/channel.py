@@ -26,6 +26,7 @@ from bot.channels.slack.app import build_bolt_app
 from bot.channels.slack.client import web_client
 from bot.channels.slack.deliver import Deliverer
 from bot.channels.slack.fastpath import FastPath
+from bot.channels.slack.forms import TicketForms
 from bot.channels.slack.identity import IdentityResolver
 from bot.channels.slack.inbox import Inbox
 from bot.channels.slack.jobs import Job
@@ -63,6 +64,7 @@ class SlackChannel:
         self.worker: Worker | None = None
         self.client: Any = None
         self.triage: Triage | None = None
+        self.forms: TicketForms | None = None
         secret = settings.slack_signing_secret
         self.fast_path = FastPath(secret.reveal(), self, lambda: self.client) if secret else None
 
@@ -74,6 +76,10 @@ class SlackChannel:
         if new and self.worker is not None:
             self.worker.wake()
         return new
+
+    async def open_ticket_form(self, trigger_id: str, *, text: str = "") -> bool:
+        """The listeners' way to open the ticket form (``views.open``) before their ack."""
+        return self.forms is not None and await self.forms.open(trigger_id, text=text)
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: the fast path for DMs (see ``fastpath``), bolt for the rest.
@@ -114,6 +120,7 @@ class SlackChannel:
             identity = IdentityResolver(self.settings, db, client)
             renderer = SlackRenderer(templates, self.settings, knowledge)
             deliverer = Deliverer(client, session, self.settings)
+            self.forms = TicketForms(client, renderer, self.settings)
             if desk is not None:
                 self.triage = Triage(
                     settings=self.settings,
@@ -162,6 +169,7 @@ class SlackChannel:
                 await inbox.stop()
                 self.inbox = None
                 self.client = None
+                self.forms = None
                 self.triage = None
                 if notifier is not None:
                     notifier.pushers.pop(CHANNEL, None)

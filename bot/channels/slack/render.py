@@ -170,6 +170,10 @@ class SlackRenderer:
         view["blocks"] = view["blocks"][:100]
         return view
 
+    def ticket_form(self, **context: Any) -> dict[str, Any]:
+        """The ticket form modal (``templates/slack/ticket_form.json.j2``; see ``forms``)."""
+        return self._render("slack/ticket_form.json.j2", **context)
+
     def _render(self, name: str, **context: Any) -> dict[str, Any]:
         data = json.loads(self.env.get_template(name).render(**context))
         if not isinstance(data, dict):

@@ -1,7 +1,8 @@
-"""The message shortcut "Raise an IT ticket": starts ``raise_ticket`` with that message's text.
+"""The message shortcut "Raise an IT ticket": the ticket form, prefilled with that message.
 
-The conversation continues in the person's DM with the bot. (When ticket forms exist, open
-the modal here, before the ack: a ``trigger_id`` is only valid for three seconds.)
+The form (a modal, see ``forms``) is opened here, before the ack: a ``trigger_id`` is only
+valid for three seconds. If it can't be opened, the shortcut starts ``raise_ticket`` with
+the message's text in the person's DM instead, as it did before the form existed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 
 def register(app: AsyncApp, recorder: Recorder) -> None:
     async def raise_ticket(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await recorder.record(dedupe_key("shortcut", body), jobs.from_shortcut(body))
+        job = jobs.from_shortcut(body)
+        if not await recorder.open_ticket_form(str(body.get("trigger_id") or ""), text=job.text):
+            await recorder.record(dedupe_key("shortcut", body), job)
         await ack()
 
     app.shortcut(jobs.TICKET_SHORTCUT)(raise_ticket)

@@ -2,7 +2,9 @@
 
 A modal rendered by the bot has a ``callback_id`` starting ``itbot:`` and ``private_metadata``
 ``{"action": ..., "thread": ...}``; its fields become the press's value (a JSON object of
-``block_id.action_id`` → value). The ack closes the modal; the answer goes to the DM.
+``block_id.action_id`` → value). The ack closes the modal and the answer goes to the DM;
+a ticket form with something to fix is answered ``response_action: errors`` instead, so
+the modal stays open and shows what to fix (nothing is recorded).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.channels.slack import jobs
+from bot.channels.slack import forms, jobs
 from bot.channels.slack.dedupe import dedupe_key
 
 if TYPE_CHECKING:
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 def register(app: AsyncApp, recorder: Recorder) -> None:
     async def submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
         job = jobs.from_submission(body)
+        problems = forms.errors(job)
+        if problems:
+            await ack(response_action="errors", errors=problems)
+            return
         if job is not None:
             await recorder.record(dedupe_key("view", body), job)
         await ack()
