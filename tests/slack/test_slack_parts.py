@@ -272,6 +272,8 @@ def test_the_manifest_declares_everything_the_listeners_handle() -> None:
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",
+        "message.channels",  # agents' replies in the triage channel's threads
+        "message.groups",  # the same, in a private triage channel
         "message.im",
     }
     assert settings["interactivity"]["is_enabled"] is True
@@ -283,6 +285,8 @@ def test_the_manifest_declares_everything_the_listeners_handle() -> None:
     assert shortcut["callback_id"] == jobs.TICKET_SHORTCUT and shortcut["type"] == "message"
     scopes = set(data["oauth_config"]["scopes"]["bot"])
     assert {"users:read.email", "chat:write", "im:history", "commands"} <= scopes
+    # the triage channel: thread replies, marking relayed replies, the agents' user group
+    assert {"channels:history", "groups:history", "reactions:write", "usergroups:read"} <= scopes
     assert len(data["display_information"]["long_description"]) >= 175
 
     socket = yaml.safe_load(manifest(socket_mode=True))
