@@ -150,7 +150,7 @@ async def on_csat(ctx: FlowContext) -> Step | NotForMe:
 
 
 async def on_csat_comment(ctx: FlowContext) -> Step | NotForMe:
-    if ctx.incoming.press is not None:
+    if ctx.incoming.press is not None or _is_new_question(ctx):
         return NOT_FOR_ME
     ticket = await _mine(ctx, str(ctx.data.get("ref", "")))
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
@@ -163,6 +163,17 @@ async def on_csat_comment(ctx: FlowContext) -> Step | NotForMe:
             ctx.session, ticket, staff, ticket.csat_score, now=ctx.now, comment=ctx.text
         )
     return Step((Reply(wording.CSAT_DONE),), outcome="rated_with_comment")
+
+
+def _is_new_question(ctx: FlowContext) -> bool:
+    """A clear IT question rather than feedback: the engine takes it, not the comment box."""
+    prediction = ctx.prediction
+    return (
+        ctx.text.rstrip().endswith("?")
+        and prediction is not None
+        and prediction.confidence >= 0.7
+        and prediction.intent not in {"thanks", "goodbye", "greeting", "out_of_scope"}
+    )
 
 
 def csat_buttons(ref: str) -> tuple[Button, ...]:
@@ -180,7 +191,8 @@ def register(registry: FlowRegistry) -> None:
                 "act": State(on_act, expecting="choice", waiting_for="what to do with the ticket"),
                 "comment": State(on_comment, waiting_for="your comment"),
                 "csat_comment": State(on_csat_comment, waiting_for="anything to add"),
-                f"{NAME}:csat": State(on_csat),
+                # rating starts the flow afresh: the person's next message is their comment
+                f"{NAME}:csat": State(on_csat, starts_flow=True),
             },
             interruptible=True,
             describe="looking at your tickets",

@@ -251,6 +251,16 @@ async def test_assign_priority_and_resolve_from_the_controls(desk_slack: SlackDr
     assert (await _ticket(desk_slack, ref)).status == "resolved"
     await desk_slack.send(press(SAM_ID, ask, "5"))
     await desk_slack.fake.wait_for("chat.update", where=lambda c: "rated 5/5" in c.block_text)
+    # "Anything you'd like to add?": Sam's next message is the comment
+    await desk_slack.fake.wait_for(
+        "chat.postMessage", where=lambda c: _to(SAM_ID)(c) and "like to add" in c.block_text
+    )
+    await desk_slack.send(message_im(SAM_ID, "Quick and friendly, thank you"))
+    await desk_slack.fake.wait_for(
+        "chat.postMessage", where=lambda c: _to(SAM_ID)(c) and "feedback goes" in c.block_text
+    )
+    ticket = await _eventually(desk_slack, ref, lambda t: t.csat_comment)
+    assert ticket.csat_score == 5 and ticket.csat_comment == "Quick and friendly, thank you"
 
 
 async def test_thread_replies_travel_both_ways_and_internal_notes_stay_inside(
