@@ -115,7 +115,8 @@ class ConversationEngine:
                     conv,
                     created_at=now,
                     user_text=texts.redact(text),
-                    action=f"{incoming.press.action}:{incoming.press.value}"[:200]
+                    # a press may carry typed text (a submitted form): redacted like typed text
+                    action=texts.redact(f"{incoming.press.action}:{incoming.press.value}")[:200]
                     if incoming.press
                     else None,
                     intent=prediction.intent if prediction else None,

@@ -128,6 +128,27 @@ async def test_a_ticket_form_sent_all_at_once(engine: ConversationEngine) -> Non
     assert "Done: JSD-000003" in await sam.say("Outlook asks for my password every hour")
 
 
+async def test_a_secret_typed_into_a_form_is_not_kept_in_the_transcript(
+    engine: ConversationEngine,
+) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import Turn
+
+    fields = {
+        "summary.value": "Locked out of Outlook",
+        "category.value": "sign-in",
+        "impact.value": "blocked",
+        "details.value": "my password is Hunter2! and it stopped working",
+    }
+    await engine.handle(
+        Incoming(channel="slack", email=SAM, press=Press(FORM_ACTION, json.dumps(fields)))
+    )
+    async with engine.services.db.session() as session:
+        actions = (await session.execute(select(Turn.action))).scalars().all()
+    assert actions and not any("Hunter2" in (a or "") for a in actions)
+
+
 async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEngine) -> None:
     sam = Chat(engine)
     await sam.press_intent("raise_ticket")
