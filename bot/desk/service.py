@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.conversation.text import redact
 from bot.desk.errors import InvalidChange, NotAllowed
 from bot.desk.models import (
     CATEGORIES,
@@ -131,7 +132,9 @@ class Desk:
         reply_thread: str = "",
         source: str = "chat",
     ) -> Ticket:
-        summary = " ".join(summary.split())[:200]
+        # a secret typed into a problem description never reaches the desk, triage or a remote
+        summary = redact(" ".join(summary.split()))[:200]
+        description, impact = redact(description), redact(impact)
         if not summary:
             raise InvalidChange("A ticket needs a short summary of the problem.")
         if category not in CATEGORIES:
@@ -356,7 +359,7 @@ class Desk:
         external_key: str | None = None,
     ) -> TicketComment | None:
         """Add a comment; ``None`` if a comment with ``external_key`` is already there."""
-        body = body.strip()
+        body = redact(body.strip())
         if not body:
             raise InvalidChange("A comment needs some text.")
         if external_key is not None:

@@ -266,3 +266,18 @@ async def test_the_queue_pages_by_urgency_then_id_and_counts_up_to_a_cap(db: Dat
         assert len(await summaries("  ")) == 9
         assert await summaries("ict-") == []
         assert await summaries("jsd-000008") == ["100% CPU"]
+
+
+async def test_secrets_typed_into_tickets_are_redacted(db: Database) -> None:
+    desk = Desk()
+    async with db.session() as s, s.begin():
+        sam, _agent = await _people(s)
+        ticket = await desk.raise_ticket(
+            s, requester=sam, summary="Locked out, my password is Hunter2!", category="sign-in",
+            priority="P2", now=NOW, description="the code: 123456 didn't work",
+        )  # fmt: skip
+        await desk.comment(s, ticket, Actor.of(sam), "new password is Spring2026!", now=NOW)
+        comments = await desk.comments(s, ticket)
+    stored = " ".join([ticket.summary, ticket.description, *(c.body for c in comments)])
+    assert "Hunter2" not in stored and "123456" not in stored and "Spring2026" not in stored
+    assert "[redacted]" in ticket.summary
