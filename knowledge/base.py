@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.article import Article
-from knowledge.dense import DenseIndex, EncoderLike, SemanticMode, open_encoder
+from knowledge.dense import RELEASE_AFTER, DenseIndex, EncoderLike, SemanticMode, open_encoder
+from knowledge.lexical import release_memory
 from knowledge.parse import Parsed, parse_file
 from knowledge.problems import Problem, sort_key
 from knowledge.results import ReloadReport, SearchResult
@@ -214,7 +215,9 @@ class KnowledgeBase:
         return mask
 
     # -- reloading -----------------------------------------------------------------------
-    def refresh(self, paths: Iterable[str | Path] | None = None) -> ReloadReport:
+    def refresh(
+        self, paths: Iterable[str | Path] | None = None, *, embed: bool = True
+    ) -> ReloadReport:
         """Rescan the folder: load added and changed files, drop deleted ones.
 
         ``paths`` (what a file watcher saw change) limits the work to those files
@@ -222,10 +225,59 @@ class KnowledgeBase:
         every file is checked. A file that no longer parses keeps its last good
         version serving; its problems are in the report's ``failed`` and in
         :attr:`problems`.
+
+        Added and changed articles are served as soon as they are parsed and indexed
+        by their words. In hybrid mode their vectors come after: before this returns
+        (``embed=True``), or, with ``embed=False`` (what the bot does), whenever
+        :meth:`embed_pending` runs; until then they rank by their words alone
+        (:func:`knowledge.search.stand_in`), never by the vectors of their old text.
+
+        >>> kb = KnowledgeBase.load(semantic="off")
+        >>> kb.refresh(embed=False).nothing_changed, kb.vectors_pending
+        (True, [])
         """
+        started = time.perf_counter()
         with self._lock:
             only = self._article_keys(paths) if paths is not None else None
-            return self._refresh(only)
+            report = self._refresh(only)
+        if embed and self.embed_pending():
+            report = dataclasses.replace(report, seconds=time.perf_counter() - started)
+        return report
+
+    @property
+    def vectors_pending(self) -> list[str]:
+        """Ids of served articles whose vectors :meth:`embed_pending` has yet to compute."""
+        dense = self._index.dense
+        if dense is None:
+            return []
+        with self._lock:
+            return sorted(self._index.articles[slot].id for slot in dense.waiting)
+
+    def embed_pending(self) -> list[str]:
+        """Compute the vectors of articles served without them and put them in place.
+
+        Returns the ids whose vectors were put in place. The encoding runs without
+        the lock, so searches go on meanwhile; it may run in any thread, and calls may
+        overlap: vectors are only put in place for the version of an article that is
+        still served, so an older version's encode that finishes last is dropped.
+        Goes on until nothing is left waiting (an edit during the encode is picked up).
+        """
+        dense = self._index.dense
+        done: list[str] = []
+        if dense is None:
+            return done
+        while True:
+            with self._lock:
+                todo = dense.waiting
+            if not todo:
+                return done
+            encoded = dense.encode(todo)
+            with self._lock:
+                filled = dense.install(encoded)
+                done.extend(self._index.articles[slot].id for slot in filled)
+            del encoded  # then hand a big encode's freed heap back to the OS
+            if len(todo) > RELEASE_AFTER:
+                release_memory()
 
     def _article_keys(self, paths: Iterable[str | Path]) -> dict[str, Stamp | None] | None:
         """``{file key: stamp or None if gone}`` for ``paths``, or ``None`` to scan all."""
@@ -280,7 +332,7 @@ class KnowledgeBase:
                 retired.append(self._slots.pop(gone.article_id))
                 report.removed.append(gone.article_id)
         if changed or retired:
-            self._index.update(changed, retired)
+            self._index.update(changed, retired, embed=False)
             self._masks.clear()
         if changed or retired or report.failed:
             self._collection = None

@@ -32,8 +32,9 @@ SemanticMode = Literal["auto", "on", "off"]
 #: How much of the body (characters, after the title, summary and questions) is embedded:
 #: about what fills the model's 256-token window.
 BODY_CHARS = 1200
-#: After encoding more texts than this in one update, hand freed heap back to the OS.
-RELEASE_AFTER = 1000
+#: After putting in place the vectors of more articles than this at once (a first load),
+#: hand the freed heap back to the OS.
+RELEASE_AFTER = 100
 #: A candidate's semantic score: this share of the whole article's cosine, the rest from
 #: its best phrasing (title or question) and its best body passage (see :func:`rescore`).
 WHOLE, PHRASING, PASSAGE = 0.4, 0.3, 0.3
@@ -83,11 +84,27 @@ class _Parts:
     councils: tuple[tuple[str, ...], ...]  # per passage; () = every council
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Every vector of one article version, ready for :meth:`DenseIndex.install`."""
+
+    article: Article
+    whole: npt.NDArray[np.float32]
+    parts: _Parts
+
+
 class DenseIndex:
     """Article vectors by slot, and cosine similarity of a question to every slot.
 
     Besides one vector for the whole article, each slot keeps vectors for its phrasings
     and body passages (:mod:`knowledge.passages`), used to re-score the best candidates.
+
+    A slot is filled in two steps so that slow encoding can run outside the caller's
+    lock: :meth:`expect` marks it *waiting*, :meth:`encode` computes its vectors (any
+    thread, no state touched), :meth:`install` puts them in place if the slot still
+    waits for that very article (an older version's vectors, finishing late, are
+    dropped). A waiting slot has no vectors: it scores -1 and :meth:`waiting_mask`
+    tells the search to stand in for it. :meth:`update` does all three at once.
     """
 
     def __init__(self, encoder: EncoderLike, query_cache: int = 256) -> None:
@@ -95,22 +112,56 @@ class DenseIndex:
         self._vectors = np.zeros((0, encoder.dim), np.float32)
         self._alive = np.zeros(0, bool)
         self._parts: dict[int, _Parts] = {}
+        self._waiting: dict[int, Article] = {}
         self._queries: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._query_cache = query_cache
 
     def update(self, changed: Mapping[int, Article], removed: Sequence[int] = ()) -> None:
         """Encode the ``changed`` articles (via the disk cache) and retire ``removed`` slots."""
+        self.expect(changed, removed)
+        self.install(self.encode(changed))
+        if len(changed) > RELEASE_AFTER:
+            release_memory()
+
+    def expect(self, changed: Mapping[int, Article], removed: Sequence[int] = ()) -> None:
+        """Retire ``removed`` slots (and any wait for them); mark ``changed`` as waiting."""
         for slot in removed:
+            self._parts.pop(slot, None)
+            self._waiting.pop(slot, None)
+            if slot < len(self._alive):
+                self._alive[slot] = False
+        for slot, article in changed.items():
             self._parts.pop(slot, None)
             if slot < len(self._alive):
                 self._alive[slot] = False
-        if not changed:
-            return
-        slots = list(changed)
+            self._waiting[slot] = article
+
+    @property
+    def waiting(self) -> dict[int, Article]:
+        """The slots whose vectors are not in place yet, with their articles (a copy)."""
+        return dict(self._waiting)
+
+    def waiting_mask(self, n_slots: int) -> npt.NDArray[np.bool_] | None:
+        """Which of ``n_slots`` slots wait for their vectors; ``None`` when none does."""
+        if not self._waiting:
+            return None
+        mask = np.zeros(n_slots, bool)
+        slots = [s for s in self._waiting if s < n_slots]
+        mask[slots] = True
+        return mask
+
+    def encode(self, articles: Mapping[int, Article]) -> dict[int, Encoded]:
+        """The vectors of ``articles`` by slot, via the encoder's disk cache.
+
+        Touches nothing in the index, so it may run in any thread while others search.
+        """
+        if not articles:
+            return {}
+        slots = list(articles)
         texts: list[str] = []
         layout: list[tuple[int, int, tuple[tuple[str, ...], ...]]] = []
         for slot in slots:
-            article = changed[slot]
+            article = articles[slot]
             found = passages(article.body)
             short = phrasings(article)
             texts.append(article_text(article))
@@ -118,18 +169,32 @@ class DenseIndex:
             texts.extend(p.text for p in found)
             layout.append((len(short), len(found), tuple(p.councils for p in found)))
         encoded = self.encoder.encode_cached(texts)
+        parts: list[_Parts] = []
         rows: list[int] = []
         at = 0
-        for slot, (n_short, n_passages, councils) in zip(slots, layout, strict=True):
+        for n_short, n_passages, councils in layout:
             rows.append(at)
             short_end = at + 1 + n_short
-            self._parts[slot] = _Parts(
-                encoded[at + 1 : short_end].astype(np.float16),
-                encoded[short_end : short_end + n_passages].astype(np.float16),
-                councils,
+            parts.append(
+                _Parts(
+                    encoded[at + 1 : short_end].astype(np.float16),
+                    encoded[short_end : short_end + n_passages].astype(np.float16),
+                    councils,
+                )
             )
             at = short_end + n_passages
-        vectors = encoded[rows]
+        wholes = encoded[rows]  # one block, not a small array per slot
+        return {slot: Encoded(articles[slot], wholes[i], parts[i]) for i, slot in enumerate(slots)}
+
+    def install(self, encoded: Mapping[int, Encoded]) -> list[int]:
+        """Put in place the vectors of slots that still wait for those articles.
+
+        Returns the slots filled. Vectors of a slot retired meanwhile, or encoded from
+        an article other than the one its slot waits for, are dropped.
+        """
+        slots = [s for s, e in encoded.items() if self._waiting.get(s) is e.article]
+        if not slots:
+            return []
         size = max(len(self._alive), max(slots) + 1)
         if size > len(self._alive):
             capacity = max(size, int(len(self._alive) * 1.5))
@@ -137,11 +202,12 @@ class DenseIndex:
             grown[: len(self._vectors)] = self._vectors
             self._vectors = grown
             self._alive = np.pad(self._alive, (0, capacity - len(self._alive)))
-        self._vectors[slots] = vectors
-        self._alive[slots] = True
-        if len(texts) > RELEASE_AFTER:
-            del encoded, vectors
-            release_memory()
+        for slot in slots:
+            self._vectors[slot] = encoded[slot].whole
+            self._parts[slot] = encoded[slot].parts
+            self._alive[slot] = True
+            del self._waiting[slot]
+        return slots
 
     def query_vector(self, text: str) -> npt.NDArray[np.float32]:
         cached = self._queries.get(text)
@@ -155,7 +221,7 @@ class DenseIndex:
         return cached
 
     def score(self, text: str, n_slots: int) -> npt.NDArray[np.float32]:
-        """Cosine similarity of ``text`` to every slot (-1 for empty or retired slots)."""
+        """Cosine similarity of ``text`` to every slot (-1 for empty, waiting or retired slots)."""
         scores = np.full(n_slots, -1.0, np.float32)
         n = min(n_slots, len(self._vectors))
         if n:

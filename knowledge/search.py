@@ -40,6 +40,32 @@ def article_fields(article: Article) -> dict[str, str]:
     }
 
 
+def stand_in(
+    semantic: npt.NDArray[np.float32],
+    lexical: npt.NDArray[np.float32],
+    eligible: npt.NDArray[np.bool_],
+    ready: npt.NDArray[np.bool_],
+) -> None:
+    """Fill in, in place, the semantic scores of eligible slots that are not ``ready``.
+
+    An article just added or changed is served before its vectors are computed (and
+    the vectors of its old text must not speak for the new one). Until they are in
+    place, its semantic score is its lexical score rescaled into the range of the
+    ready slots' semantic scores, the way :func:`knowledge.fusion.fuse` rescales both:
+    fused, the article counts as well on the semantic side as on the lexical one, so
+    it ranks by its own words, and the other articles' rescaling does not move.
+    """
+    missing = eligible & ~ready
+    if not missing.any():
+        return
+    known = semantic[ready]
+    hi = float(known.max()) if known.size else 1.0
+    lo = min(float(known.min()), hi - 1e-3) if known.size else 0.0
+    top = float(lexical[eligible].max())
+    share = lexical[missing] / top if top > 0 else np.zeros(int(missing.sum()), np.float32)
+    semantic[missing] = lo + (hi - lo) * share
+
+
 @dataclass(frozen=True, slots=True)
 class Explained:
     """A search with the analysed query, for ``itbot kb search``."""
@@ -68,8 +94,14 @@ class Index:
     def n_slots(self) -> int:
         return self.lexical.n_slots
 
-    def update(self, changed: Mapping[int, Article], removed: Sequence[int] = ()) -> None:
-        """Index the ``changed`` slots and retire the ``removed`` ones."""
+    def update(
+        self, changed: Mapping[int, Article], removed: Sequence[int] = (), *, embed: bool = True
+    ) -> None:
+        """Index the ``changed`` slots and retire the ``removed`` ones.
+
+        With ``embed=False`` the changed slots are searchable at once but their vectors
+        are left waiting (:meth:`DenseIndex.expect`) for the caller to encode and install.
+        """
         for slot in removed:
             self.articles.pop(slot, None)
             self._fuzzy_texts.pop(slot, None)
@@ -79,7 +111,10 @@ class Index:
         self.lexical.add({slot: article_fields(a) for slot, a in changed.items()}, removed)
         self.speller.add(self.lexical.new_words)
         if self.dense is not None:
-            self.dense.update(changed, removed)
+            if embed:
+                self.dense.update(changed, removed)
+            else:
+                self.dense.expect(changed, removed)
 
     def search(
         self,
@@ -124,18 +159,21 @@ class Index:
         """Semantic scores: each retriever's best ``pool`` re-scored on all their vectors
         (phrasings and passages, :meth:`DenseIndex.rescore`); every other slot gets an
         estimate, its whole-article cosine plus the candidates' median lift, so that
-        fusion's rescaling sees the same range as if every slot had been re-scored."""
+        fusion's rescaling sees the same range as if every slot had been re-scored.
+        Slots whose vectors are still being computed get :func:`stand_in` scores."""
         assert self.dense is not None
         whole = self.dense.score(query.corrected_text, self.n_slots)
+        waiting = self.dense.waiting_mask(self.n_slots)
+        ready = eligible if waiting is None else eligible & ~waiting
         floor = float(np.min(whole)) - 1.0
-        best = np.union1d(
-            top_slots(whole, eligible, pool, floor), top_slots(lexical, eligible, pool)
-        )
-        if len(best) == 0:
-            return whole
-        rescored = self.dense.rescore(query.corrected_text, whole, best.tolist(), council)
-        out = whole + np.float32(np.median(rescored - whole[best]))
-        out[best] = rescored
+        best = np.union1d(top_slots(whole, ready, pool, floor), top_slots(lexical, ready, pool))
+        out = whole
+        if len(best):
+            rescored = self.dense.rescore(query.corrected_text, whole, best.tolist(), council)
+            out = whole + np.float32(np.median(rescored - whole[best]))
+            out[best] = rescored
+        if waiting is not None:
+            stand_in(out, lexical, eligible, ready)
         return out
 
     def _decide(

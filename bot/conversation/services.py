@@ -21,12 +21,20 @@ log = logging.getLogger(__name__)
 
 
 class KnowledgeService:
-    """Holds the live knowledge base and reloads it when its files change."""
+    """Holds the live knowledge base and reloads it when its files change.
+
+    A changed article is served as soon as it is parsed and indexed by its words; in
+    hybrid mode its vectors are computed afterwards by one background task (in a worker
+    thread, so neither the event loop nor searches wait for the model) and swapped in
+    when ready.
+    """
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.last_reload: ReloadReport | None = None
         self._lock = asyncio.Lock()
+        self._embedder: asyncio.Task[None] | None = None
+        self._embed_again = False
 
     @classmethod
     async def load(cls, settings: Settings) -> KnowledgeService:
@@ -45,8 +53,11 @@ class KnowledgeService:
         return root
 
     async def refresh(self, paths: Iterable[str] | None = None) -> ReloadReport:
+        """Reload what changed: live when this returns; the vectors follow (:meth:`settled`)."""
         async with self._lock:
-            report = await asyncio.to_thread(self.kb.refresh, paths)
+            report = await asyncio.to_thread(self.kb.refresh, paths, embed=False)
+        if report.added or report.changed:
+            self._embed_soon()
         if report.added or report.changed or report.removed or report.failed:
             log.info(
                 "knowledge reloaded added=%d changed=%d removed=%d failed=%d in %.3fs",
@@ -61,12 +72,57 @@ class KnowledgeService:
         self.last_reload = report
         return report
 
+    def _embed_soon(self) -> None:
+        """Have the background task compute the vectors of what the last refresh changed."""
+        self._embed_again = True
+        if self._embedder is None or self._embedder.done():
+            self._embedder = asyncio.create_task(self._embed())
+
+    async def _embed(self) -> None:
+        # one task at a time; a refresh while it encodes sets _embed_again, so the
+        # loop runs once more and the newest versions always get their vectors
+        while self._embed_again:
+            self._embed_again = False
+            started = time.perf_counter()
+            try:
+                done = await asyncio.to_thread(self.kb.embed_pending)
+            except Exception:
+                log.exception(
+                    "knowledge vectors failed; the changed articles are searched by their "
+                    "words until the next change"
+                )
+                return
+            if done:
+                log.info(
+                    "knowledge vectors in place for %d articles in %.3fs",
+                    len(done),
+                    time.perf_counter() - started,
+                )
+
+    async def settled(self) -> None:
+        """Wait until the vectors of every reloaded article are in place (or have failed)."""
+        while self._embedder is not None and not self._embedder.done():
+            await asyncio.wait({self._embedder})
+
+    async def _stop_embedding(self) -> None:
+        task, self._embedder = self._embedder, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def watch(self, stop: asyncio.Event, interval: float = 0.25) -> None:
         """Reload changed articles until ``stop`` is set.
 
         Uses filesystem notifications (watchfiles) when installed, else polls;
         either way ``KnowledgeBase.refresh`` decides what really changed.
         """
+        try:
+            await self._watch(stop, interval)
+        finally:
+            await self._stop_embedding()
+
+    async def _watch(self, stop: asyncio.Event, interval: float) -> None:
         try:
             from watchfiles import awatch
 
