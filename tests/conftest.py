@@ -71,12 +71,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One article-embedding cache for the whole run.
+
+    The cache is keyed by content hash, so sharing it is what a restart does in
+    production; without it every test re-encodes the bundled articles (about 750 texts).
+    """
+    return tmp_path_factory.mktemp("itbot-cache")
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, embedding_cache: Path) -> Settings:
     return Settings.from_environ(
         {
             "ITBOT_DATABASE_URL": database_url,
-            "ITBOT_CACHE_DIR": str(tmp_path / "cache"),
+            "ITBOT_CACHE_DIR": str(embedding_cache),
             "ITBOT_SECRET_KEY": "test-secret-key-0123456789",
             "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
         }
