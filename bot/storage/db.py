@@ -54,11 +54,11 @@ class Database:
     def session(self) -> AsyncSession:
         return self.sessions()
 
-    async def upgrade(self) -> None:
-        """Apply every pending Alembic migration."""
+    async def upgrade(self, revision: str = "head") -> None:
+        """Apply the pending Alembic migrations up to ``revision`` (default: all of them)."""
         try:
             async with self.engine.begin() as conn:
-                await conn.run_sync(_upgrade)
+                await conn.run_sync(_upgrade, revision)
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(f"could not migrate the database at {self.safe_url}: {exc}") from exc
 
@@ -99,7 +99,7 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def _upgrade(conn: Connection) -> None:
+def _upgrade(conn: Connection, revision: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, revision)

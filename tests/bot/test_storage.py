@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.storage import Database, audit
@@ -76,3 +78,82 @@ async def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(StorageError, match="could not migrate the database at"):
         await db.upgrade()
     await db.dispose()
+
+
+async def test_upgrade_to_0005_starts_sla_alerts_only_for_tickets_still_in_time(
+    database_url: str,
+) -> None:
+    """Migration 0005 backfills ``sla_next_alert_at`` for open tickets raised before it.
+
+    An open ticket still inside its resolution deadline starts at its first alert line;
+    one already past it, and any resolved ticket, gets none (no flood of alerts on upgrade).
+    """
+    db = Database(database_url)
+    try:
+        await db.upgrade("0004")
+        now = datetime.now(UTC)
+        tables = MetaData()
+        async with db.engine.begin() as conn:
+            await conn.run_sync(tables.reflect)
+            staff, tickets = tables.tables["staff"], tables.tables["tickets"]
+            await conn.execute(
+                staff.insert().values(
+                    id=1,
+                    email="sam.turner@dacorum.gov.uk",
+                    council="dacorum",
+                    display_name="Sam Turner",
+                    is_agent=False,
+                    is_privileged=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            cases = {
+                "in-time": ("open", now + timedelta(days=2), now + timedelta(hours=1)),
+                "overdue": ("open", now - timedelta(hours=3), now - timedelta(days=1)),
+                "pending": ("pending", now + timedelta(hours=5), now - timedelta(minutes=5)),
+                "resolved": ("resolved", now + timedelta(days=2), now + timedelta(hours=1)),
+            }
+            for n, (ref, (status, resolution_due, risk_at)) in enumerate(cases.items(), 1):
+                await conn.execute(
+                    tickets.insert().values(
+                        id=n,
+                        ref=ref,
+                        requester_id=1,
+                        council="dacorum",
+                        category="other",
+                        priority="P3",
+                        status=status,
+                        summary=f"ticket {ref}",
+                        description="",
+                        impact="",
+                        source="web",
+                        transcript=[],
+                        reply_channel="web",
+                        reply_thread="t",
+                        created_at=now - timedelta(days=1),
+                        updated_at=now,
+                        response_due=risk_at + timedelta(hours=1),
+                        resolution_due=resolution_due,
+                        response_risk_at=risk_at,
+                        resolution_risk_at=resolution_due - timedelta(hours=1),
+                        sla_alerts={},
+                        triage={},
+                    )
+                )
+        await db.upgrade()
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT ref, sla_next_alert_at FROM tickets"))
+            alert_at = {row.ref: row.sla_next_alert_at for row in rows}
+        assert alert_at["overdue"] is None
+        assert alert_at["resolved"] is None
+        for ref in ("in-time", "pending"):
+            value = alert_at[ref]
+            assert value is not None, ref
+            if isinstance(value, str):  # SQLite hands back the stored text
+                value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            assert abs(value - cases[ref][2]) < timedelta(seconds=1), ref
+    finally:
+        await db.dispose()
