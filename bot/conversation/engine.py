@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -200,7 +201,8 @@ class ConversationEngine:
         if flow is not None and step is not None and step in flow.states:
             context["expecting"] = flow.states[step].expecting
             context["flow"] = flow.name
-        return self.services.detector.detect(text, context)
+        # in a worker thread: with the embedding model this encodes the message
+        return await asyncio.to_thread(self.services.detector.detect, text, context)
 
     async def _text(
         self,

@@ -47,8 +47,7 @@ def _answer(ctx: FlowContext, article: Article, outcome: str) -> Step:
 
 
 async def start(ctx: FlowContext) -> Step:
-    kb = ctx.services.knowledge.kb
-    result = kb.search(ctx.text, council=ctx.asker.council)
+    result = await ctx.services.knowledge.search(ctx.text, ctx.asker.council)
     details = {"decision": result.decision, "kb_confidence": round(result.confidence, 3)}
     out_of_scope = ctx.prediction is not None and ctx.prediction.intent == "out_of_scope"
     if result.decision == "answer" and result.candidates:
