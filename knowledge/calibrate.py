@@ -23,7 +23,6 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +30,12 @@ import numpy.typing as npt
 
 from knowledge.article import Article
 from knowledge.base import KnowledgeBase, bundled_root
-from knowledge.decide import FEATURES, Calibration, Model, calibration_json
+from knowledge.decide import FEATURES, Calibration, Model, calibration_json, off_topic_examples
 from knowledge.dense import DenseIndex, SemanticMode, open_encoder
+from knowledge.fuzzy import similarity
 from knowledge.search import Index
 from knowledge.synonyms import default_synonyms
+from knowledge.text import normalise
 
 #: Share of in-scope calibration questions the decline threshold may turn away.
 MAX_IN_SCOPE_DECLINED = 0.04
@@ -49,12 +50,6 @@ class Sample:
     expected: str | None  # None = out of scope
     council: str | None
     kind: str
-
-
-def out_of_scope() -> list[str]:
-    text = resources.files("knowledge").joinpath("calibration/out_of_scope.txt")
-    lines = text.read_text(encoding="utf-8").splitlines()
-    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
 def add_typo(word: str, rng: random.Random) -> str:
@@ -99,7 +94,7 @@ def generate(
             body = body.replace(sentence, " ")
             samples.append(Sample(sentence, article.id, council, "sentence"))
         stripped.append(dataclasses.replace(article, questions=(), body=body))
-    for i, q in enumerate(out_of_scope()):
+    for i, q in enumerate(off_topic_examples()):
         samples.append(Sample(q, None, councils[i % len(councils)], "out-of-scope"))
     return stripped, samples
 
@@ -107,8 +102,16 @@ def generate(
 def collect(
     kb: KnowledgeBase, samples: Sequence[Sample], index: Index
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], list[str]]:
-    """Signals, in-scope labels, top-1-correct labels and kinds for every sample."""
+    """Signals, in-scope labels, top-1-correct labels and kinds for every sample.
+
+    An out-of-scope sample is one of the examples the ``off_topic`` signal compares
+    with, so for it that signal is taken over the *other* examples (leave one out),
+    as for a question the bot has never seen.
+    """
     rows, scope, top1, kinds = [], [], [], []
+    examples = off_topic_examples()
+    dense = index.dense
+    known = dense.encoder.encode_cached(examples) if dense is not None else None
     for sample in samples:
         eligible = np.array(
             [
@@ -118,7 +121,15 @@ def collect(
         )
         explained = index.search(sample.q, eligible, 10)
         hits = [h.article.id for h in explained.result.hits]
-        rows.append([explained.features.get(f, 0.0) for f in FEATURES])
+        features = dict(explained.features)
+        if dense is not None and known is not None and sample.expected is None:
+            sims = known @ dense.query_vector(explained.query.corrected_text)
+            others = [i for i, e in enumerate(examples) if e != sample.q]
+            features["off_topic"] = float(np.max(sims[others]))
+        if sample.expected is None:
+            others_text = [normalise(e) for e in examples if e != sample.q]
+            features["off_topic_words"] = similarity(normalise(sample.q), others_text)
+        rows.append([features.get(f, 0.0) for f in FEATURES])
         scope.append(float(sample.expected is not None))
         top1.append(float(bool(hits) and hits[0] == sample.expected))
         kinds.append(sample.kind)
@@ -162,7 +173,8 @@ def calibrate(mode: SemanticMode, cache_dir: Path | None) -> tuple[Calibration, 
     index = Index(default_synonyms(), DenseIndex(encoder) if encoder else None)
     index.update(dict(enumerate(stripped)))
     x, scope, top1, kinds = collect(kb, samples, index)
-    names = [f for f in FEATURES if encoder is not None or not f.startswith("semantic")]
+    hybrid_only = ("semantic", "semantic_max", "off_topic")
+    names = [f for f in FEATURES if encoder is not None or f not in hybrid_only]
     if encoder is None:
         names = [n for n in names if n != "agree"]
     cols = [FEATURES.index(n) for n in names]

@@ -30,6 +30,8 @@ FEATURES = (
     "fuzzy",  # fuzzy similarity of the question to the best hit's title/questions
     "semantic",  # cosine similarity of the question to the best hit (hybrid only)
     "semantic_max",  # best cosine similarity over all eligible articles (hybrid only)
+    "off_topic",  # best cosine similarity to known out-of-scope requests (hybrid only)
+    "off_topic_words",  # fuzzy word similarity to the closest known out-of-scope request
     "gap",  # relative fused-score gap between the best and second hit
     "agree",  # 1 when the retrievers' first choices agree
 )
@@ -56,6 +58,17 @@ class Calibration:
     answer_above: float
     #: A hit is offered as a choice when its fused score is within this share of the best.
     choice_within: float = 0.5
+
+
+def off_topic_examples() -> list[str]:
+    """Requests an IT knowledge base doesn't answer (``calibration/out_of_scope.txt``).
+
+    They calibrate declining, and in hybrid mode the question's closeness to the nearest
+    of them is a decline signal (``off_topic``).
+    """
+    text = resources.files("knowledge").joinpath("calibration/out_of_scope.txt")
+    lines = text.read_text(encoding="utf-8").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
 def load_calibration(mode: str) -> Calibration:

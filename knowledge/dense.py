@@ -115,6 +115,25 @@ class DenseIndex:
         self._waiting: dict[int, Article] = {}
         self._queries: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._query_cache = query_cache
+        self._off_topic: npt.NDArray[np.float32] | None = None
+        self._off_topic_texts: tuple[str, ...] = ()
+
+    def set_off_topic(self, texts: Sequence[str]) -> None:
+        """The out-of-scope requests :meth:`off_topic` compares questions with.
+
+        Encoded on first use (through the disk cache), not here, so that loading a
+        knowledge base that is never searched costs nothing.
+        """
+        self._off_topic_texts = tuple(texts)
+        self._off_topic = None
+
+    def off_topic(self, text: str) -> float:
+        """The best cosine similarity of ``text`` to the out-of-scope requests (0 if none)."""
+        if not self._off_topic_texts:
+            return 0.0
+        if self._off_topic is None:
+            self._off_topic = self.encoder.encode_cached(self._off_topic_texts)
+        return float(np.max(self._off_topic @ self.query_vector(text)))
 
     def update(self, changed: Mapping[int, Article], removed: Sequence[int] = ()) -> None:
         """Encode the ``changed`` articles (via the disk cache) and retire ``removed`` slots."""

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.article import Article
-from knowledge.decide import HYBRID, LEXICAL, Calibration, decide
+from knowledge.decide import HYBRID, LEXICAL, Calibration, decide, off_topic_examples
 from knowledge.dense import DenseIndex
 from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse, top_slots
 from knowledge.fuzzy import Speller, similarity
@@ -83,6 +83,10 @@ class Index:
         self.speller = Speller()
         self.synonyms = synonyms
         self.dense = dense
+        examples = off_topic_examples()
+        if dense is not None:
+            dense.set_off_topic(examples)
+        self._off_topic_words = [normalise(t) for t in examples]
         self.articles: dict[int, Article] = {}
         self._fuzzy_texts: dict[int, list[str]] = {}
 
@@ -201,6 +205,7 @@ class Index:
             "unknown": sum(s.idf for s in query.slots if not s.keys) / mass,
             "fuzzy": best.parts.get("fuzzy", 0.0),
             "gap": (best.fused - top[1].fused) / best.fused if len(top) > 1 else 1.0,
+            "off_topic_words": similarity(normalise(text[:MAX_QUERY_CHARS]), self._off_topic_words),
             "agree": float(
                 best.parts.get("lexical_rank") == 1.0
                 and best.parts.get("semantic_rank", 1.0) == 1.0
@@ -210,6 +215,8 @@ class Index:
             features["semantic"] = best.parts.get("semantic", 0.0)
             sem = scores["semantic"]
             features["semantic_max"] = float(np.max(np.where(eligible, sem, -1.0)))
+            assert self.dense is not None
+            features["off_topic"] = self.dense.off_topic(query.corrected_text)
         verdict = decide(features, [c.fused for c in top], self.calibration)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
         result = SearchResult(text, verdict.decision, verdict.confidence, hits, verdict.n_choices)
