@@ -107,6 +107,9 @@ class KnowledgeBase:
         self._files: dict[str, _File] = {}
         self._articles: dict[str, Article] = {}
         self._slots: dict[str, int] = {}
+        # articles with council variants: each council's text has its own slot too
+        self._views: dict[str, dict[str, int]] = {}
+        self._view_of: dict[int, str] = {}
         self._paths: dict[str, str] = {}
         self._next_slot = 0
         self._lock = threading.RLock()
@@ -200,7 +203,17 @@ class KnowledgeBase:
     def explain(self, query: str, *, council: str | None = None, limit: int = 10) -> Explained:
         """:meth:`search` with the analysed query and decision signals (for editors)."""
         with self._lock:
-            return self._index.search(query, self._eligible(council), limit, council=council)
+            explained = self._index.search(query, self._eligible(council), limit, council=council)
+            if not self._views:
+                return explained
+            # a council's view of an article is searched by that council's text; the
+            # hit is the article itself (its for_council() renders the same text)
+            hits = [
+                dataclasses.replace(h, article=self._articles.get(h.article.id, h.article))
+                for h in explained.result.hits
+            ]
+            result = dataclasses.replace(explained.result, hits=hits)
+            return dataclasses.replace(explained, result=result)
 
     def _eligible(self, council: str | None) -> npt.NDArray[np.bool_]:
         today = self.today
@@ -210,7 +223,13 @@ class KnowledgeBase:
                 self._masks.clear()
             mask = np.zeros(self._index.n_slots, bool)
             for slot, article in self._index.articles.items():
-                mask[slot] = article.applies_to(council) and article.is_live(today)
+                if not (article.applies_to(council) and article.is_live(today)):
+                    continue
+                view = self._view_of.get(slot)
+                if view is not None:  # one council's text: searched for that council only
+                    mask[slot] = view == council
+                else:  # the whole text: for editors (no council) and councils without a view
+                    mask[slot] = council is None or council not in self._views.get(article.id, {})
             self._masks[(council, today)] = mask
         return mask
 
@@ -251,7 +270,7 @@ class KnowledgeBase:
         if dense is None:
             return []
         with self._lock:
-            return sorted(self._index.articles[slot].id for slot in dense.waiting)
+            return sorted({self._index.articles[slot].id for slot in dense.waiting})
 
     def embed_pending(self) -> list[str]:
         """Compute the vectors of articles served without them and put them in place.
@@ -264,6 +283,7 @@ class KnowledgeBase:
         """
         dense = self._index.dense
         done: list[str] = []
+        seen: set[str] = set()
         if dense is None:
             return done
         while True:
@@ -274,7 +294,11 @@ class KnowledgeBase:
             encoded = dense.encode(todo)
             with self._lock:
                 filled = dense.install(encoded)
-                done.extend(self._index.articles[slot].id for slot in filled)
+                for slot in filled:
+                    aid = self._index.articles[slot].id
+                    if aid not in seen:
+                        seen.add(aid)
+                        done.append(aid)
             del encoded  # then hand a big encode's freed heap back to the OS
             if len(todo) > RELEASE_AFTER:
                 release_memory()
@@ -330,9 +354,11 @@ class KnowledgeBase:
                 del self._paths[gone.article_id]
                 self._articles.pop(gone.article_id, None)
                 retired.append(self._slots.pop(gone.article_id))
+                retired.extend(self._retire_views(gone.article_id))
                 report.removed.append(gone.article_id)
         if changed or retired:
-            self._index.update(changed, retired, embed=False)
+            views = [slot for slot in changed if slot in self._view_of]
+            self._index.update(changed, retired, embed=False, views=views)
             self._masks.clear()
         if changed or retired or report.failed:
             self._collection = None
@@ -375,11 +401,31 @@ class KnowledgeBase:
             if self._articles[aid] == article:
                 return
             retired.append(old_slot)
+            retired.extend(self._retire_views(aid))
             report.changed.append(aid)
         else:
             report.added.append(aid)
+        self._slots[aid] = self._new_slot()
+        self._articles[aid] = article
+        changed[self._slots[aid]] = article
+        variants = article.variant_councils
+        if variants:
+            keys = [c for c in self.councils if article.applies_to(c)]
+            keys += [c for c in variants if c not in keys]
+            self._views[aid] = {}
+            for key in keys:
+                slot = self._views[aid][key] = self._new_slot()
+                self._view_of[slot] = key
+                changed[slot] = dataclasses.replace(article, body=article.for_council(key))
+
+    def _new_slot(self) -> int:
         slot = self._next_slot
         self._next_slot += 1
-        self._slots[aid] = slot
-        self._articles[aid] = article
-        changed[slot] = article
+        return slot
+
+    def _retire_views(self, aid: str) -> list[int]:
+        """Forget the council views of article ``aid``; their slots, to retire."""
+        slots = list(self._views.pop(aid, {}).values())
+        for slot in slots:
+            del self._view_of[slot]
+        return slots

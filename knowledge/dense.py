@@ -187,7 +187,14 @@ class DenseIndex:
             texts.extend(short)
             texts.extend(p.text for p in found)
             layout.append((len(short), len(found), tuple(p.councils for p in found)))
-        encoded = self.encoder.encode_cached(texts)
+        # the same text once (a council's view of an article shares its phrasings and
+        # most passages with the article)
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            where = {text: i for i, text in enumerate(unique)}
+            encoded = self.encoder.encode_cached(unique)[[where[t] for t in texts]]
+        else:
+            encoded = self.encoder.encode_cached(texts)
         parts: list[_Parts] = []
         rows: list[int] = []
         at = 0

@@ -12,6 +12,12 @@ Postings are stored term-sorted in numpy arrays (*segments*); the idf is compute
 at query time from the live postings, so a changed article only rebuilds a small
 *delta* segment, merged into the main one when it grows past a few per cent.
 
+A slot may be a *shadow*: another view of a document that has its own slot (say, the
+text one council's staff see of an article with council variants). Shadows are scored
+like any slot but are not counted as documents: they don't change any term's document
+frequency, the number of documents, or the average field lengths, so adding views
+leaves every other article's scores as they were.
+
 >>> idx = LexicalIndex()
 >>> idx.add({0: {"title": "Reset your password"}, 1: {"title": "Book a room", "body": "rooms"}})
 >>> q = {idx.word_key("room"): 1.0}
@@ -128,7 +134,9 @@ class LexicalIndex:
         self._skip = np.zeros(1024, bool)  # stop word, or not a usable length
         self._lengths = np.zeros((0, len(self.fields)), np.float32)
         self._alive = np.zeros(0, bool)
+        self._shadow = np.zeros(0, bool)
         self._n_alive = 0
+        self._n_shadows = 0
         self._main = _Segment.empty()
         self._main_stop = 0
         self._delta: dict[int, tuple[KeyArray, FloatArray]] = {}
@@ -204,13 +212,22 @@ class LexicalIndex:
 
     @property
     def n_docs(self) -> int:
-        return self._n_alive
+        """Live documents (shadow slots are views of documents, not documents)."""
+        return self._n_alive - self._n_shadows
 
-    def add(self, changed: Mapping[int, Mapping[str, str]], removed: Iterable[int] = ()) -> None:
+    def add(
+        self,
+        changed: Mapping[int, Mapping[str, str]],
+        removed: Iterable[int] = (),
+        *,
+        shadows: Iterable[int] = (),
+    ) -> None:
         """Index the ``changed`` slots (field -> text) and retire the ``removed`` ones.
 
         A changed article should get a new slot (retire the old one via ``removed``):
         slots are never rewritten in place, so the main segment stays untouched.
+        The ``shadows`` among ``changed`` are views of a document indexed in another
+        slot: searchable, but not counted in document frequencies or lengths.
         """
         self.new_words = []
         self._cache.clear()
@@ -218,6 +235,9 @@ class LexicalIndex:
             if slot < len(self._alive) and self._alive[slot]:
                 self._alive[slot] = False
                 self._n_alive -= 1
+                if self._shadow[slot]:
+                    self._shadow[slot] = False
+                    self._n_shadows -= 1
                 self._delta.pop(slot, None)
         if not changed:
             if removed:
@@ -230,13 +250,18 @@ class LexicalIndex:
         size = max(len(self._alive), max(changed) + 1)
         if size > len(self._alive):
             self._alive = np.pad(self._alive, (0, size - len(self._alive)))
+            self._shadow = np.pad(self._shadow, (0, size - len(self._shadow)))
             self._lengths = np.pad(self._lengths, ((0, size - len(self._lengths)), (0, 0)))
+        shadow = set(shadows)
         for slot, ids in analysed.items():
             if slot < self._main_stop:
                 raise ValueError(f"slot {slot} is in the main segment: use a new slot")
             if not self._alive[slot]:
                 self._n_alive += 1
+                if slot in shadow:
+                    self._n_shadows += 1
             self._alive[slot] = True
+            self._shadow[slot] = slot in shadow
             self._lengths[slot] = [len(i) for i in ids]
         avg = self._avg_lengths()
         for slot, ids in analysed.items():
@@ -247,7 +272,7 @@ class LexicalIndex:
             self._rebuild_delta()
 
     def _avg_lengths(self) -> FloatArray:
-        live = self._lengths[self._alive]
+        live = self._lengths[self._alive & ~self._shadow]
         return np.maximum(live.mean(axis=0) if len(live) else np.ones(len(self.fields)), 1.0)
 
     def _weigh(
@@ -303,7 +328,12 @@ class LexicalIndex:
                 live = self._alive[rows]
                 if not live.all():
                     rows, weights = rows[live], weights[live]
-                found = (rows, weights, float(len(rows)))
+                df = (
+                    len(rows) - int(np.count_nonzero(self._shadow[rows]))
+                    if self._n_shadows
+                    else len(rows)
+                )
+                found = (rows, weights, float(df))
             if len(self._cache) > 4096:
                 self._cache.clear()
             self._cache[key] = found
@@ -314,13 +344,13 @@ class LexicalIndex:
 
     def idf(self, key: int) -> float:
         """BM25 inverse document frequency (Lucene's, never negative)."""
-        n = max(self._n_alive, 1)
+        n = max(self.n_docs, 1)
         df = self.df(key)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def max_idf(self) -> float:
         """The idf of a term no document has: what an unknown question word is worth."""
-        n = max(self._n_alive, 1)
+        n = max(self.n_docs, 1)
         return math.log(1.0 + (n + 0.5) / 0.5)
 
     def score(self, query: Mapping[int, float]) -> FloatArray:

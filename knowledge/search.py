@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.article import Article
+from knowledge.article import Article, split_variants
 from knowledge.decide import HYBRID, LEXICAL, Calibration, decide, off_topic_examples
 from knowledge.dense import DenseIndex
 from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse, top_slots
@@ -30,13 +30,13 @@ MAX_QUERY_CHARS = 1000
 
 
 def article_fields(article: Article) -> dict[str, str]:
-    """The BM25F fields of an article, as text."""
+    """The BM25F fields of an article, as text (the body without ``::: council`` lines)."""
     return {
         "title": article.title,
         "summary": article.summary,
         "questions": "\n".join(article.questions),
         "tags": "\n".join(article.tags),
-        "body": article.body,
+        "body": "".join(segment.text for segment in split_variants(article.body)[0]),
     }
 
 
@@ -99,12 +99,20 @@ class Index:
         return self.lexical.n_slots
 
     def update(
-        self, changed: Mapping[int, Article], removed: Sequence[int] = (), *, embed: bool = True
+        self,
+        changed: Mapping[int, Article],
+        removed: Sequence[int] = (),
+        *,
+        embed: bool = True,
+        views: Sequence[int] = (),
     ) -> None:
         """Index the ``changed`` slots and retire the ``removed`` ones.
 
         With ``embed=False`` the changed slots are searchable at once but their vectors
         are left waiting (:meth:`DenseIndex.expect`) for the caller to encode and install.
+        The ``views`` among ``changed`` are other versions of an article indexed in its
+        own slot too (one council's text of an article with variants): they don't count
+        as documents for the keyword statistics (:class:`LexicalIndex` shadows).
         """
         for slot in removed:
             self.articles.pop(slot, None)
@@ -112,7 +120,8 @@ class Index:
         for slot, article in changed.items():
             self.articles[slot] = article
             self._fuzzy_texts[slot] = [normalise(t) for t in (article.title, *article.questions)]
-        self.lexical.add({slot: article_fields(a) for slot, a in changed.items()}, removed)
+        fields = {slot: article_fields(a) for slot, a in changed.items()}
+        self.lexical.add(fields, removed, shadows=views)
         self.speller.add(self.lexical.new_words)
         if self.dense is not None:
             if embed:

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy.typing as npt
 import pytest
 
 from knowledge import KnowledgeBase, bundled_root
+from knowledge.dense import article_text
 from knowledge.passages import passages, phrasings
 
 TODAY = datetime.date(2026, 3, 1)
@@ -148,6 +150,63 @@ def test_each_council_reads_its_own_variant(kb: KnowledgeBase) -> None:
     assert "AVDC Rooms" in article.for_council("aylesbury-vale")
 
 
+def test_keyword_search_reads_only_the_askers_council_text(kb: KnowledgeBase) -> None:
+    # "The Forum" is in the Dacorum block only: Aylesbury Vale staff don't see it, so for
+    # them it is no reason to rank the article (editors, with no council, see every block)
+    def lexical(query: str, council: str | None) -> float:
+        hits = kb.search(query, council=council, limit=50).hits
+        found = (h.parts["lexical"] for h in hits if h.article.id == "calendar/book-a-room")
+        return next(found, 0.0)
+
+    assert lexical("forum", "dacorum") > 0
+    assert lexical("forum", None) > 0
+    assert lexical("forum", "aylesbury-vale") == 0
+    assert lexical("forum rooms", "aylesbury-vale") < lexical("forum rooms", "dacorum")
+    assert kb.search("the forum", council="aylesbury-vale").decision == "decline"
+    # the hit is the article itself, whichever council's text found it
+    hit = kb.search("rooms at the forum", council="dacorum").hits[0]
+    assert hit.article == kb.get("calendar/book-a-room")
+    assert "AVDC Rooms" in hit.article.for_council("aylesbury-vale")
+
+
+def test_council_views_do_not_change_word_statistics(tmp_path: Path, kb: KnowledgeBase) -> None:
+    # the same articles with the variant blocks' text made shared score every other
+    # article exactly alike: the council views are not counted as extra documents
+    plain = tmp_path / "plain"
+    for rel, text in ARTICLES.items():
+        path = plain / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shared = re.sub(r"(?m)^:::.*\n", "", text)
+        path.write_text(shared, encoding="utf-8")
+    flat = KnowledgeBase.load(plain, semantic="off", today=TODAY)
+    for query in ("reset my password", "automatic replies settings", "rooms"):
+        for council in ("dacorum", "aylesbury-vale", None):
+            ours = {
+                h.article.id: h.parts["lexical"] for h in kb.search(query, council=council).hits
+            }
+            theirs = {
+                h.article.id: h.parts["lexical"] for h in flat.search(query, council=council).hits
+            }
+            for aid in set(ours) & set(theirs) - {"calendar/book-a-room"}:
+                assert ours[aid] == pytest.approx(theirs[aid]), (query, council, aid)
+
+
+def test_editing_or_deleting_a_variant_article_updates_every_view(kb: KnowledgeBase) -> None:
+    path = kb.root / "calendar/book-a-room.md"
+    moved = ARTICLES["calendar/book-a-room.md"].replace("The Forum", "Hemel")
+    path.write_text(moved.replace("Forum Rooms", "Hemel Suites"))
+    kb.refresh()
+    for council in ("dacorum", None):
+        assert top(kb, "hemel suites", council=council) == "calendar/book-a-room"
+        ids = [h.article.id for h in kb.search("forum", council=council, limit=50).hits]
+        assert "calendar/book-a-room" not in ids
+    path.unlink()
+    kb.refresh()
+    for council in ("dacorum", "aylesbury-vale", None):
+        ids = [h.article.id for h in kb.search("rooms", council=council, limit=50).hits]
+        assert "calendar/book-a-room" not in ids
+
+
 def test_expired_and_not_yet_valid_articles_are_not_served(kb: KnowledgeBase) -> None:
     for query in ("mailbox migration weekend notice", "new mailbox features coming in april"):
         ids = [h.article.id for h in kb.search(query, limit=50).hits]
@@ -193,9 +252,16 @@ def test_hybrid_search_fuses_both_retrievers(tmp_path: Path, kb: KnowledgeBase) 
     encoder = FakeEncoder()
     hybrid = KnowledgeBase.load(kb.root, encoder=encoder, today=TODAY)
     assert hybrid.semantic_status == "semantic search: on (fake, 64 dims)"
-    # each article whole, plus its phrasings (title, questions) and body passages
-    expected = sum(1 + len(phrasings(a)) + len(passages(a.body)) for a in hybrid.articles())
-    assert len(encoder.encoded) == expected
+    # each article whole, plus its phrasings (title, questions) and body passages; an
+    # article with council variants also each council's whole text; no text twice
+    wholes = {article_text(a) for a in hybrid.articles()}
+    shorts = {t for a in hybrid.articles() for t in phrasings(a)}
+    parts = {p.text for a in hybrid.articles() for p in passages(a.body)}
+    room = hybrid.get("calendar/book-a-room")
+    assert room is not None
+    views = {article_text(replace(room, body=room.for_council(c))) for c in hybrid.councils}
+    assert len(views - wholes) == 2
+    assert sorted(encoder.encoded) == sorted(wholes | shorts | parts | views)
     result = hybrid.search("forgotten password", council="aylesbury-vale")
     best = result.hits[0]
     assert best.article.id == "sign-in/forgotten-password"
