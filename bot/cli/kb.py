@@ -5,6 +5,8 @@
 * ``itbot kb preview ID [--council KEY]`` - the article as that council's staff see it.
 * ``itbot kb eval --kb DIR --questions FILE.jsonl [--results OUT.jsonl]`` - quality figures.
 * ``itbot kb stats [--kb DIR]`` - what the knowledge base holds.
+* ``itbot kb gaps [--days N] [--council KEY] [--json]`` - what staff asked that no article
+  answered, and the articles they rated unhelpful (reads the bot's database).
 
 ``--kb`` defaults to ``ITBOT_KB_PATH``, else the bundled articles.
 """
@@ -12,14 +14,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.conversation.gaps import GapReport, gap_report
 from bot.settings import SemanticMode, Settings
+from bot.storage import Database
 from knowledge import KnowledgeBase, SearchResult, bundled_root
 from knowledge.evaluate import QuestionFileError, evaluate, read_questions
 from knowledge.search import Explained
@@ -73,6 +81,17 @@ def register(sub: Any) -> None:
     _kb_option(stats)
     _semantic_option(stats)
     stats.set_defaults(handler=stats_command)
+
+    gaps = kb_sub.add_parser(
+        "gaps", help="what staff asked that no article answered; articles rated unhelpful"
+    )
+    gaps.add_argument("--days", type=int, default=30, help="look back this many days (30)")
+    gaps.add_argument("--council", metavar="KEY", help="only questions from this council's staff")
+    gaps.add_argument("--limit", type=int, default=20, help="how many of each to show (20)")
+    gaps.add_argument("--json", action="store_true", help="print JSON")
+    _kb_option(gaps)
+    _semantic_option(gaps)
+    gaps.set_defaults(handler=gaps_command)
 
 
 def _kb_option(parser: argparse.ArgumentParser) -> None:
@@ -281,3 +300,93 @@ def stats_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def gaps_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.days < 1 or args.limit < 1:
+        raise SystemExit("itbot kb: --days and --limit must be at least 1")
+    council = _council(args, settings)
+    kb = _load(args, settings, _mode(args, settings))
+    since = datetime.now(UTC) - timedelta(days=args.days)
+
+    async def go() -> GapReport:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                return await gap_report(session, kb, since=since, council=council)
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(go())
+    except SQLAlchemyError as exc:
+        print(f"itbot kb: could not read the conversations at {settings.database_url}: {exc}")
+        return 1
+    if args.json:
+        print(json.dumps(_gaps_json(report, args.limit), indent=2))
+    else:
+        _print_gaps(report, args.days, args.limit)
+    return 0
+
+
+def _gaps_json(report: GapReport, limit: int) -> dict[str, Any]:
+    return {
+        "since": report.since.isoformat(timespec="seconds"),
+        "council": report.council,
+        "questions_asked": report.questions_asked,
+        "questions_unanswered": report.questions_unanswered,
+        "gaps": [
+            {
+                "count": g.count,
+                "phrasings": g.phrasings,
+                "councils": dict(g.councils),
+                "outcomes": dict(g.outcomes),
+                "first_asked": g.first_asked.isoformat(timespec="seconds"),
+                "last_asked": g.last_asked.isoformat(timespec="seconds"),
+                "decision_now": g.decision_now,
+                "article_now": g.article_now,
+            }
+            for g in report.gaps[:limit]
+        ],
+        "unhelpful": [
+            {
+                "article": u.article_id,
+                "title": u.title,
+                "unhelpful": u.unhelpful,
+                "helpful": u.helpful,
+                "questions": u.questions,
+            }
+            for u in report.unhelpful[:limit]
+        ],
+    }
+
+
+def _print_gaps(report: GapReport, days: int, limit: int) -> None:
+    who = f" from {report.council} staff" if report.council else ""
+    print(
+        f"last {days} days{who}: {report.questions_asked} questions for the knowledge base, "
+        f"{report.questions_unanswered} not answered"
+    )
+    print()
+    if not report.gaps:
+        print("No unanswered questions.")
+    else:
+        print(f"Asked, and no article answered ({len(report.gaps)} topics, most asked first):")
+    for n, gap in enumerate(report.gaps[:limit], start=1):
+        councils = ", ".join(f"{k} {v}" for k, v in gap.councils.most_common())
+        print(
+            f'{n:2}. {gap.count}x  "{gap.phrasings[0]}"  ({councils}; last {gap.last_asked:%d %b})'
+        )
+        for other in gap.phrasings[1:]:
+            print(f'        also: "{other}"')
+        if gap.article_now:
+            print(f"        now answered by {gap.article_now}")
+    print()
+    if not report.unhelpful:
+        print("No article was rated unhelpful.")
+        return
+    print("Rated unhelpful (No / Yes):")
+    for u in report.unhelpful[:limit]:
+        print(f"  {u.unhelpful} / {u.helpful}  {u.article_id}  {u.title}")
+        for q in u.questions:
+            print(f'        after: "{q}"')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import wording
 from bot.conversation.messages import ArticleCard, Button, Reply
+from bot.conversation.text import redact
 from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from knowledge import Article
 
@@ -57,7 +58,8 @@ async def start(ctx: FlowContext) -> Step:
         buttons = [
             Button(h.article.title, f"{NAME}:article", h.article.id) for h in result.candidates
         ]
-        buttons.append(Button(wording.NONE_OF_THESE, f"{NAME}:none", ctx.text[:200]))
+        # the question rides in the button (and is kept with the press): redacted
+        buttons.append(Button(wording.NONE_OF_THESE, f"{NAME}:none", redact(ctx.text)[:200]))
         return Step(
             (Reply(wording.CHOOSE, buttons=tuple(buttons), kind="question"),),
             outcome="offered_articles",
