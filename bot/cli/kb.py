@@ -313,7 +313,9 @@ def gaps_command(args: argparse.Namespace, settings: Settings) -> int:
         db = Database(settings.database_url)
         try:
             async with db.session() as session:
-                return await gap_report(session, kb, since=since, council=council)
+                return await gap_report(
+                    session, kb, since=since, council=council, now_for=args.limit
+                )
         finally:
             await db.dispose()
 

@@ -16,6 +16,7 @@ requests, password resets, tickets and the like are other flows.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -104,10 +105,12 @@ async def gap_report(
     *,
     since: datetime,
     council: str | None = None,
+    now_for: int = 50,
 ) -> GapReport:
     """Gaps and unhelpful articles from turns recorded at or after ``since``.
 
-    ``council`` limits both to questions from that council's staff.
+    ``council`` limits both to questions from that council's staff. The knowledge base
+    is asked again for the ``now_for`` most asked topics (``decision_now``).
     """
     query = (
         select(
@@ -145,10 +148,11 @@ async def gap_report(
         elif outcome == "feedback" and isinstance(details.get("article"), str):
             _rate(rated, kb, details, last_question.get(conv_id), at)
 
-    gaps = _group(missed[-MAX_QUESTIONS:])
-    for gap in gaps:
+    # grouping thousands of questions and searching take CPU: not on the event loop
+    gaps = await asyncio.to_thread(_group, missed[-MAX_QUESTIONS:])
+    for gap in gaps[:now_for]:
         top_council = gap.councils.most_common(1)[0][0]
-        result = kb.search(gap.phrasings[0], council=top_council)
+        result = await asyncio.to_thread(kb.search, gap.phrasings[0], council=top_council)
         gap.decision_now = result.decision
         gap.article_now = result.hits[0].article.id if result.decision == "answer" else None
     unhelpful = sorted(
