@@ -359,6 +359,8 @@ class KnowledgeBase:
         if changed or retired:
             views = [slot for slot in changed if slot in self._view_of]
             self._index.update(changed, retired, embed=False, views=views)
+            if len(changed) > RELEASE_AFTER:  # a first load: hand its scratch heap back
+                release_memory()
             self._masks.clear()
         if changed or retired or report.failed:
             self._collection = None

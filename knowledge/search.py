@@ -117,9 +117,13 @@ class Index:
         for slot in removed:
             self.articles.pop(slot, None)
             self._fuzzy_texts.pop(slot, None)
+        shared: dict[tuple[str, ...], list[str]] = {}  # an article's views share its phrasings
         for slot, article in changed.items():
             self.articles[slot] = article
-            self._fuzzy_texts[slot] = [normalise(t) for t in (article.title, *article.questions)]
+            key = (article.title, *article.questions)
+            if key not in shared:
+                shared[key] = [normalise(t) for t in key]
+            self._fuzzy_texts[slot] = shared[key]
         fields = {slot: article_fields(a) for slot, a in changed.items()}
         self.lexical.add(fields, removed, shadows=views)
         self.speller.add(self.lexical.new_words)
