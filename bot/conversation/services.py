@@ -131,12 +131,32 @@ class KnowledgeService:
         finally:
             await self._stop_embedding()
 
+    async def _catch_up(self, stop: asyncio.Event, after: float = 1.0) -> None:
+        """One full rescan once the watcher has surely started.
+
+        Notifications only cover what changes after the watcher begins; an article
+        saved while the bot was loading (a first start encodes for a minute) or while
+        the watcher was starting would otherwise stay stale until its next edit.
+        """
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=after)
+        if stop.is_set():
+            return
+        try:
+            await self.refresh()
+        except Exception:  # the watcher goes on; the next change is picked up as usual
+            log.exception("knowledge base rescan after start-up failed")
+
     async def _watch(self, stop: asyncio.Event, interval: float) -> None:
         try:
             from watchfiles import awatch
 
-            async for changes in awatch(self.root, stop_event=stop, debounce=100, step=25):
-                await self.refresh([path for _, path in changes])
+            catch_up = asyncio.create_task(self._catch_up(stop))
+            try:
+                async for changes in awatch(self.root, stop_event=stop, debounce=100, step=25):
+                    await self.refresh([path for _, path in changes])
+            finally:
+                catch_up.cancel()
             return
         except ImportError:
             log.info("watchfiles is not installed; polling the knowledge base for changes")

@@ -233,3 +233,20 @@ async def test_the_watcher_makes_an_edit_live_within_a_second(root: Path) -> Non
     assert service.kb.vectors_pending == []
     stop.set()
     await asyncio.wait_for(watch, timeout=5)
+
+
+async def test_an_edit_made_while_the_bot_was_starting_is_picked_up(root: Path) -> None:
+    service = KnowledgeService(KnowledgeBase.load(root, encoder=GatedEncoder()))
+    # saved after the knowledge base was read, before its watcher began
+    write(root / "sign-in/password.md", "Authenticator app", "Set up the authenticator app.")
+    stop = asyncio.Event()
+    watch = asyncio.create_task(service.watch(stop))
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while service.kb.get(PASSWORD).title != "Authenticator app":  # type: ignore[union-attr]
+            assert loop.time() - started < 5.0, "an edit made during start-up was never seen"
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(watch, timeout=5)
