@@ -18,6 +18,7 @@ from datetime import time
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.channels import slack as slack_channel
 from bot.channels import web as web_channel
@@ -35,6 +36,7 @@ from bot.render import build_environment
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage import staff as staff_repo
+from bot.storage.models import Staff
 from bot.web import articles, health, keys, webhooks
 from bot.web import desk as desk_dashboard
 from bot.web.session import CookieSigner, load_or_create_key
@@ -80,17 +82,26 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 
 
 async def _flag_agents(db: Database, settings: Settings) -> None:
-    """Staff listed in ``ITBOT_DESK_AGENTS`` are agents (on the dashboard's lists too)."""
-    if not settings.desk_agents:
-        return
+    """Staff listed in ``ITBOT_DESK_AGENTS`` are agents (on the dashboard's lists too);
+    agents who came from that list and are no longer on it stop being agents."""
+    listed = set(settings.desk_agents)
     async with db.session() as session, session.begin():
-        for email in settings.desk_agents:
+        for email in sorted(listed):
             council = settings.council_for_email(email)
             if council is None:
                 log.warning("ITBOT_DESK_AGENTS: %s is on neither council's domain; ignored", email)
                 continue
             staff = await staff_repo.get_or_create(session, email=email, council=council.key)
             staff.is_agent = True
+            if staff.agent_via != "manual":
+                staff.agent_via = "settings"
+        dropped = await session.execute(
+            select(Staff).where(Staff.agent_via == "settings", Staff.email.not_in(listed))
+        )
+        for staff in dropped.scalars():
+            staff.is_agent = False
+            staff.agent_via = None
+            log.info("%s is no longer in ITBOT_DESK_AGENTS: no longer an agent", staff.email)
 
 
 def build_desk(settings: Settings) -> Desk:

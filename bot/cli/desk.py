@@ -287,6 +287,7 @@ def remove_agent_command(args: argparse.Namespace, settings: Settings) -> int:
             staff = await staff_repo.get_by_email(session, email)
             if staff is not None:
                 staff.is_agent = False
+                staff.agent_via = None
             result = await session.execute(delete(DeskAccount).where(DeskAccount.email == email))
             return staff is not None or bool(getattr(result, "rowcount", 0))
 
@@ -299,4 +300,14 @@ def remove_agent_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"itbot: {email} is not an agent", file=sys.stderr)
         return 1
     print(f"{email} is no longer an agent and has been signed out of /desk.")
+    if email in settings.desk_agents:
+        print(
+            f"note: {email} is still in ITBOT_DESK_AGENTS: take them off it, or they will be "
+            "an agent again when the bot next starts."
+        )
+    if settings.slack_agent_group:
+        print(
+            "note: if they are in the agents' Slack user group, they will be an agent again "
+            "the next time they act in Slack; take them out of the group too."
+        )
     return 0

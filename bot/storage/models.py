@@ -48,6 +48,10 @@ class Staff(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
     is_agent: Mapped[bool] = mapped_column(default=False)
+    #: why ``is_agent`` is set: "manual" (``itbot desk add-agent``), "settings"
+    #: (``ITBOT_DESK_AGENTS``) or "slack_group" (the agents' Slack user group). Agents
+    #: from the list or the group stop being agents when they leave it; manual ones don't.
+    agent_via: Mapped[str | None] = mapped_column(String(16), default=None)
     is_privileged: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

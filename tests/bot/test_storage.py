@@ -157,3 +157,40 @@ async def test_upgrade_to_0005_starts_sla_alerts_only_for_tickets_still_in_time(
             assert abs(value - cases[ref][2]) < timedelta(seconds=1), ref
     finally:
         await db.dispose()
+
+
+async def test_upgrade_to_0006_keeps_every_existing_agent(database_url: str) -> None:
+    """Agents flagged before ``staff.agent_via`` existed count as added by hand."""
+    db = Database(database_url)
+    try:
+        await db.upgrade("0005")
+        now = datetime.now(UTC)
+        tables = MetaData()
+        async with db.engine.begin() as conn:
+            await conn.run_sync(tables.reflect)
+            for n, (email, is_agent) in enumerate(
+                [("pat.lee@dacorum.gov.uk", True), ("sam.taylor@dacorum.gov.uk", False)], 1
+            ):
+                await conn.execute(
+                    tables.tables["staff"]
+                    .insert()
+                    .values(
+                        id=n,
+                        email=email,
+                        council="dacorum",
+                        display_name=email,
+                        is_agent=is_agent,
+                        is_privileged=False,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        await db.upgrade()
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT email, agent_via FROM staff ORDER BY id"))
+            assert [tuple(r) for r in rows] == [
+                ("pat.lee@dacorum.gov.uk", "manual"),
+                ("sam.taylor@dacorum.gov.uk", None),
+            ]
+    finally:
+        await db.dispose()

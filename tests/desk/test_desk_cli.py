@@ -188,3 +188,14 @@ def test_sso_agents_and_removing_agents(env: str, capsys: pytest.CaptureFixture[
     assert not asyncio.run(is_agent())
     code, out = itbot(capsys, "desk", "remove-agent", "nobody@dacorum.gov.uk")
     assert code == 1
+
+
+def test_removing_an_agent_who_is_still_listed_says_so(
+    env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ITBOT_DESK_AGENTS", ALEX)
+    code, out = itbot(capsys, "desk", "add-agent", ALEX, "--sso")
+    assert code == 0
+    code, out = itbot(capsys, "desk", "remove-agent", ALEX)
+    assert code == 0 and "no longer an agent" in out
+    assert "still in ITBOT_DESK_AGENTS" in out

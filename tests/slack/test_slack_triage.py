@@ -17,12 +17,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.channels import slack as slack_channel
 from bot.desk.models import OutboxMessage, Ticket
 from bot.desk.watch import sweep_once
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow
 from bot.web import keys
+from bot.web.desk import accounts
 from tests.slack.fake_slack import (
     ALEX_ID,
     BOT_USER,
@@ -221,6 +223,69 @@ async def test_someone_who_is_not_an_agent_is_refused_privately(desk_slack: Slac
     await desk_slack.fake.settle()
     assert not desk_slack.fake.calls_to("chat.update")
     assert (await _ticket(desk_slack, ref)).status == "new"
+
+
+async def _staff(slack: SlackDriver, email: str) -> Any:
+    async with slack.client.app[keys.SERVICES].db.session() as session:
+        return await staff_repo.get_by_email(session, email)
+
+
+async def test_an_agent_who_leaves_the_user_group_stops_being_an_agent(
+    desk_slack: SlackDriver,
+) -> None:
+    ref = await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await desk_slack.send(_act(PAT_ID, post, "claim"))
+    await _eventually(desk_slack, ref, lambda t: t.assignee)
+    pat = await _staff(desk_slack, "pat.singh@dacorum.gov.uk")
+    assert (pat.is_agent, pat.agent_via) == (True, "slack_group")
+    # an agent added by hand, who is not in the group either
+    services = desk_slack.client.app[keys.SERVICES]
+    async with services.db.session() as session, session.begin():
+        await accounts.add_agent(
+            session,
+            email="jo.brown@dacorum.gov.uk",
+            council="dacorum",
+            password_hash=None,
+            now=utcnow(),
+        )
+
+    desk_slack.fake.usergroups[AGENTS_GROUP] = []  # Pat moves to another team
+    agents = desk_slack.client.app[slack_channel.SLACK].triage.agents
+    async with services.db.session() as session, session.begin():
+        assert await agents.sync(session) == 1  # what the bot does every few minutes
+    pat = await _staff(desk_slack, "pat.singh@dacorum.gov.uk")
+    assert (pat.is_agent, pat.agent_via) == (False, None)
+    jo = await _staff(desk_slack, "jo.brown@dacorum.gov.uk")
+    kim = await _staff(desk_slack, "kim.lee@aylesburyvaledc.gov.uk")
+    assert (jo.is_agent, jo.agent_via) == (True, "manual")
+    assert (kim.is_agent, kim.agent_via) == (True, "settings")
+
+    await desk_slack.send(_act(PAT_ID, post, "resolve"))
+    [note] = await desk_slack.fake.wait_for("chat.postEphemeral")
+    assert note.params["user"] == PAT_ID and "Only service desk agents" in note.params["text"]
+    assert (await _ticket(desk_slack, ref)).status == "open"
+
+    # back in the group: an agent again at the next look
+    desk_slack.fake.usergroups[AGENTS_GROUP] = [PAT_ID]
+    agents.ttl = 0
+    await desk_slack.send(_act(PAT_ID, post, "resolve"))
+    ticket = await _eventually(desk_slack, ref, lambda t: t.status == "resolved")
+    assert ticket.status == "resolved"
+
+
+async def test_slack_trouble_keeps_the_agents_it_knew(desk_slack: SlackDriver) -> None:
+    ref = await _raise(desk_slack)
+    [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await desk_slack.send(_act(PAT_ID, post, "claim"))
+    await _eventually(desk_slack, ref, lambda t: t.assignee)
+    del desk_slack.fake.usergroups[AGENTS_GROUP]  # Slack now answers with an error
+    agents = desk_slack.client.app[slack_channel.SLACK].triage.agents
+    services = desk_slack.client.app[keys.SERVICES]
+    async with services.db.session() as session, session.begin():
+        assert await agents.sync(session) == 0
+    pat = await _staff(desk_slack, "pat.singh@dacorum.gov.uk")
+    assert pat.is_agent
 
 
 async def test_assign_priority_and_resolve_from_the_controls(desk_slack: SlackDriver) -> None:

@@ -150,6 +150,12 @@ class SlackChannel:
                 )
                 self.worker = Worker(inbox, processor, concurrency=4 if db.is_sqlite else 8)
                 await self.worker.start()
+            stop_sync = asyncio.Event()
+            sync_task: asyncio.Task[None] | None = None
+            if worker and self.triage is not None and self.settings.slack_agent_group:
+                sync_task = asyncio.create_task(
+                    self.triage.agents.keep_in_sync(db, stop_sync), name="slack-agent-group"
+                )
             socket_task: asyncio.Task[None] | None = None
             handler: SocketMode | None = None
             if self.settings.slack_app_token is not None:
@@ -158,6 +164,9 @@ class SlackChannel:
             try:
                 yield
             finally:
+                stop_sync.set()
+                if sync_task is not None:
+                    await sync_task
                 if socket_task is not None and handler is not None:
                     socket_task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -18,6 +18,8 @@ back into the thread. Only agents (``ITBOT_SLACK_AGENT_GROUP``, ``ITBOT_DESK_AGE
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -95,8 +97,12 @@ class AgentDirectory:
     """Who is a service desk agent: the Slack user group, the configured list, or the flag.
 
     Group membership (``usergroups.users.list``) is cached for ``ttl``. Someone found in
-    the group or the list gets ``Staff.is_agent`` set, so the desk and the dashboard's
-    assignee lists agree with Slack.
+    the group or the list gets ``Staff.is_agent`` set (``agent_via`` says which), so the
+    desk and the dashboard's assignee lists agree with Slack. Someone who was an agent
+    through the group and has left it stops being one as soon as a fresh member list
+    shows it: when they next act in Slack, or at the next :meth:`sync` (every ``ttl``
+    while the bot runs), whichever comes first. Agents added by hand (``itbot desk
+    add-agent``) are never taken off by the group.
     """
 
     def __init__(
@@ -114,16 +120,47 @@ class AgentDirectory:
         self._members: frozenset[str] = frozenset()
         self._fetched_at: float | None = None
 
-    async def is_agent(self, staff: Staff) -> bool:
-        listed = staff.email in self.settings.desk_agents
-        if listed or await self._in_group(staff.slack_user_id):
-            staff.is_agent = True
+    async def is_agent(self, session: AsyncSession, staff: Staff) -> bool:
+        if staff.email in self.settings.desk_agents:
+            _grant(staff, "settings")
+        members, fresh = await self._group_members()
+        if members is not None and staff.slack_user_id in members:
+            _grant(staff, "slack_group")
+        elif fresh is not None and staff.agent_via == "slack_group":
+            await self._revoke_departed(session, members or frozenset())
         return staff.is_agent
 
-    async def _in_group(self, user_id: str | None) -> bool:
+    async def sync(self, session: AsyncSession) -> int:
+        """Fetch the group's members now and take the flag off agents who have left it.
+
+        Returns how many stopped being agents (0 when no group is configured or Slack
+        can't be asked: what was known stands).
+        """
+        if not self.settings.slack_agent_group:
+            return 0
+        self._fetched_at = None
+        members, fresh = await self._group_members()
+        if fresh is None or members is None:
+            return 0
+        return await self._revoke_departed(session, members)
+
+    async def keep_in_sync(self, db: Database, stop: asyncio.Event) -> None:
+        """:meth:`sync` every ``ttl`` until ``stop`` is set (runs beside the Slack worker)."""
+        while not stop.is_set():
+            try:
+                async with db.session() as session, session.begin():
+                    await self.sync(session)
+            except Exception:  # the next round tries again
+                log.exception("syncing the agents' Slack user group failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.ttl)
+
+    async def _group_members(self) -> tuple[frozenset[str] | None, float | None]:
+        """The group's members (``None`` without a group) and when they were fetched
+        (``None`` if never: Slack has not answered yet)."""
         group = self.settings.slack_agent_group
-        if not group or not user_id:
-            return False
+        if not group:
+            return None, None
         now = self.clock()
         if self._fetched_at is None or now - self._fetched_at > self.ttl:
             try:
@@ -134,7 +171,26 @@ class AgentDirectory:
             else:
                 self._members = frozenset(str(u) for u in response.get("users") or ())
                 self._fetched_at = now
-        return user_id in self._members
+        return self._members, self._fetched_at
+
+    async def _revoke_departed(self, session: AsyncSession, members: frozenset[str]) -> int:
+        query = select(Staff).where(Staff.agent_via == "slack_group")
+        gone = 0
+        for staff in (await session.execute(query)).scalars():
+            if staff.slack_user_id in members or staff.email in self.settings.desk_agents:
+                continue
+            staff.is_agent = False
+            staff.agent_via = None
+            gone += 1
+            log.info("%s left the agents' Slack user group: no longer an agent", staff.email)
+        return gone
+
+
+def _grant(staff: Staff, via: str) -> None:
+    """Make ``staff`` an agent through ``via``; an explicit or listed grant is kept."""
+    staff.is_agent = True
+    if staff.agent_via not in ("manual", "settings"):
+        staff.agent_via = via
 
 
 class Triage:
@@ -254,7 +310,7 @@ class Triage:
             chosen = await self.identity.resolve(job.press.label)  # before the transaction
         async with self.db.session() as session, session.begin():
             staff = await self._staff(session, person)
-            if not await self.agents.is_agent(staff):
+            if not await self.agents.is_agent(session, staff):
                 text = (
                     "Only service desk agents can reply to requesters here: "
                     "your message was not passed on."
@@ -361,7 +417,7 @@ class Triage:
         if person is None or not person.ok:
             return None
         staff = await self._staff(session, person)
-        return staff if await self.agents.is_agent(staff) else None
+        return staff if await self.agents.is_agent(session, staff) else None
 
     async def _staff(self, session: AsyncSession, person: SlackPerson) -> Staff:
         assert person.email is not None and person.council is not None

@@ -54,6 +54,7 @@ async def mark_agent(session: AsyncSession, *, email: str, council: str) -> Staf
     """The staff record for ``email`` (created if need be), marked as a service desk agent."""
     staff = await staff_repo.get_or_create(session, email=email, council=council)
     staff.is_agent = True
+    staff.agent_via = "manual"  # an explicit grant: kept whatever the list or group says
     return staff
 
 
