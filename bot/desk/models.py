@@ -12,6 +12,8 @@ from bot.storage.models import Base, Staff, utcnow
 
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "pending")
+#: statuses whose SLA clocks run: "pending" (waiting for the requester) pauses them
+RUNNING_STATUSES = ("new", "open")
 CATEGORIES = ("email", "calendar", "documents", "sign-in", "device", "other")
 
 
@@ -56,6 +58,10 @@ class Ticket(Base):
     sla_alerts: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: when the next of those alerts falls due (``None``: no more alerts for this ticket)
     sla_next_alert_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: while the ticket is pending (waiting for the requester): since when its clocks stand
+    sla_paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: working time the clocks have stood in earlier pauses (seconds); due times include it
+    sla_paused_seconds: Mapped[int] = mapped_column(default=0)
     #: where the triage message lives in Slack ({"channel", "ts"}), set by the Slack adapter
     triage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     external_system: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -41,6 +41,7 @@ from bot.desk.errors import InvalidChange, NotAllowed
 from bot.desk.models import (
     CATEGORIES,
     OPEN_STATUSES,
+    RUNNING_STATUSES,
     STATUSES,
     OutboxMessage,
     Ticket,
@@ -309,13 +310,16 @@ class Desk:
                 )
             )
         if filters.sla == "breached":
+            # a pending ticket's clocks stand: breached only if they ran out before the pause
+            until = func.coalesce(Ticket.sla_paused_at, now)
             where.append(
                 or_(
-                    Ticket.resolution_due <= now,
-                    Ticket.first_response_at.is_(None) & (Ticket.response_due <= now),
+                    Ticket.resolution_due <= until,
+                    Ticket.first_response_at.is_(None) & (Ticket.response_due <= until),
                 )
             )
         elif filters.sla == "at_risk":
+            where.append(Ticket.sla_paused_at.is_(None))
             where.append(Ticket.resolution_due > now)
             where.append(
                 or_(
@@ -394,6 +398,7 @@ class Desk:
             ticket.first_response_at = now
         if role == "requester" and ticket.status == "pending":
             ticket.status = "open"
+            self._clocks_after_status(session, ticket, "pending", now)
         if role in ("agent", "remote") and public:
             self._outbox(
                 session, ticket, "notify_requester", now, comment=comment.id, event="comment"
@@ -437,9 +442,19 @@ class Desk:
         before = ticket.priority
         ticket.priority = priority
         clocks = self.policy.clocks(priority, ticket.created_at)
-        ticket.response_due, ticket.resolution_due = clocks.response_due, clocks.resolution_due
-        ticket.response_risk_at = clocks.response_risk_at
-        ticket.resolution_risk_at = clocks.resolution_risk_at
+        # the new targets count from the start, plus the time the clocks have stood paused
+        held = timedelta(seconds=ticket.sla_paused_seconds or 0)
+        cal = self.policy.calendar
+        ticket.response_due = cal.add(clocks.response_due, held) if held else clocks.response_due
+        ticket.resolution_due = (
+            cal.add(clocks.resolution_due, held) if held else clocks.resolution_due
+        )
+        ticket.response_risk_at = (
+            cal.add(clocks.response_risk_at, held) if held else clocks.response_risk_at
+        )
+        ticket.resolution_risk_at = (
+            cal.add(clocks.resolution_risk_at, held) if held else clocks.resolution_risk_at
+        )
         ticket.sla_alerts = []
         ticket.sla_next_alert_at = self.next_sla_alert(ticket)
         await self._agent_change(
@@ -481,7 +496,7 @@ class Desk:
         if status in OPEN_STATUSES:
             ticket.resolved_at = None
             ticket.closed_at = None
-        ticket.sla_next_alert_at = self.next_sla_alert(ticket)
+        self._clocks_after_status(session, ticket, before, now)
         if note:
             await self.comment(session, ticket, Actor.of(actor), note, now=now, via="desk")
         if actor.is_agent:
@@ -514,7 +529,7 @@ class Desk:
             ticket.resolved_at = ticket.resolved_at or now
         else:
             ticket.resolved_at = ticket.closed_at = None
-        ticket.sla_next_alert_at = self.next_sla_alert(ticket)
+        self._clocks_after_status(session, ticket, before, now)
         self._event(session, ticket, actor, "status", now, before=before, after=status, remote=True)
         self._outbox(session, ticket, "notify_requester", now, event="status", status=status)
         self._outbox(session, ticket, "triage_update", now)
@@ -544,7 +559,7 @@ class Desk:
 
     def next_sla_alert(self, ticket: Ticket) -> datetime | None:
         """When the ticket's next SLA alert falls due; ``None`` once there are no more."""
-        if ticket.status not in OPEN_STATUSES:
+        if ticket.status not in RUNNING_STATUSES:  # closed, or paused while pending
             return None
         sent = set(ticket.sla_alerts or ())
         return min(
@@ -575,7 +590,7 @@ class Desk:
             due = [
                 kind
                 for at, kind in self._alert_schedule(ticket)
-                if at <= now and kind not in sent and ticket.status in OPEN_STATUSES
+                if at <= now and kind not in sent and ticket.status in RUNNING_STATUSES
             ]
             if due:
                 ticket.sla_alerts = [*sent, *due]
@@ -593,6 +608,42 @@ class Desk:
                 alerted.append((ticket.ref or "", due))
             ticket.sla_next_alert_at = self.next_sla_alert(ticket)
         return alerted, len(tickets)
+
+    def _clocks_after_status(
+        self, session: AsyncSession, ticket: Ticket, before: str, now: datetime
+    ) -> None:
+        """Pause the SLA clocks when a ticket becomes pending; start them again after.
+
+        On leaving "pending" the due and at-risk times move on by the working time the
+        ticket waited, except for a clock already breached when the pause began (a
+        breach stays a breach) and the response clock once answered.
+        """
+        if ticket.status == "pending" and before != "pending":
+            ticket.sla_paused_at = now
+        elif before == "pending" and ticket.status != "pending" and ticket.sla_paused_at:
+            paused_at, ticket.sla_paused_at = ticket.sla_paused_at, None
+            cal = self.policy.calendar
+            held = cal.between(paused_at, now)
+            if held > timedelta(0):
+                if ticket.first_response_at is None and ticket.response_due > paused_at:
+                    ticket.response_due = cal.add(ticket.response_due, held)
+                    ticket.response_risk_at = cal.add(ticket.response_risk_at, held)
+                if ticket.resolution_due > paused_at:
+                    ticket.resolution_due = cal.add(ticket.resolution_due, held)
+                    ticket.resolution_risk_at = cal.add(ticket.resolution_risk_at, held)
+                ticket.sla_paused_seconds = (ticket.sla_paused_seconds or 0) + int(
+                    held.total_seconds()
+                )
+            if held >= timedelta(minutes=1):  # worth a line in the history
+                self._event(
+                    session,
+                    ticket,
+                    SYSTEM,
+                    "sla_resumed",
+                    now,
+                    paused_minutes=round(held.total_seconds() / 60),
+                )
+        ticket.sla_next_alert_at = self.next_sla_alert(ticket)
 
     @staticmethod
     def _alert_schedule(ticket: Ticket) -> list[tuple[datetime, str]]:

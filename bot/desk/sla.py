@@ -15,7 +15,7 @@ from bot.desk.calendar import WorkingCalendar
 
 Priority = Literal["P1", "P2", "P3", "P4"]
 PRIORITIES: tuple[Priority, ...] = ("P1", "P2", "P3", "P4")
-ClockState = Literal["ok", "at_risk", "breached", "met", "stopped"]
+ClockState = Literal["ok", "at_risk", "breached", "met", "stopped", "paused"]
 Alert = Literal[
     "response_at_risk", "response_breached", "resolution_at_risk", "resolution_breached"
 ]

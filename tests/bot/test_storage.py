@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import Database, audit
 from bot.storage import conversations as conversation_repo
@@ -117,31 +118,10 @@ async def test_upgrade_to_0005_starts_sla_alerts_only_for_tickets_still_in_time(
             for n, (ref, (status, resolution_due, risk_at)) in enumerate(cases.items(), 1):
                 await conn.execute(
                     tickets.insert().values(
-                        id=n,
-                        ref=ref,
-                        requester_id=1,
-                        council="dacorum",
-                        category="other",
-                        priority="P3",
-                        status=status,
-                        summary=f"ticket {ref}",
-                        description="",
-                        impact="",
-                        source="web",
-                        transcript=[],
-                        reply_channel="web",
-                        reply_thread="t",
-                        created_at=now - timedelta(days=1),
-                        updated_at=now,
-                        response_due=risk_at + timedelta(hours=1),
-                        resolution_due=resolution_due,
-                        response_risk_at=risk_at,
-                        resolution_risk_at=resolution_due - timedelta(hours=1),
-                        sla_alerts={},
-                        triage={},
+                        **old_ticket(n, ref, status, now, resolution_due, risk_at)
                     )
                 )
-        await db.upgrade()
+        await db.upgrade("0005")  # (0007 then pauses pending tickets)
         async with db.engine.connect() as conn:
             rows = await conn.execute(text("SELECT ref, sla_next_alert_at FROM tickets"))
             alert_at = {row.ref: row.sla_next_alert_at for row in rows}
@@ -192,5 +172,82 @@ async def test_upgrade_to_0006_keeps_every_existing_agent(database_url: str) -> 
                 ("pat.lee@dacorum.gov.uk", "manual"),
                 ("sam.taylor@dacorum.gov.uk", None),
             ]
+    finally:
+        await db.dispose()
+
+
+def old_ticket(
+    n: int, ref: str, status: str, now: datetime, resolution_due: datetime, risk_at: datetime
+) -> dict[str, object]:
+    """A tickets row as revision 0004 wrote it (requester: staff id 1)."""
+    return {
+        "id": n,
+        "ref": ref,
+        "requester_id": 1,
+        "council": "dacorum",
+        "category": "other",
+        "priority": "P3",
+        "status": status,
+        "summary": f"ticket {ref}",
+        "description": "",
+        "impact": "",
+        "source": "web",
+        "transcript": [],
+        "reply_channel": "web",
+        "reply_thread": "t",
+        "created_at": now - timedelta(days=1),
+        "updated_at": now,
+        "response_due": risk_at + timedelta(hours=1),
+        "resolution_due": resolution_due,
+        "response_risk_at": risk_at,
+        "resolution_risk_at": resolution_due - timedelta(hours=1),
+        "sla_alerts": {},
+        "triage": {},
+    }
+
+
+async def insert_staff(conn: AsyncConnection, tables: MetaData, now: datetime) -> None:
+    await conn.execute(
+        tables.tables["staff"]
+        .insert()
+        .values(
+            id=1,
+            email="sam.turner@dacorum.gov.uk",
+            council="dacorum",
+            display_name="Sam Turner",
+            is_agent=False,
+            is_privileged=False,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+async def test_upgrade_to_0007_pauses_the_clocks_of_pending_tickets(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.upgrade("0006")
+        now = datetime.now(UTC)
+        tables = MetaData()
+        async with db.engine.begin() as conn:
+            await conn.run_sync(tables.reflect)
+            await insert_staff(conn, tables, now)
+            for n, status in enumerate(("pending", "open"), 1):
+                row = old_ticket(n, status, status, now, now + timedelta(days=2), now)
+                await conn.execute(
+                    tables.tables["tickets"].insert().values(**row, sla_next_alert_at=now)
+                )
+        await db.upgrade()
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT ref, sla_paused_at, sla_paused_seconds, sla_next_alert_at "
+                    "FROM tickets ORDER BY id"
+                )
+            )
+            (pending, paused, held, alert), (open_, not_paused, _, open_alert) = rows.all()
+        assert (pending, open_) == ("pending", "open")
+        assert paused is not None and held == 0 and alert is None
+        assert not_paused is None and open_alert is not None
     finally:
         await db.dispose()

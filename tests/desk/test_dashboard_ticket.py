@@ -133,6 +133,7 @@ async def test_actions_change_the_ticket_and_leave_a_trail(client: Client) -> No
     await act("comment", body="Known issue with the firewall", visibility="internal")
     html = await act("status", status="pending")
     assert '<dd id="status">Pending requester</dd>' in html
+    assert "Paused: waiting for the requester" in html
     html = await act("status", status="resolved")
 
     stored, events, comments, audit = await _stored(client, ref)

@@ -66,6 +66,7 @@ STATUS_LABEL = {
     "resolved": "Resolved",
     "closed": "Closed",
 }
+PAUSED_TEXT = ":double_vertical_bar: SLA clocks paused: waiting for the requester"
 ALERT_TEXT = {
     "response_at_risk": ":warning: First response due soon (by {response_due})",
     "response_breached": ":red_circle: First response overdue (was due {response_due})",
@@ -437,6 +438,9 @@ class Triage:
         policy = self.desk.policy
         is_open = ticket.status in OPEN_STATUSES
         sla: list[str] = []
+        if ticket.status == "pending" and ticket.sla_paused_at is not None:
+            now = ticket.sla_paused_at  # the clocks stand where the pause began
+            sla.append(PAUSED_TEXT)
         if is_open:
             if ticket.first_response_at is None:
                 state = policy.clock(

@@ -27,8 +27,16 @@ LABELS: dict[str, str] = {
     "breached": "Breached",
     "met": "Met",
     "stopped": "Stopped",
+    "paused": "Paused: waiting for the requester",
 }
-SYMBOLS: dict[str, str] = {"at_risk": "⚠", "breached": "✖", "met": "✓", "ok": "", "stopped": ""}
+SYMBOLS: dict[str, str] = {
+    "at_risk": "⚠",
+    "breached": "✖",
+    "met": "✓",
+    "ok": "",
+    "stopped": "",
+    "paused": "⏸",
+}
 
 
 class HasClocks(Protocol):
@@ -46,6 +54,8 @@ class HasClocks(Protocol):
     def resolution_risk_at(self) -> datetime: ...
     @property
     def resolved_at(self) -> datetime | None: ...
+    @property
+    def sla_paused_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +75,18 @@ class Clock:
 
 
 def clock_state(
-    *, due: datetime, risk_at: datetime, done_at: datetime | None, running: bool, now: datetime
+    *,
+    due: datetime,
+    risk_at: datetime,
+    done_at: datetime | None,
+    running: bool,
+    now: datetime,
+    paused_at: datetime | None = None,
 ) -> ClockState:
     if done_at is not None:
         return "met" if done_at <= due else "breached"
+    if paused_at is not None:  # pending: the clock stands, unless it had already run out
+        return "breached" if paused_at >= due else "paused"
     if not running:
         return "stopped"
     if now >= due:
@@ -81,12 +99,14 @@ def clock_state(
 def clocks(ticket: HasClocks, now: datetime) -> tuple[Clock, Clock]:
     """(response, resolution) clocks of ``ticket`` at ``now``."""
     running = ticket.status in OPEN_STATUSES
+    paused = ticket.sla_paused_at if ticket.status == "pending" else None
     response = clock_state(
         due=ticket.response_due,
         risk_at=ticket.response_risk_at,
         done_at=ticket.first_response_at,
         running=running,
         now=now,
+        paused_at=paused,
     )
     resolution = clock_state(
         due=ticket.resolution_due,
@@ -94,6 +114,7 @@ def clocks(ticket: HasClocks, now: datetime) -> tuple[Clock, Clock]:
         done_at=ticket.resolved_at,
         running=running,
         now=now,
+        paused_at=paused,
     )
     return (
         Clock("Response", ticket.response_due, response, ticket.first_response_at),

@@ -47,6 +47,7 @@ class QueueRow:
     resolution_due: datetime
     resolution_risk_at: datetime
     resolved_at: datetime | None
+    sla_paused_at: datetime | None
     requester_name: str
     requester_email: str
     assignee_name: str | None
@@ -121,6 +122,7 @@ def _row(ticket: Ticket, now: datetime) -> QueueRow:
         resolution_due=ticket.resolution_due,
         resolution_risk_at=ticket.resolution_risk_at,
         resolved_at=ticket.resolved_at,
+        sla_paused_at=ticket.sla_paused_at,
         requester_name=ticket.requester.display_name,
         requester_email=ticket.requester.email,
         assignee_name=assignee.display_name if assignee else None,

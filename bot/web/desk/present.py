@@ -27,6 +27,8 @@ EVENT_LABELS = {
     "status": "Status changed",
     "commented": "Comment added",
     "rated": "Rated",
+    "sla_alert": "SLA alert",
+    "sla_resumed": "SLA clocks restarted",
 }
 
 
@@ -72,4 +74,11 @@ def event_text(kind: str, details: dict[str, Any]) -> str:
         return f"{details.get('before') or '—'} → {details.get('after') or '—'}"
     if kind == "commented":
         return "public reply" if details.get("public") else "internal note"
+    if kind == "sla_resumed":
+        minutes = int(details.get("paused_minutes") or 0)
+        hours, minutes = divmod(minutes, 60)
+        held = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        return f"due times moved on by {held} of working time spent waiting for the requester"
+    if kind == "sla_alert":
+        return ", ".join(str(a).replace("_", " ") for a in details.get("alerts") or ())
     return ", ".join(f"{k} {v}" for k, v in details.items() if k != "comment")
