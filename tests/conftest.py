@@ -8,9 +8,11 @@ is a failure.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import secrets
 import shutil
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.settings import Settings
+from bot.storage import Database
 
 POSTGRES_URL = os.environ.get(
     "ITBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -69,6 +72,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'itbot.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+def itbot(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str]:
+    """Run the ``itbot`` command line in-process: (exit code, what it printed)."""
+    from bot.cli import main
+
+    sys.stdin = io.StringIO(stdin)
+    try:
+        code = main(list(argv))
+    finally:
+        sys.stdin = sys.__stdin__
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database (SQLite and PostgreSQL), for tests of the domain API."""
+    database = Database(database_url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,21 +7,18 @@ with the command editors run.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.app import open_services
-from bot.cli import main
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import Incoming, Press
 from bot.flows import default_registry
 from bot.settings import Settings
-from tests.conftest import ALEX, SAM
+from tests.conftest import ALEX, SAM, itbot
 
 SECRET = "Tr0ub4dor&3xyz"
 
@@ -98,16 +95,6 @@ async def converse(settings: Settings) -> None:
         await press(SAM, "answer:feedback", "no:email/out-of-office")
         await say(ALEX, "how do I set up an out of office")
         await press(ALEX, "answer:feedback", "yes:email/out-of-office")
-
-
-def itbot(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    sys.stdin = io.StringIO("")
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def test_gaps_groups_unanswered_questions_and_lists_unhelpful_articles(

@@ -96,19 +96,8 @@ async def test_upgrade_to_0005_starts_sla_alerts_only_for_tickets_still_in_time(
         tables = MetaData()
         async with db.engine.begin() as conn:
             await conn.run_sync(tables.reflect)
-            staff, tickets = tables.tables["staff"], tables.tables["tickets"]
-            await conn.execute(
-                staff.insert().values(
-                    id=1,
-                    email="sam.turner@dacorum.gov.uk",
-                    council="dacorum",
-                    display_name="Sam Turner",
-                    is_agent=False,
-                    is_privileged=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            tickets = tables.tables["tickets"]
+            await insert_staff(conn, tables, now)
             cases = {
                 "in-time": ("open", now + timedelta(days=2), now + timedelta(hours=1)),
                 "overdue": ("open", now - timedelta(hours=3), now - timedelta(days=1)),
@@ -151,20 +140,7 @@ async def test_upgrade_to_0006_keeps_every_existing_agent(database_url: str) -> 
             for n, (email, is_agent) in enumerate(
                 [("pat.lee@dacorum.gov.uk", True), ("sam.taylor@dacorum.gov.uk", False)], 1
             ):
-                await conn.execute(
-                    tables.tables["staff"]
-                    .insert()
-                    .values(
-                        id=n,
-                        email=email,
-                        council="dacorum",
-                        display_name=email,
-                        is_agent=is_agent,
-                        is_privileged=False,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+                await insert_staff(conn, tables, now, n=n, email=email, is_agent=is_agent)
         await db.upgrade()
         async with db.engine.connect() as conn:
             rows = await conn.execute(text("SELECT email, agent_via FROM staff ORDER BY id"))
@@ -206,16 +182,25 @@ def old_ticket(
     }
 
 
-async def insert_staff(conn: AsyncConnection, tables: MetaData, now: datetime) -> None:
+async def insert_staff(
+    conn: AsyncConnection,
+    tables: MetaData,
+    now: datetime,
+    *,
+    n: int = 1,
+    email: str = "sam.turner@dacorum.gov.uk",
+    is_agent: bool = False,
+) -> None:
+    """A staff row as the early revisions wrote it."""
     await conn.execute(
         tables.tables["staff"]
         .insert()
         .values(
-            id=1,
-            email="sam.turner@dacorum.gov.uk",
+            id=n,
+            email=email,
             council="dacorum",
-            display_name="Sam Turner",
-            is_agent=False,
+            display_name=email,
+            is_agent=is_agent,
             is_privileged=False,
             created_at=now,
             updated_at=now,

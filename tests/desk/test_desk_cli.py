@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import subprocess
@@ -13,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
 from bot.desk.service import Actor, Desk
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 from bot.web.desk.models import DeskAccount
 from bot.web.desk.passwords import verify_password
+from tests.conftest import itbot
 from tests.desk.dashboard_support import ALEX, PASSWORD, PAT, SAM, add_agent
 
 
@@ -27,16 +26,6 @@ def env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ITBOT_DATABASE_URL", database_url)
     monkeypatch.setenv("ITBOT_SEMANTIC", "off")
     return database_url
-
-
-def itbot(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdin = sys.__stdin__
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 async def _seed(url: str) -> list[str]:

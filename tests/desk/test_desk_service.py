@@ -22,14 +22,6 @@ from bot.storage.models import Staff
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
-
-
 async def _people(session: AsyncSession) -> tuple[Staff, Staff]:
     sam = await staff_repo.get_or_create(
         session, email="sam.taylor@dacorum.gov.uk", council="dacorum"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
 
-import pytest
 from sqlalchemy import select
 
 from bot.desk.calendar import LONDON
@@ -19,14 +17,6 @@ from bot.storage import staff as staff_repo
 # Wednesday 25 November 2026, 10:00 UK time: a P3 ticket's response is due at 14:00
 # (at risk from 13:00), its resolution three working days later, Monday 30th 10:00.
 RAISED = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def _raise(db: Database, desk: Desk) -> str:

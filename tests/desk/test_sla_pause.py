@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.desk.calendar import LONDON
@@ -20,14 +18,6 @@ from tests.desk.test_sla_alerts import _at
 
 SAM = "sam.taylor@dacorum.gov.uk"
 PAT = "pat.agent@aylesburyvaledc.gov.uk"
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def _people(s: object) -> tuple[Staff, Staff]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.desk.calendar import LONDON
@@ -36,14 +34,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def _raise(db: Database, desk: Desk, now: datetime) -> str:
