@@ -8,9 +8,9 @@ web chat page polls for it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +22,22 @@ from bot.desk.outbox import Skip
 from bot.flows.status import csat_buttons
 from bot.storage.models import Staff
 
-#: sends replies to the requester now; ``False`` if it can't reach them (they're kept instead)
-Pusher = Callable[[AsyncSession, Staff, Ticket, Sequence[Reply]], Awaitable[bool]]
+
+class Pusher(Protocol):
+    """Sends replies to the requester now; ``False`` if it can't reach them (they're kept
+    instead). ``key`` names this delivery; with ``retry`` an earlier attempt may have sent
+    it before failing, so a pusher that can look should not send it twice."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        staff: Staff,
+        ticket: Ticket,
+        replies: Sequence[Reply],
+        *,
+        key: str,
+        retry: bool,
+    ) -> bool: ...
 
 
 def replies_for(
@@ -95,7 +109,14 @@ class Notifier:
         if not replies:
             raise Skip(f"nothing to tell the requester for {message.payload}")
         pusher = self.pushers.get(ticket.reply_channel)
-        if pusher is not None and await pusher(session, ticket.requester, ticket, replies):
+        if pusher is not None and await pusher(
+            session,
+            ticket.requester,
+            ticket,
+            replies,
+            key=f"outbox:{message.id}",
+            retry=message.attempts > 0,
+        ):
             return
         for index, reply in enumerate(replies):
             key = f"outbox:{message.id}:{index}"

@@ -149,11 +149,14 @@ class FakeSlack:
             if len(self.calls) == count:
                 return
 
-    def history(self, channel: str) -> list[dict[str, Any]]:
-        """Top-level messages posted in ``channel``, newest first, as Slack lists them."""
+    def history(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Top-level messages posted in ``channel``, newest first, as Slack lists them; with
+        ``thread_ts``, the replies in that thread instead."""
         messages = []
         for call in self.calls_to("chat.postMessage"):
-            if call.params.get("channel") != channel or call.params.get("thread_ts"):
+            if call.params.get("channel") != channel:
+                continue
+            if (call.params.get("thread_ts") or None) != thread_ts:
                 continue
             metadata = call.params.get("metadata")
             if isinstance(metadata, str):
@@ -272,6 +275,12 @@ class FakeSlack:
             return {
                 "ok": True,
                 "messages": self.history(str(params.get("channel"))),
+                "has_more": False,
+            }
+        if method == "conversations.replies":
+            return {
+                "ok": True,
+                "messages": self.history(str(params.get("channel")), str(params.get("ts"))),
                 "has_more": False,
             }
         if method == "apps.connections.open":

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from bot.app import create_app
 from bot.channels import slack as slack_channel
 from bot.desk.models import OutboxMessage, Ticket
+from bot.desk.service import Actor
 from bot.desk.watch import sweep_once
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
@@ -448,6 +450,59 @@ async def test_a_crash_after_posting_leaves_one_triage_message(desk_slack: Slack
     assert len([c for c in desk_slack.fake.calls_to("chat.postMessage") if _is_triage_post(c)]) == 1
     ticket = await _eventually(desk_slack, ref, lambda t: t.triage)
     assert ticket.triage["ts"] == post.result["ts"]
+
+
+async def _redeliver(slack: SlackDriver, kind: str) -> None:
+    """As if the worker had died after posting the ``kind`` row but before recording it."""
+    services = slack.client.app[keys.SERVICES]
+    async with services.db.session() as session, session.begin():
+        rows = await session.execute(select(OutboxMessage).where(OutboxMessage.kind == kind))
+        [row] = rows.scalars().all()
+        assert row.sent_at is not None
+        row.sent_at = None
+        row.attempts = 1
+        row.available_at = utcnow()
+        row.locked_until = None
+
+
+async def test_a_crash_after_relaying_or_notifying_sends_nothing_twice(
+    desk_slack: SlackDriver,
+) -> None:
+    ref = await _raise(desk_slack)
+    await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
+    await _eventually(desk_slack, ref, lambda t: t.triage)
+    services = desk_slack.client.app[keys.SERVICES]
+    async with services.db.session() as session, session.begin():
+        ticket = await services.desk.get(session, ref)
+        assert ticket is not None
+        await services.desk.comment(
+            session, ticket, Actor.of(ticket.requester), "It's the housing inbox", now=utcnow()
+        )
+        pat = await staff_repo.get_or_create(
+            session, email="pat.singh@dacorum.gov.uk", council="dacorum", slack_user_id=PAT_ID
+        )
+        pat.is_agent = True
+        await services.desk.comment(
+            session, ticket, Actor.of(pat), "Thanks, adding it now", now=utcnow()
+        )
+
+    def relayed(c: Call) -> bool:
+        return c.params.get("channel") == TRIAGE and "housing inbox" in c.params.get("text", "")
+
+    def told(c: Call) -> bool:
+        return _to(SAM_ID)(c) and "adding it now" in c.params.get("text", "")
+
+    await desk_slack.fake.wait_for("chat.postMessage", where=relayed)
+    await desk_slack.fake.wait_for("chat.postMessage", where=told)
+    await desk_slack.fake.settle()
+    await _redeliver(desk_slack, "relay_to_agents")
+    await _redeliver(desk_slack, "notify_requester")
+    await desk_slack.fake.wait_for("conversations.replies")
+    await desk_slack.fake.wait_for("conversations.history", where=_to(SAM_ID))
+    await desk_slack.fake.settle()
+    posts = desk_slack.fake.calls_to("chat.postMessage")
+    assert len([c for c in posts if relayed(c)]) == 1
+    assert len([c for c in posts if told(c)]) == 1
 
 
 async def test_a_ticket_raised_in_a_slack_conversation_reaches_triage(

@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 
 #: the metadata every triage message carries, to find it again after a crash mid-post
 METADATA_EVENT = "itbot_ticket"
+#: the metadata a relayed comment or a requester's DM carries, for the same reason
+DELIVERY_EVENT = "itbot_delivery"
 INTERNAL_PREFIX = "internal:"
 STATUS_LABEL = {
     "new": "New",
@@ -262,11 +264,16 @@ class Triage:
         if comment is None:
             raise Skip("the comment no longer exists")
         await self._require_posted(session, ticket)
+        channel, thread = ticket.triage["channel"], ticket.triage["ts"]
+        key = f"comment:{comment.id}"
+        if row.attempts and await _delivered(self.client, channel, key, thread_ts=thread):
+            return  # an earlier attempt posted it, then failed before recording that
         text = f"*{_esc(comment.author_name)}* (requester) wrote:\n{_quote(comment.body)}"
         await self.client.chat_postMessage(
-            channel=ticket.triage["channel"],
-            thread_ts=ticket.triage["ts"],
+            channel=channel,
+            thread_ts=thread,
             text=text,
+            metadata=_delivery(key),
             unfurl_links=False,
             unfurl_media=False,
         )
@@ -588,11 +595,22 @@ class RequesterNotifier:
         self.dm_channel = dm_channel
 
     async def __call__(
-        self, session: AsyncSession, staff: Staff, ticket: Ticket, replies: Sequence[Reply]
+        self,
+        session: AsyncSession,
+        staff: Staff,
+        ticket: Ticket,
+        replies: Sequence[Reply],
+        *,
+        key: str,
+        retry: bool,
     ) -> bool:
         if not staff.slack_user_id:
             return False  # the notifier keeps it for the person's next turn instead
         channel = await self.dm_channel(staff.slack_user_id)
+        if retry and (found := await _delivered(self.client, channel, key)) is not None:
+            # an earlier attempt sent it, then failed before recording that
+            await _remember(session, ticket, channel, found, "dm")
+            return True
         invite = "Reply in this thread to answer the service desk."
         shown = [replace(reply, notes=(*reply.notes, invite)) for reply in replies[:1]]
         shown += list(replies[1:])
@@ -601,6 +619,7 @@ class RequesterNotifier:
             channel=channel,
             text=message["text"],
             blocks=message["blocks"],
+            metadata=_delivery(key),
             unfurl_links=False,
             unfurl_media=False,
         )
@@ -624,6 +643,39 @@ async def _remember(
 ) -> None:
     if await _thread(session, channel, ts, kind) is None:
         session.add(SlackTicketThread(ticket_id=ticket.id, channel=channel, ts=ts, kind=kind))
+
+
+def _delivery(key: str) -> dict[str, Any]:
+    return {"event_type": DELIVERY_EVENT, "event_payload": {"key": key}}
+
+
+async def _delivered(
+    client: AsyncWebClient, channel: str, key: str, *, thread_ts: str | None = None
+) -> str | None:
+    """The ts of a message carrying delivery ``key`` among the latest in ``channel`` (or
+    in the thread ``thread_ts``), if an earlier attempt posted it; else ``None``.
+
+    Looks at the newest 200 messages: a retry comes seconds or minutes after the attempt.
+    If Slack won't say (a missing history scope, say), sending twice beats not at all.
+    """
+    try:
+        if thread_ts is not None:
+            response = await client.conversations_replies(
+                channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+            )
+        else:
+            response = await client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=200
+            )
+    except SlackApiError as exc:
+        log.warning("can't check %s for delivery %s: %s", channel, key, exc.response.get("error"))
+        return None
+    for message in response.get("messages") or ():
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == DELIVERY_EVENT and payload.get("key") == key:
+            return str(message["ts"])
+    return None
 
 
 def _react(channel: str, ts: str, name: str) -> Op:
