@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import delete
 
 from bot.desk.models import OPEN_STATUSES, STATUSES, Ticket, TicketComment, TicketEvent
-from bot.desk.service import Desk, QueueFilter
+from bot.desk.queue import QueueFilter
+from bot.desk.service import Desk
 from bot.errors import StorageError
 from bot.settings import Settings
 from bot.storage import Database

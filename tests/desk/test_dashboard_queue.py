@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.desk.service import Actor, QueueFilter
+from bot.desk.queue import QueueFilter
+from bot.desk.service import Actor
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
 from bot.web.desk import listing

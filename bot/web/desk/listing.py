@@ -22,7 +22,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.models import Ticket
-from bot.desk.service import Desk, QueueFilter
+from bot.desk.queue import QueueFilter
+from bot.desk.service import Desk
 from bot.desk.sla import ClockState
 from bot.web.desk.clocks import Clock, attention, clocks
 

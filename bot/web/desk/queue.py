@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.desk.models import OPEN_STATUSES, STATUSES, Ticket
-from bot.desk.service import QueueFilter
+from bot.desk.queue import QueueFilter
 from bot.desk.sla import PRIORITIES
 from bot.web import keys
 from bot.web.desk import listing, pages
