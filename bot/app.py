@@ -18,14 +18,18 @@ from datetime import time
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.channels import slack as slack_channel
 from bot.channels import web as web_channel
+from bot.channels.slack import triage as slack_triage
+from bot.conversation import notify
 from bot.conversation.engine import ConversationEngine
-from bot.conversation.services import KnowledgeService, Services
+from bot.desk import agents
 from bot.desk.calendar import WorkingCalendar
+from bot.desk.events import Events
+from bot.desk.mirror import DESTINATION as MIRROR_DESTINATION
 from bot.desk.mirror import Mirror, build_connector
+from bot.desk.mirror import subscribe as mirror_subscribe
 from bot.desk.outbox import Handler as OutboxHandler
 from bot.desk.outbox import OutboxWorker
 from bot.desk.service import Desk
@@ -33,10 +37,9 @@ from bot.desk.sla import SlaPolicy
 from bot.desk.watch import watch_sla
 from bot.flows import default_registry
 from bot.render import build_environment
+from bot.services import KnowledgeService, Services
 from bot.settings import Settings
 from bot.storage import Database
-from bot.storage import staff as staff_repo
-from bot.storage.models import Staff
 from bot.web import articles, health, keys, webhooks
 from bot.web import desk as desk_dashboard
 from bot.web.session import CookieSigner, load_or_create_key
@@ -56,20 +59,31 @@ _CSP = (
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Open the database (migrated), the knowledge base and the intent detector."""
+async def open_services(
+    settings: Settings,
+    *,
+    knowledge: KnowledgeService | None = None,
+    detector: IntentDetector | None = None,
+) -> AsyncIterator[Services]:
+    """Open the database (migrated), the knowledge base and the intent detector.
+
+    ``knowledge`` and ``detector`` replace the ones the settings would load (tests pass
+    small ones in); the database is always the settings' own.
+    """
     db = Database(settings.database_url)
     try:
         await db.upgrade()
         await _flag_agents(db, settings)
-        knowledge = await KnowledgeService.load(settings)
+        if knowledge is None:
+            knowledge = await KnowledgeService.load(settings)
         log.info(
             "knowledge base: %d articles from %s", len(knowledge.kb.articles()), knowledge.root
         )
         log.info("%s", knowledge.kb.semantic_status)
         for problem in knowledge.kb.problems:
             log.warning("knowledge problem: %s", problem)
-        detector = await asyncio.to_thread(IntentDetector.load, None)
+        if detector is None:
+            detector = await asyncio.to_thread(IntentDetector.load, None)
         yield Services(
             settings=settings,
             db=db,
@@ -84,24 +98,23 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 async def _flag_agents(db: Database, settings: Settings) -> None:
     """Staff listed in ``ITBOT_DESK_AGENTS`` are agents (on the dashboard's lists too);
     agents who came from that list and are no longer on it stop being agents."""
-    listed = set(settings.desk_agents)
+
+    def council_for(email: str) -> str | None:
+        council = settings.council_for_email(email)
+        return council.key if council is not None else None
+
     async with db.session() as session, session.begin():
-        for email in sorted(listed):
-            council = settings.council_for_email(email)
-            if council is None:
-                log.warning("ITBOT_DESK_AGENTS: %s is on neither council's domain; ignored", email)
-                continue
-            staff = await staff_repo.get_or_create(session, email=email, council=council.key)
-            staff.is_agent = True
-            if staff.agent_via != "manual":
-                staff.agent_via = "settings"
-        dropped = await session.execute(
-            select(Staff).where(Staff.agent_via == "settings", Staff.email.not_in(listed))
-        )
-        for staff in dropped.scalars():
-            staff.is_agent = False
-            staff.agent_via = None
-            log.info("%s is no longer in ITBOT_DESK_AGENTS: no longer an agent", staff.email)
+        await agents.sync_listed(session, settings.desk_agents, council_for)
+
+
+def build_events(settings: Settings) -> Events:
+    """Who listens to the desk's events: decided by the settings alone, so the server, the
+    CLI and tests write the same outbox rows for the same change."""
+    events = Events()
+    notify.subscribe(events)
+    slack_triage.subscribe(events, settings)
+    mirror_subscribe(events, settings)
+    return events
 
 
 def build_desk(settings: Settings) -> Desk:
@@ -110,29 +123,26 @@ def build_desk(settings: Settings) -> Desk:
     return Desk(
         policy=SlaPolicy.default(calendar),
         prefix=settings.ticket_prefix,
-        external=settings.servicedesk,
+        listeners=build_events(settings),
     )
 
 
 def build_outbox(
     services: Services,
     mirror: Mirror | None = None,
-    extra: Mapping[str, OutboxHandler] | None = None,
+    extra: Mapping[str, Mapping[str, OutboxHandler]] | None = None,
 ) -> OutboxWorker:
-    """The outbox worker with every delivery the running channels provide.
+    """The outbox worker with every destination's handlers that this process runs.
 
-    ``extra`` holds the channels' own handlers (Slack: the triage channel). A kind with
-    no handler is marked skipped, so channels must be running before the worker starts.
+    ``extra`` holds the channels' own, by destination (Slack: the triage channel). A row
+    with no handler is marked skipped, so channels must be running before the worker starts.
     """
     worker = OutboxWorker(services.db)
-    worker.register("notify_requester", services.notifier.deliver)
-    worker.register("ask_csat", services.notifier.deliver)
+    worker.register(notify.DESTINATION, services.notifier.handlers())
     if mirror is not None:
-        worker.register("external_create", mirror.create)
-        worker.register("external_comment", mirror.comment)
-        worker.register("external_status", mirror.status)
-    for kind, handler in (extra or {}).items():
-        worker.register(kind, handler)
+        worker.register(MIRROR_DESTINATION, mirror.handlers())
+    for destination, handlers in (extra or {}).items():
+        worker.register(destination, handlers)
     return worker
 
 
@@ -163,8 +173,14 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def create_app(settings: Settings, *, watch_knowledge: bool = True) -> web.Application:
-    """Build the web application: chat at ``/``, articles at ``/kb/<id>``, health checks."""
+def create_app(
+    settings: Settings, *, services: Services | None = None, watch_knowledge: bool = True
+) -> web.Application:
+    """Build the web application: chat at ``/``, articles at ``/kb/<id>``, health checks.
+
+    With ``services`` (opened by the caller with :func:`open_services`, and closed by it)
+    the app uses them instead of opening its own.
+    """
     app = web.Application(middlewares=[_guard], client_max_size=1024 * 1024)
     app[keys.SETTINGS] = settings
     app[keys.TEMPLATES] = build_environment()
@@ -176,9 +192,14 @@ def create_app(settings: Settings, *, watch_knowledge: bool = True) -> web.Appli
     app[keys.SIGNER] = CookieSigner(key)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        if services is not None:
             app[keys.SERVICES] = services
             app[keys.ENGINE] = build_engine(services)
+            yield
+            return
+        async with open_services(settings) as opened:
+            app[keys.SERVICES] = opened
+            app[keys.ENGINE] = build_engine(opened)
             yield
 
     async def watch_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -191,24 +212,22 @@ def create_app(settings: Settings, *, watch_knowledge: bool = True) -> web.Appli
             await task
 
     async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
-        services = app[keys.SERVICES]
+        running = app[keys.SERVICES]
         connector = build_connector(settings)
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         mirror = None
         if connector is not None:
-            mirror = Mirror(connector, services.desk, services.db)
+            mirror = Mirror(connector, running.desk, running.db)
             app[webhooks.MIRROR] = mirror
             poll = mirror.poll(stop, every=settings.servicedesk_poll_seconds)
             tasks.append(asyncio.create_task(poll))
         slack = app.get(slack_channel.SLACK)
         extra = slack.outbox_handlers() if slack is not None else {}
-        worker = build_outbox(services, mirror, extra)
+        worker = build_outbox(running, mirror, extra)
         tasks.append(asyncio.create_task(worker.run(stop)))
         tasks.append(
-            asyncio.create_task(
-                watch_sla(services.db, services.desk, stop, on_alert=worker.wake.set)
-            )
+            asyncio.create_task(watch_sla(running.db, running.desk, stop, on_alert=worker.wake.set))
         )
         yield
         stop.set()

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot import wording
 from bot.conversation.messages import Incoming, Press, Reply
-from bot.desk.notify import take_pending
+from bot.conversation.notify import take_pending
 from bot.flows.smalltalk import help_buttons
 from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import wording
 from bot.conversation import text as texts
 from bot.conversation.messages import Button, Incoming, Press, Reply
-from bot.conversation.services import Services
-from bot.desk.notify import take_pending
+from bot.conversation.notify import take_pending
 from bot.flows.base import Asker, Flow, FlowContext, FlowRegistry, Step
+from bot.services import Services
 from bot.storage import conversations as conversation_repo
 from bot.storage import staff as staff_repo
 from bot.storage.models import Conversation, utcnow

@@ -6,6 +6,9 @@ import re
 import unicodedata
 
 from bot.conversation.messages import MAX_TEXT
+from bot.redaction import redact
+
+__all__ = ["choice_number", "clean", "is_cancel", "redact", "yes_no"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"[ \t]+")
@@ -23,11 +26,6 @@ NO = frozenset(
         "not really", "don't", "dont", "no don't", "no dont",
     }
 )  # fmt: skip
-
-_SECRET = re.compile(
-    r"(?i)\b(password|passwd|pwd|passcode|pin|one[- ]time code|otp|code|token)"
-    r"(\s*(?:is|was|=|:|-)\s*)(\S+)"
-)
 
 
 def clean(text: str) -> tuple[str, bool]:
@@ -65,11 +63,6 @@ _CANCEL = re.compile(
 def is_cancel(text: str) -> bool:
     """Words that always mean "stop what we're doing", whatever else is going on."""
     return bool(_CANCEL.match(text))
-
-
-def redact(text: str) -> str:
-    """Hide anything that looks like a secret someone typed ("my password is ...")."""
-    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
 
 
 def choice_number(text: str, count: int) -> int | None:

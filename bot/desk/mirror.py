@@ -1,7 +1,9 @@
 """Mirroring tickets to an external service desk, and syncing its changes back.
 
-Outbox rows ``external_create``, ``external_comment`` and ``external_status`` are
-delivered through the configured connector (``integrations.servicedesk``). Creation is
+The external desk subscribes to the desk's ``ticket_created``, ``comment_added`` (but
+the comments that came from it) and ``status_changed`` (but the changes made there)
+events under the destination ``external``; they are delivered through the configured
+connector (``integrations.servicedesk``). Creation is
 idempotent in the connector (our reference is stored in the remote ticket and looked
 up first), so a crash between the remote create and marking the row sent leaves one
 remote ticket. Remote changes arrive by webhook (``/desk/webhooks/<system>``) and by
@@ -20,8 +22,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.desk.events import COMMENT_ADDED, STATUS_CHANGED, TICKET_CREATED, Events
 from bot.desk.models import OutboxMessage, Ticket, TicketComment
-from bot.desk.outbox import Skip
+from bot.desk.outbox import Handler, Skip
 from bot.desk.service import Actor, Desk
 from bot.errors import SettingsError
 from bot.settings import Settings
@@ -70,6 +73,18 @@ def build_connector(settings: Settings) -> ServiceDesk | None:
         raise SettingsError(OPTIONS, f"does not suit {kind}: {exc}") from None
 
 
+DESTINATION = "external"
+
+
+def subscribe(events: Events, settings: Settings) -> None:
+    """The external desk's subscriptions, when one is configured (``ITBOT_SERVICEDESK``)."""
+    if settings.servicedesk is None:
+        return
+    events.subscribe(DESTINATION, TICKET_CREATED)
+    events.subscribe(DESTINATION, COMMENT_ADDED, when=lambda p: p.get("via") != "external")
+    events.subscribe(DESTINATION, STATUS_CHANGED, when=lambda p: not p.get("remote"))
+
+
 class Mirror:
     """Outbox handlers and the sync-back path for one external desk."""
 
@@ -77,6 +92,14 @@ class Mirror:
         self.connector = connector
         self.desk = desk
         self.db = db
+
+    def handlers(self) -> dict[str, Handler]:
+        """What the outbox worker runs for the ``external`` destination's rows."""
+        return {
+            TICKET_CREATED: self.create,
+            COMMENT_ADDED: self.comment,
+            STATUS_CHANGED: self.status,
+        }
 
     async def _ticket(self, session: AsyncSession, message: OutboxMessage) -> Ticket:
         ticket = await session.get(Ticket, message.ticket_id) if message.ticket_id else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.storage.models import Base, Staff, utcnow
@@ -62,8 +62,6 @@ class Ticket(Base):
     sla_paused_at: Mapped[datetime | None] = mapped_column(default=None)
     #: working time the clocks have stood in earlier pauses (seconds); due times include it
     sla_paused_seconds: Mapped[int] = mapped_column(default=0)
-    #: where the triage message lives in Slack ({"channel", "ts"}), set by the Slack adapter
-    triage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     external_system: Mapped[str | None] = mapped_column(String(32), default=None)
     external_id: Mapped[str | None] = mapped_column(String(128), default=None)
     external_url: Mapped[str | None] = mapped_column(String(500), default=None)
@@ -115,8 +113,10 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    #: external_create, external_comment, external_status, notify_requester, triage_post, ...
+    #: the desk event (``bot.desk.events``): ticket_created, comment_added, status_changed, ...
     kind: Mapped[str] = mapped_column(String(32))
+    #: who the row is for: a listener that subscribed to the event (requester, slack, external)
+    destination: Mapped[str] = mapped_column(String(32), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -125,44 +125,3 @@ class OutboxMessage(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     failed_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-class Notification(Base):
-    """A message for someone who isn't in a push channel (web chat, terminal): shown at
-    their next turn, and polled by the web chat page."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_pending", "staff_id", "channel", "delivered_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(32))
-    thread: Mapped[str] = mapped_column(String(128), default="")
-    #: the channel-neutral Reply, as JSON (text, buttons)
-    reply: Mapped[dict[str, Any]] = mapped_column(JSON)
-    #: the outbox row that produced it: a redelivery after a crash adds nothing twice
-    source_key: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-class SlackTicketThread(Base):
-    """A Slack message that belongs to a ticket: its triage message, or a notification DM.
-
-    A reply in the thread of a ``triage`` message is an agent's reply to the requester; a
-    reply in the thread of a ``dm`` notification is the requester's reply to the agents.
-    """
-
-    __tablename__ = "slack_ticket_threads"
-    __table_args__ = (
-        UniqueConstraint("channel", "ts", name="uq_slack_ticket_threads_message"),
-        Index("ix_slack_ticket_threads_ticket", "ticket_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
-    #: ``triage`` or ``dm``
-    kind: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,14 +1,15 @@
 """The outbox worker: delivers what a change left to do, with retries, never dropping it.
 
-Rows are written in the same transaction as the ticket change (see ``Desk``). The
-worker claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several replicas
+Rows are desk events (``bot.desk.events``), one per event and subscribed destination,
+written in the same transaction as the ticket change (see ``Desk``). The worker claims
+due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several replicas
 share the work without doing it twice), leases them, runs the handler registered for
-the row's kind, and marks the row sent. A failure is retried with capped exponential
-backoff and full jitter; a row never runs out of retries (after ``alert_after``
-attempts it is flagged for the dashboard, and keeps being retried).
+the row's destination and event kind, and marks the row sent. A failure is retried
+with capped exponential backoff and full jitter; a row never runs out of retries
+(after ``alert_after`` attempts it is flagged for the dashboard, and keeps being retried).
 
 >>> worker = OutboxWorker(db)                                   # doctest: +SKIP
->>> worker.register("notify_requester", deliver_notification)    # doctest: +SKIP
+>>> worker.register("requester", {"comment_added": notifier.deliver})  # doctest: +SKIP
 >>> await worker.run_once()                                      # doctest: +SKIP
 """
 
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -58,11 +59,13 @@ class OutboxWorker:
         self.max_delay = max_delay
         self.alert_after = alert_after
         self.rng = rng or random.Random()
-        self.handlers: dict[str, Handler] = {}
+        self.handlers: dict[tuple[str, str], Handler] = {}
         self.wake = asyncio.Event()
 
-    def register(self, kind: str, handler: Handler) -> None:
-        self.handlers[kind] = handler
+    def register(self, destination: str, handlers: Mapping[str, Handler]) -> None:
+        """Deliver ``destination``'s rows: one handler per event kind it subscribed to."""
+        for kind, handler in handlers.items():
+            self.handlers[(destination, kind)] = handler
 
     def backoff(self, attempts: int) -> timedelta:
         """Full jitter: a random delay up to ``base * 2**attempts``, capped."""
@@ -102,9 +105,9 @@ class OutboxWorker:
                 row = await session.get(OutboxMessage, row_id)
                 if row is None or row.sent_at is not None:
                     return 0
-                handler = self.handlers.get(row.kind)
+                handler = self.handlers.get((row.destination, row.kind))
                 if handler is None:
-                    raise Skip(f"no handler for {row.kind}")
+                    raise Skip(f"no handler for {row.kind} to {row.destination or 'nobody'}")
                 await handler(session, row)
                 row.sent_at = self.clock()
                 row.locked_until = None
@@ -140,9 +143,10 @@ class OutboxWorker:
             if row.attempts >= self.alert_after and row.failed_at is None:
                 row.failed_at = self.clock()
             log.warning(
-                "outbox delivery failed id=%s kind=%s attempt=%s retry_in=%.1fs error=%s",
+                "outbox delivery failed id=%s kind=%s to=%s attempt=%s retry_in=%.1fs error=%s",
                 row.id,
                 row.kind,
+                row.destination,
                 row.attempts,
                 delay.total_seconds(),
                 type(exc).__name__,
@@ -166,3 +170,14 @@ class OutboxWorker:
                 )
             for waiter in waiters:
                 waiter.cancel()
+
+
+async def waiting(session: AsyncSession, ticket_id: int, *, kind: str, destination: str) -> bool:
+    """Whether a row of ``kind`` for ``destination`` about the ticket is still undelivered."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.ticket_id == ticket_id,
+        OutboxMessage.kind == kind,
+        OutboxMessage.destination == destination,
+        OutboxMessage.sent_at.is_(None),
+    )
+    return (await session.execute(query.limit(1))).first() is not None

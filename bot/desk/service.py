@@ -1,8 +1,9 @@
 """The desk's domain API: raise, comment, claim, assign, prioritise, resolve, close, reopen.
 
-Every change writes a :class:`TicketEvent`, agent actions go to the audit log, and
-work that must follow the change (notify the requester, update the triage message,
-mirror to an external desk) is written to the outbox in the same transaction.
+Every change writes a :class:`TicketEvent`, agent actions go to the audit log, and the
+change is announced as a channel-neutral event (``bot.desk.events``) into the outbox in
+the same transaction; whoever subscribed (the requester's notifier, the Slack triage
+channel, an external desk) delivers it from there.
 
 >>> async with db.session() as s, s.begin():                     # doctest: +SKIP
 ...     ticket = await desk.raise_ticket(s, requester=staff, summary="Printer jammed",
@@ -34,14 +35,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.conversation.text import redact
 from bot.desk.errors import InvalidChange, NotAllowed
+from bot.desk.events import (
+    COMMENT_ADDED,
+    CSAT_REQUESTED,
+    SLA_ALERT,
+    STATUS_CHANGED,
+    TICKET_ASSIGNED,
+    TICKET_CHANGED,
+    TICKET_CREATED,
+    Events,
+)
 from bot.desk.models import (
     CATEGORIES,
     OPEN_STATUSES,
     RUNNING_STATUSES,
     STATUSES,
-    OutboxMessage,
     Ticket,
     TicketComment,
     TicketEvent,
@@ -49,6 +58,7 @@ from bot.desk.models import (
 from bot.desk.queue import QueueFilter
 from bot.desk.queue import page as queue_page
 from bot.desk.sla import PRIORITIES, SlaPolicy, alert_schedule
+from bot.redaction import redact
 from bot.storage import audit
 from bot.storage.models import Staff
 
@@ -98,8 +108,8 @@ class Desk:
 
     policy: SlaPolicy = field(default_factory=SlaPolicy.default)
     prefix: str = "JSD"
-    #: name of the external desk tickets are mirrored to, if any
-    external: str | None = None
+    #: who listens to the desk's events (channels, the requester's notifier, an external desk)
+    listeners: Events = field(default_factory=Events)
 
     def ref_for(self, ticket_id: int) -> str:
         return f"{self.prefix}-{ticket_id:06d}"
@@ -153,7 +163,6 @@ class Desk:
             resolution_risk_at=clocks.resolution_risk_at,
             sla_alerts=[],
             sla_next_alert_at=clocks.response_risk_at,
-            triage={},
         )
         if session.get_bind().dialect.name == "postgresql":
             ticket = await self._insert_numbered(session, ticket)
@@ -174,9 +183,7 @@ class Desk:
                 details={"priority": priority, "category": category},
             )
         )
-        self._outbox(session, ticket, "triage_post", now)
-        if self.external:
-            self._outbox(session, ticket, "external_create", now, system=self.external)
+        self._emit(session, ticket, TICKET_CREATED, now)
         return ticket
 
     async def _insert_numbered(self, session: AsyncSession, ticket: Ticket) -> Ticket:
@@ -313,15 +320,17 @@ class Desk:
         if role == "requester" and ticket.status == "pending":
             ticket.status = "open"
             self._clocks_after_status(session, ticket, "pending", now)
-        if role in ("agent", "remote") and public:
-            self._outbox(
-                session, ticket, "notify_requester", now, comment=comment.id, event="comment"
-            )
-        if role == "requester":
-            self._outbox(session, ticket, "relay_to_agents", now, comment=comment.id)
-        if self.external and via != "external":
-            self._outbox(session, ticket, "external_comment", now, comment=comment.id)
-        self._outbox(session, ticket, "triage_update", now)
+        self._emit(
+            session,
+            ticket,
+            COMMENT_ADDED,
+            now,
+            comment=comment.id,
+            role=role,
+            public=public,
+            via=via,
+        )
+        self._emit(session, ticket, TICKET_CHANGED, now)
         return comment
 
     async def claim(
@@ -344,7 +353,7 @@ class Desk:
         await self._agent_change(
             session, ticket, agent, "assigned", now, before=before, after=assignee.email
         )
-        self._outbox(session, ticket, "notify_requester", now, event="assigned")
+        self._emit(session, ticket, TICKET_ASSIGNED, now, assignee=assignee.email)
 
     async def set_priority(
         self, session: AsyncSession, ticket: Ticket, agent: Staff, priority: str, *, now: datetime
@@ -421,12 +430,10 @@ class Desk:
             self._event(
                 session, ticket, Actor.of(actor), "status", now, before=before, after=status
             )
-            self._outbox(session, ticket, "triage_update", now)
-        self._outbox(session, ticket, "notify_requester", now, event="status", status=status)
+            self._emit(session, ticket, TICKET_CHANGED, now)
+        self._emit(session, ticket, STATUS_CHANGED, now, status=status, before=before, remote=False)
         if status == "resolved":
-            self._outbox(session, ticket, "ask_csat", now)
-        if self.external:
-            self._outbox(session, ticket, "external_status", now, status=status)
+            self._emit(session, ticket, CSAT_REQUESTED, now)
 
     async def apply_remote_status(
         self, session: AsyncSession, ticket: Ticket, status: str, *, actor: Actor, now: datetime
@@ -445,10 +452,10 @@ class Desk:
             ticket.resolved_at = ticket.closed_at = None
         self._clocks_after_status(session, ticket, before, now)
         self._event(session, ticket, actor, "status", now, before=before, after=status, remote=True)
-        self._outbox(session, ticket, "notify_requester", now, event="status", status=status)
-        self._outbox(session, ticket, "triage_update", now)
+        self._emit(session, ticket, STATUS_CHANGED, now, status=status, before=before, remote=True)
+        self._emit(session, ticket, TICKET_CHANGED, now)
         if status == "resolved":
-            self._outbox(session, ticket, "ask_csat", now)
+            self._emit(session, ticket, CSAT_REQUESTED, now)
 
     async def rate(
         self,
@@ -467,7 +474,7 @@ class Desk:
         ticket.csat_score = score
         ticket.csat_comment = comment.strip() or None
         self._event(session, ticket, Actor.of(requester), "rated", now, score=score)
-        self._outbox(session, ticket, "triage_update", now)  # the rating shows in triage
+        self._emit(session, ticket, TICKET_CHANGED, now)  # the rating shows in triage
 
     # -- SLA alerts -------------------------------------------------------------------------
 
@@ -517,8 +524,8 @@ class Desk:
                         details={"alerts": due},
                     )
                 )
-                self._outbox(session, ticket, "sla_alert", now, alerts=due)
-                self._outbox(session, ticket, "triage_update", now)
+                self._emit(session, ticket, SLA_ALERT, now, alerts=due)
+                self._emit(session, ticket, TICKET_CHANGED, now)
                 alerted.append((ticket.ref or "", due))
             ticket.sla_next_alert_at = self.next_sla_alert(ticket)
         return alerted, len(tickets)
@@ -612,7 +619,7 @@ class Desk:
         await audit.record(
             session, actor=agent.email, action=f"ticket_{kind}", subject=ticket.ref or "", **details
         )
-        self._outbox(session, ticket, "triage_update", now)
+        self._emit(session, ticket, TICKET_CHANGED, now)
 
     def _event(
         self,
@@ -630,17 +637,10 @@ class Desk:
             )
         )
 
-    @staticmethod
-    def _outbox(
-        session: AsyncSession, ticket: Ticket, kind: str, now: datetime, **payload: Any
+    def _emit(
+        self, session: AsyncSession, ticket: Ticket, kind: str, now: datetime, **details: Any
     ) -> None:
-        session.add(
-            OutboxMessage(
-                ticket_id=ticket.id,
-                kind=kind,
-                payload={"ref": ticket.ref, **payload},
-                created_at=now,
-                available_at=now,
-                attempts=0,
-            )
+        """Announce a change to whoever subscribed (rows in the outbox, this transaction)."""
+        self.listeners.emit(
+            session, ticket_id=ticket.id, ref=ticket.ref, kind=kind, now=now, **details
         )

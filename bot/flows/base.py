@@ -21,7 +21,7 @@ from bot.conversation.messages import Incoming, Reply
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.conversation.services import Services
+    from bot.services import Services
     from intents import Prediction
 
 Expecting = Literal["text", "yes_no", "choice"]

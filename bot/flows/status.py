@@ -176,10 +176,6 @@ def _is_new_question(ctx: FlowContext) -> bool:
     )
 
 
-def csat_buttons(ref: str) -> tuple[Button, ...]:
-    return tuple(Button(str(n), f"{NAME}:csat", f"{ref}:{n}") for n in range(1, 6))
-
-
 def register(registry: FlowRegistry) -> None:
     registry.register(
         Flow(

@@ -6,7 +6,7 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.conversation.engine import ConversationEngine
-from bot.conversation.services import Services
+from bot.services import Services
 from bot.settings import Settings
 from bot.web.session import CookieSigner
 

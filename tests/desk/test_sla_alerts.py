@@ -13,6 +13,7 @@ from bot.desk.service import Actor, Desk
 from bot.desk.watch import sweep_once, watch_sla
 from bot.storage import Database
 from bot.storage import staff as staff_repo
+from tests.desk.listening import listening_desk
 
 # Wednesday 25 November 2026, 10:00 UK time: a P3 ticket's response is due at 14:00
 # (at risk from 13:00), its resolution three working days later, Monday 30th 10:00.
@@ -37,7 +38,9 @@ async def _state(db: Database, desk: Desk, ref: str) -> tuple[list[str], datetim
         assert ticket is not None
         rows = await s.execute(
             select(OutboxMessage).where(
-                OutboxMessage.ticket_id == ticket.id, OutboxMessage.kind == "sla_alert"
+                OutboxMessage.ticket_id == ticket.id,
+                OutboxMessage.kind == "sla_alert",
+                OutboxMessage.destination == "slack",
             )
         )
         return list(ticket.sla_alerts), ticket.sla_next_alert_at, len(rows.all())
@@ -48,7 +51,7 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 async def test_alerts_fall_due_once_each_in_working_time(db: Database) -> None:
-    desk = Desk()
+    desk = listening_desk()
     ref = await _raise(db, desk)
     assert await sweep_once(db, desk, now=_at(25, 12, 59)) == 0
     assert await sweep_once(db, desk, now=_at(25, 13, 1)) == 1
@@ -62,7 +65,7 @@ async def test_alerts_fall_due_once_each_in_working_time(db: Database) -> None:
 
 
 async def test_an_answer_stops_the_response_alerts_and_closing_stops_all(db: Database) -> None:
-    desk = Desk()
+    desk = listening_desk()
     ref = await _raise(db, desk)
     async with db.session() as s, s.begin():
         ticket = await desk.get(s, ref)
@@ -88,7 +91,7 @@ async def test_an_answer_stops_the_response_alerts_and_closing_stops_all(db: Dat
 
 
 async def test_a_new_priority_starts_the_alerts_again(db: Database) -> None:
-    desk = Desk()
+    desk = listening_desk()
     ref = await _raise(db, desk)
     assert await sweep_once(db, desk, now=_at(25, 13, 1)) == 1
     async with db.session() as s, s.begin():
@@ -104,7 +107,7 @@ async def test_a_new_priority_starts_the_alerts_again(db: Database) -> None:
 
 
 async def test_the_sweep_reads_only_tickets_with_an_alert_due(db: Database) -> None:
-    desk = Desk()
+    desk = listening_desk()
     for _ in range(30):
         await _raise(db, desk)
     async with db.session() as s, s.begin():
@@ -114,7 +117,7 @@ async def test_the_sweep_reads_only_tickets_with_an_alert_due(db: Database) -> N
 
 
 async def test_the_watch_works_through_a_backlog_in_small_passes(db: Database) -> None:
-    desk = Desk()
+    desk = listening_desk()
     refs = [await _raise(db, desk) for _ in range(5)]
     stop = asyncio.Event()
     passes: list[int] = []

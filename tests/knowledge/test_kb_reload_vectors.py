@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from bot.conversation.services import KnowledgeService
+from bot.services import KnowledgeService
 from knowledge import KnowledgeBase
 
 

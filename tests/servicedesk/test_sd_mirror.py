@@ -19,13 +19,14 @@ from bot.desk.outbox import OutboxWorker
 from bot.desk.service import Desk
 from bot.storage import Database
 from bot.storage import staff as staff_repo
+from tests.desk.listening import listening_desk
 from tests.servicedesk.support import Harness
 
 
 def fresh_desk(system: str) -> Desk:
     """A desk with its own reference prefix: the real RT outlives each test's database."""
     letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(6))
-    return Desk(external=system, prefix=letters)
+    return listening_desk(slack=False, external=system, prefix=letters)
 
 
 class Clock:
@@ -62,9 +63,7 @@ async def test_mirrored_exactly_once_through_outages_and_a_crash(
     desk = fresh_desk(harness.name)
     mirror = Mirror(harness.connect(timeout=3), desk, db)
     worker = OutboxWorker(db, clock=clock)
-    worker.register("external_create", mirror.create)
-    worker.register("external_comment", mirror.comment)
-    worker.register("external_status", mirror.status)
+    worker.register("external", mirror.handlers())
 
     # the desk is down when the ticket is raised: the row waits and is retried later
     ref = await _raise(db, desk, clock.now)
@@ -72,7 +71,11 @@ async def test_mirrored_exactly_once_through_outages_and_a_crash(
     await worker.run_once()
     async with db.session() as s:
         row = (
-            await s.execute(select(OutboxMessage).where(OutboxMessage.kind == "external_create"))
+            await s.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.kind == "ticket_created", OutboxMessage.destination == "external"
+                )
+            )
         ).scalar_one()
         assert row.sent_at is None and row.attempts == 1 and row.available_at > clock.now
     await harness.server.up()
@@ -83,7 +86,11 @@ async def test_mirrored_exactly_once_through_outages_and_a_crash(
     await worker.run_once()
     async with db.session() as s, s.begin():  # the crash: create runs, the commit never happens
         row = (
-            await s.execute(select(OutboxMessage).where(OutboxMessage.kind == "external_create"))
+            await s.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.kind == "ticket_created", OutboxMessage.destination == "external"
+                )
+            )
         ).scalar_one()
         await mirror.create(s, row)
         await s.rollback()
@@ -101,7 +108,7 @@ async def test_remote_replies_and_status_come_back_once(harness: Harness, db: Da
     connector = harness.connect(timeout=5)
     mirror = Mirror(connector, desk, db)
     worker = OutboxWorker(db, clock=clock)
-    worker.register("external_create", mirror.create)
+    worker.register("external", mirror.handlers())
     ref = await _raise(db, desk, clock.now)
     await worker.run_once()
     ticket = await _ticket(db, ref)
@@ -119,6 +126,10 @@ async def test_remote_replies_and_status_come_back_once(harness: Harness, db: Da
         comments = (await s.execute(select(TicketComment))).scalars().all()
         assert [c.body for c in comments] == ["Please try signing out and in again."]
         assert comments[0].author_role == "remote"
-        kinds = [m.kind for m in (await s.execute(select(OutboxMessage))).scalars()]
-        assert "notify_requester" in kinds and "ask_csat" in kinds
+        rows = (await s.execute(select(OutboxMessage))).scalars()
+        kinds = [(m.kind, m.destination) for m in rows]
+        assert ("comment_added", "requester") in kinds and ("csat_requested", "requester") in kinds
+        # what came from the external desk is not sent back to it
+        assert ("comment_added", "external") not in kinds
+        assert ("status_changed", "external") not in kinds
     assert (await _ticket(db, ref)).status == "resolved"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.app import create_app
 from bot.channels import slack as slack_channel
@@ -23,8 +23,10 @@ from bot.desk.models import OutboxMessage, Ticket
 from bot.desk.service import Actor
 from bot.desk.watch import sweep_once
 from bot.settings import Settings
+from bot.storage import slack_threads
 from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow
+from bot.storage.slack_threads import SlackTicketThread
 from bot.web import keys
 from bot.web.desk import accounts
 from tests.slack.fake_slack import (
@@ -107,6 +109,20 @@ async def _eventually(slack: SlackDriver, ref: str, check: Any, within: float = 
         await asyncio.sleep(0.05)
 
 
+async def _posted(slack: SlackDriver, ref: str, within: float = 10) -> tuple[str, str] | None:
+    """Where the ticket's triage message is, once the worker has recorded it."""
+    services = slack.client.app[keys.SERVICES]
+    deadline = time.monotonic() + within
+    while True:
+        async with services.db.session() as session:
+            ticket = await services.desk.get(session, ref)
+            assert ticket is not None
+            posted = await slack_threads.triage_message(session, ticket.id)
+        if posted is not None or time.monotonic() > deadline:
+            return posted
+        await asyncio.sleep(0.05)
+
+
 async def _ticket(slack: SlackDriver, ref: str) -> Ticket:
     services = slack.client.app[keys.SERVICES]
     async with services.db.session() as session:
@@ -185,8 +201,7 @@ async def test_a_new_ticket_gets_one_triage_message_with_its_controls(
     metadata = post.params["metadata"]
     metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
     assert metadata["event_payload"]["ref"] == ref
-    ticket = await _eventually(desk_slack, ref, lambda t: t.triage)
-    assert ticket.triage == {"channel": TRIAGE, "ts": post.result["ts"]}
+    assert await _posted(desk_slack, ref) == (TRIAGE, post.result["ts"])
     await desk_slack.fake.settle()
     assert len(desk_slack.fake.calls_to("chat.postMessage")) == 1
 
@@ -253,7 +268,7 @@ async def test_an_agent_who_leaves_the_user_group_stops_being_an_agent(
         )
 
     desk_slack.fake.usergroups[AGENTS_GROUP] = []  # Pat moves to another team
-    agents = desk_slack.client.app[slack_channel.SLACK].triage.agents
+    agents = desk_slack.client.app[slack_channel.SLACK].actions.agents
     async with services.db.session() as session, session.begin():
         assert await agents.sync(session) == 1  # what the bot does every few minutes
     pat = await _staff(desk_slack, "pat.singh@dacorum.gov.uk")
@@ -282,7 +297,7 @@ async def test_slack_trouble_keeps_the_agents_it_knew(desk_slack: SlackDriver) -
     await desk_slack.send(_act(PAT_ID, post, "claim"))
     await _eventually(desk_slack, ref, lambda t: t.assignee)
     del desk_slack.fake.usergroups[AGENTS_GROUP]  # Slack now answers with an error
-    agents = desk_slack.client.app[slack_channel.SLACK].triage.agents
+    agents = desk_slack.client.app[slack_channel.SLACK].actions.agents
     services = desk_slack.client.app[keys.SERVICES]
     async with services.db.session() as session, session.begin():
         assert await agents.sync(session) == 0
@@ -399,7 +414,7 @@ async def test_sla_alerts_are_posted_once_each(desk_slack: SlackDriver) -> None:
     raised = utcnow() - timedelta(days=10)  # long past both P2 clocks
     ref = await _raise(desk_slack, "Payroll mailbox down", priority="P2", now=raised)
     [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
-    await _eventually(desk_slack, ref, lambda t: t.triage)
+    await _posted(desk_slack, ref)
     assert await sweep_once(services.db, services.desk, now=utcnow()) == 1
     assert await sweep_once(services.db, services.desk, now=utcnow()) == 0  # once only
     [alert] = await desk_slack.fake.wait_for(
@@ -426,17 +441,20 @@ async def test_a_crash_after_posting_leaves_one_triage_message(desk_slack: Slack
     """The worker posted, then died before recording it: the retry finds the message."""
     ref = await _raise(desk_slack)
     [post] = await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
-    await _eventually(desk_slack, ref, lambda t: t.triage)
+    await _posted(desk_slack, ref)
     services = desk_slack.client.app[keys.SERVICES]
     # forget that it was posted (as if the transaction recording it had never committed)
     async with services.db.session() as session, session.begin():
         ticket = await services.desk.get(session, ref)
         assert ticket is not None
-        ticket.triage = {}
+        await session.execute(
+            delete(SlackTicketThread).where(SlackTicketThread.ticket_id == ticket.id)
+        )
         session.add(
             OutboxMessage(
                 ticket_id=ticket.id,
-                kind="triage_post",
+                kind="ticket_created",
+                destination="slack",
                 payload={"ref": ref},
                 created_at=utcnow(),
                 available_at=utcnow(),
@@ -448,15 +466,18 @@ async def test_a_crash_after_posting_leaves_one_triage_message(desk_slack: Slack
     assert desk_slack.fake.calls_to("conversations.history")
     await desk_slack.fake.settle()
     assert len([c for c in desk_slack.fake.calls_to("chat.postMessage") if _is_triage_post(c)]) == 1
-    ticket = await _eventually(desk_slack, ref, lambda t: t.triage)
-    assert ticket.triage["ts"] == post.result["ts"]
+    assert await _posted(desk_slack, ref) == (TRIAGE, post.result["ts"])
 
 
-async def _redeliver(slack: SlackDriver, kind: str) -> None:
+async def _redeliver(slack: SlackDriver, kind: str, destination: str) -> None:
     """As if the worker had died after posting the ``kind`` row but before recording it."""
     services = slack.client.app[keys.SERVICES]
     async with services.db.session() as session, session.begin():
-        rows = await session.execute(select(OutboxMessage).where(OutboxMessage.kind == kind))
+        rows = await session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == kind, OutboxMessage.destination == destination
+            )
+        )
         [row] = rows.scalars().all()
         assert row.sent_at is not None
         row.sent_at = None
@@ -470,7 +491,7 @@ async def test_a_crash_after_relaying_or_notifying_sends_nothing_twice(
 ) -> None:
     ref = await _raise(desk_slack)
     await desk_slack.fake.wait_for("chat.postMessage", where=_is_triage_post)
-    await _eventually(desk_slack, ref, lambda t: t.triage)
+    await _posted(desk_slack, ref)
     services = desk_slack.client.app[keys.SERVICES]
     async with services.db.session() as session, session.begin():
         ticket = await services.desk.get(session, ref)
@@ -495,8 +516,8 @@ async def test_a_crash_after_relaying_or_notifying_sends_nothing_twice(
     await desk_slack.fake.wait_for("chat.postMessage", where=relayed)
     await desk_slack.fake.wait_for("chat.postMessage", where=told)
     await desk_slack.fake.settle()
-    await _redeliver(desk_slack, "relay_to_agents")
-    await _redeliver(desk_slack, "notify_requester")
+    await _redeliver(desk_slack, "comment_added", "slack")  # the requester's, to the agents
+    await _redeliver(desk_slack, "comment_added", "requester")  # the agent's, to the requester
     await desk_slack.fake.wait_for("conversations.replies")
     await desk_slack.fake.wait_for("conversations.history", where=_to(SAM_ID))
     await desk_slack.fake.settle()

@@ -22,8 +22,10 @@ from aiohttp import web
 from jinja2 import Environment
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
+from bot.channels.slack import triage as triage_channel
 from bot.channels.slack.app import build_bolt_app
 from bot.channels.slack.client import web_client
+from bot.channels.slack.controls import AgentActions
 from bot.channels.slack.deliver import Deliverer
 from bot.channels.slack.fastpath import FastPath
 from bot.channels.slack.forms import TicketForms
@@ -32,12 +34,13 @@ from bot.channels.slack.inbox import Inbox
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.process import CHANNEL, Processor, TurnHandler
 from bot.channels.slack.render import SlackRenderer
-from bot.channels.slack.triage import RequesterNotifier, Triage
+from bot.channels.slack.requester import RequesterNotifier
+from bot.channels.slack.triage import Triage
 from bot.channels.slack.worker import Worker
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.desk.notify import Notifier
+    from bot.conversation.notify import Notifier
     from bot.desk.outbox import Handler as OutboxHandler
     from bot.desk.service import Desk
     from bot.storage import Database
@@ -64,6 +67,7 @@ class SlackChannel:
         self.worker: Worker | None = None
         self.client: Any = None
         self.triage: Triage | None = None
+        self.actions: AgentActions | None = None
         self.forms: TicketForms | None = None
         secret = settings.slack_signing_secret
         self.fast_path = FastPath(secret.reveal(), self, lambda: self.client) if secret else None
@@ -123,14 +127,15 @@ class SlackChannel:
             self.forms = TicketForms(client, renderer, self.settings)
             if desk is not None:
                 self.triage = Triage(
+                    settings=self.settings, desk=desk, client=client, env=templates
+                )
+                self.actions = AgentActions(
                     settings=self.settings,
                     db=db,
                     desk=desk,
                     client=client,
-                    env=templates,
                     identity=identity,
                     renderer=renderer,
-                    dm_channel=deliverer.dm_channel,
                 )
             if notifier is not None:
                 notifier.register_pusher(
@@ -146,15 +151,15 @@ class SlackChannel:
                     renderer=renderer,
                     deliverer=deliverer,
                     knowledge=knowledge,
-                    triage=self.triage,
+                    actions=self.actions,
                 )
                 self.worker = Worker(inbox, processor, concurrency=4 if db.is_sqlite else 8)
                 await self.worker.start()
             stop_sync = asyncio.Event()
             sync_task: asyncio.Task[None] | None = None
-            if worker and self.triage is not None and self.settings.slack_agent_group:
+            if worker and self.actions is not None and self.settings.slack_agent_group:
                 sync_task = asyncio.create_task(
-                    self.triage.agents.keep_in_sync(db, stop_sync), name="slack-agent-group"
+                    self.actions.agents.keep_in_sync(db, stop_sync), name="slack-agent-group"
                 )
             socket_task: asyncio.Task[None] | None = None
             handler: SocketMode | None = None
@@ -180,20 +185,15 @@ class SlackChannel:
                 self.client = None
                 self.forms = None
                 self.triage = None
+                self.actions = None
                 if notifier is not None:
                     notifier.pushers.pop(CHANNEL, None)
 
-    def outbox_handlers(self) -> dict[str, OutboxHandler]:
-        """The desk outbox rows Slack delivers while running (the triage channel)."""
-        triage = self.triage
-        if triage is None:
+    def outbox_handlers(self) -> dict[str, dict[str, OutboxHandler]]:
+        """The desk events Slack delivers while running, by destination (the triage channel)."""
+        if self.triage is None:
             return {}
-        return {
-            "triage_post": triage.post,
-            "triage_update": triage.update,
-            "relay_to_agents": triage.relay,
-            "sla_alert": triage.alert,
-        }
+        return {triage_channel.DESTINATION: self.triage.handlers()}
 
 
 def _socket_mode_handler(channel: SlackChannel, client: Any) -> SocketMode:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.channels.slack import home
 from bot.channels.slack import wording as slack_wording
+from bot.channels.slack.controls import AgentActions
 from bot.channels.slack.deliver import Deliverer, Op
 from bot.channels.slack.identity import IdentityResolver, SlackPerson
 from bot.channels.slack.inbox import Claimed, Inbox
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.render import SlackRenderer
-from bot.channels.slack.triage import Triage
 from bot.conversation.messages import Incoming, Press, Reply
 from bot.settings import Settings
 
@@ -50,7 +50,7 @@ class Processor:
         renderer: SlackRenderer,
         deliverer: Deliverer,
         knowledge: Callable[[], Any],
-        triage: Triage | None = None,
+        actions: AgentActions | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -60,7 +60,7 @@ class Processor:
         self.renderer = renderer
         self.deliverer = deliverer
         self.knowledge = knowledge
-        self.triage = triage
+        self.actions = actions
 
     async def __call__(self, row: Claimed) -> None:
         started = time.perf_counter()
@@ -94,14 +94,14 @@ class Processor:
         if person.problem in {"bot", "unknown"}:
             return []
         if job.kind in ("triage_action", "triage_reply"):
-            return await self.triage.handle(job, person) if self.triage is not None else []
+            return await self.actions.handle(job, person) if self.actions is not None else []
         if not person.ok:
             notice = self.renderer.text(home.refusal_text(self.settings, person))
             if job.kind == "mention":  # never in the channel, even in a thread
                 return [self._private_note(job, notice)]
             return [self._to(job, notice)]
-        if job.kind == "message" and job.thread_ts and self.triage is not None:
-            relayed = await self.triage.requester_reply(job, person)
+        if job.kind == "message" and job.thread_ts and self.actions is not None:
+            relayed = await self.actions.requester_reply(job, person)
             if relayed is not None:  # a reply to a ticket notification: it goes to the desk
                 return relayed
         replies = await self.engine.handle(self._incoming(job, person))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import bot.desk.models
-import bot.web.desk.models  # noqa: F401 - registers the dashboard's account tables
-from bot.storage.models import Base
+from bot.storage.metadata import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - guarded: we never run alembic's CLI directly
@@ -14,7 +12,7 @@ if connection is None:  # pragma: no cover - guarded: we never run alembic's CLI
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

@@ -1,4 +1,9 @@
-"""What flows may use: the knowledge base, the intent detector, settings, the database."""
+"""The application's services: what the engine, flows, channels and pages are given.
+
+Built once by the factory (``bot.app.open_services``) and passed down; nothing below
+creates its own. Tests build the same object with their own parts (``open_services``'s
+``knowledge`` and ``detector``) instead of patching.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.desk.notify import Notifier
+from bot.conversation.notify import Notifier
 from bot.desk.service import Desk
 from bot.settings import Settings
 from bot.storage import Database

@@ -1,9 +1,10 @@
 """Telling requesters what happened to their tickets, on whichever channel they used.
 
-The outbox calls :meth:`Notifier.deliver` for ``notify_requester`` and ``ask_csat``
-rows. A channel that can push (Slack: a DM) registers a pusher; for the others (web
-chat, terminal) the message is stored and shown at the person's next turn, and the
-web chat page polls for it.
+The requester's notifier subscribes to the desk's events (``bot.desk.events``) under the
+destination ``requester`` and turns each into chat replies here, on the conversation
+side: the desk only announces. A channel that can push (Slack: a DM) registers a
+pusher; for the others (web chat, terminal) the reply is kept and shown at the person's
+next turn, and the web chat page polls for it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,40 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import wording
 from bot.conversation.messages import Button, Reply
-from bot.desk.models import Notification, OutboxMessage, Ticket, TicketComment
-from bot.desk.outbox import Skip
-from bot.flows.status import csat_buttons
+from bot.desk.events import (
+    COMMENT_ADDED,
+    CSAT_REQUESTED,
+    STATUS_CHANGED,
+    TICKET_ASSIGNED,
+    Events,
+)
+from bot.desk.models import OutboxMessage, Ticket, TicketComment
+from bot.desk.outbox import Handler, Skip
+from bot.storage import notifications
 from bot.storage.models import Staff
+
+DESTINATION = "requester"
+#: the flow and verb a rating button starts (the ticket status flow's CSAT state)
+CSAT_ACTION = "ticket_status:csat"
+
+
+def subscribe(events: Events) -> None:
+    """What the requester hears about: agents' public replies, owner, status, rating."""
+    events.subscribe(
+        DESTINATION,
+        COMMENT_ADDED,
+        when=lambda p: p.get("role") in ("agent", "remote") and bool(p.get("public")),
+    )
+    events.subscribe(DESTINATION, TICKET_ASSIGNED, STATUS_CHANGED, CSAT_REQUESTED)
+
+
+def csat_buttons(ref: str) -> tuple[Button, ...]:
+    """Rate 1 to 5: pressed, the status flow records the rating for ``ref``."""
+    return tuple(Button(str(n), CSAT_ACTION, f"{ref}:{n}") for n in range(1, 6))
 
 
 class Pusher(Protocol):
@@ -43,22 +69,21 @@ class Pusher(Protocol):
 def replies_for(
     ticket: Ticket, message: OutboxMessage, comment: TicketComment | None
 ) -> list[Reply]:
-    """What the requester is told for one outbox row (``None`` comment unless one is named)."""
+    """What the requester is told for one event (``comment`` for ``comment_added``)."""
     payload = message.payload
     ref, summary = ticket.ref or "", ticket.summary[:60]
-    if message.kind == "ask_csat":
+    if message.kind == CSAT_REQUESTED:
         return [Reply(wording.CSAT_ASK.format(ref=ref), buttons=csat_buttons(ref), kind="question")]
-    event = payload.get("event")
     view = (Button("See the ticket", "intent", "ticket_status"),)
-    if event == "comment" and comment is not None:
+    if message.kind == COMMENT_ADDED and comment is not None:
         text = wording.NOTIFY_COMMENT.format(
             ref=ref, summary=summary, author=comment.author_name, body=comment.body
         )
         return [Reply(text, buttons=view)]
-    if event == "assigned" and ticket.assignee is not None:
+    if message.kind == TICKET_ASSIGNED and ticket.assignee is not None:
         name = ticket.assignee.display_name
         return [Reply(wording.NOTIFY_ASSIGNED.format(ref=ref, summary=summary, assignee=name))]
-    if event == "status":
+    if message.kind == STATUS_CHANGED:
         template = wording.NOTIFY_STATUS.get(str(payload.get("status")))
         if template:
             return [Reply(template.format(ref=ref, summary=summary), buttons=view)]
@@ -93,11 +118,18 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
 
 
 class Notifier:
+    """The ``requester`` destination's outbox handler, with the channels' pushers."""
+
     def __init__(self) -> None:
         self.pushers: dict[str, Pusher] = {}
 
     def register_pusher(self, channel: str, pusher: Pusher) -> None:
         self.pushers[channel] = pusher
+
+    def handlers(self) -> dict[str, Handler]:
+        return dict.fromkeys(
+            (COMMENT_ADDED, TICKET_ASSIGNED, STATUS_CHANGED, CSAT_REQUESTED), self.deliver
+        )
 
     async def deliver(self, session: AsyncSession, message: OutboxMessage) -> None:
         ticket = await session.get(Ticket, message.ticket_id) if message.ticket_id else None
@@ -107,7 +139,7 @@ class Notifier:
         comment = await session.get(TicketComment, comment_id) if comment_id else None
         replies = replies_for(ticket, message, comment)
         if not replies:
-            raise Skip(f"nothing to tell the requester for {message.payload}")
+            raise Skip(f"nothing to tell the requester for {message.kind} {message.payload}")
         pusher = self.pushers.get(ticket.reply_channel)
         if pusher is not None and await pusher(
             session,
@@ -119,41 +151,19 @@ class Notifier:
         ):
             return
         for index, reply in enumerate(replies):
-            key = f"outbox:{message.id}:{index}"
-            seen = await session.execute(
-                select(Notification.id).where(Notification.source_key == key)
+            await notifications.keep(
+                session,
+                staff_id=ticket.requester_id,
+                channel=ticket.reply_channel,
+                thread=ticket.reply_thread,
+                reply=reply_to_json(reply),
+                source_key=f"outbox:{message.id}:{index}",
             )
-            if seen.first() is None:
-                session.add(
-                    Notification(
-                        staff_id=ticket.requester_id,
-                        channel=ticket.reply_channel,
-                        thread=ticket.reply_thread,
-                        reply=reply_to_json(reply),
-                        source_key=key,
-                    )
-                )
 
 
 async def take_pending(
     session: AsyncSession, staff_id: int, channel: str, now: datetime
 ) -> list[Reply]:
     """Undelivered notifications for this person on this channel, marked delivered."""
-    query = (
-        select(Notification)
-        .where(
-            Notification.staff_id == staff_id,
-            Notification.channel == channel,
-            Notification.delivered_at.is_(None),
-        )
-        .order_by(Notification.id)
-        .with_for_update(skip_locked=True)
-    )
-    rows = list((await session.execute(query)).scalars().all())
-    if rows:
-        await session.execute(
-            update(Notification)
-            .where(Notification.id.in_([r.id for r in rows]))
-            .values(delivered_at=now)
-        )
-    return [reply_from_json(r.reply) for r in rows]
+    kept = await notifications.take_pending(session, staff_id, channel, now)
+    return [reply_from_json(data) for data in kept]

@@ -1,0 +1,119 @@
+"""What happened to a ticket, announced to whoever listens: the desk never names a channel.
+
+A desk change emits channel-neutral events (``ticket_created``, ``comment_added``, …)
+into its outbox in the same transaction as the change. Listeners (the requester's
+notifier, the Slack triage channel, an external desk, later Teams and email) declare
+what they subscribe to when the application is wired, each under its own
+*destination* name; one outbox row is written per event and subscribed destination,
+so each listener gets its own retries and a slow one never holds up another.
+
+>>> events = Events()
+>>> events.subscribe("slack", TICKET_CREATED, COMMENT_ADDED)
+>>> events.subscribe("requester", COMMENT_ADDED, when=lambda p: p.get("public", False))
+>>> events.destinations(COMMENT_ADDED, {"public": False})
+['slack']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.desk.models import OutboxMessage
+
+#: a ticket was raised: ``{ref}``
+TICKET_CREATED: Final = "ticket_created"
+#: anything about the ticket changed (status, owner, priority, rating, clocks): ``{ref}``
+TICKET_CHANGED: Final = "ticket_changed"
+#: someone commented: ``{ref, comment, role, public, via}``; ``role`` is requester,
+#: agent, system or remote (an agent in an external desk)
+COMMENT_ADDED: Final = "comment_added"
+#: an agent took the ticket or gave it to someone: ``{ref, assignee}``
+TICKET_ASSIGNED: Final = "ticket_assigned"
+#: the status moved: ``{ref, status, before, remote}`` (``remote``: changed in an external desk)
+STATUS_CHANGED: Final = "status_changed"
+#: the ticket is resolved and its requester may rate it: ``{ref}``
+CSAT_REQUESTED: Final = "csat_requested"
+#: SLA clocks at risk or breached: ``{ref, alerts}``
+SLA_ALERT: Final = "sla_alert"
+
+KINDS: Final = (
+    TICKET_CREATED,
+    TICKET_CHANGED,
+    COMMENT_ADDED,
+    TICKET_ASSIGNED,
+    STATUS_CHANGED,
+    CSAT_REQUESTED,
+    SLA_ALERT,
+)
+
+Filter = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """``destination`` wants events of ``kind`` (those whose payload passes ``when``)."""
+
+    destination: str
+    kind: str
+    when: Filter | None = None
+
+
+class Events:
+    """Who listens to which event; writes the outbox rows for an emitted event.
+
+    Subscriptions come from the settings (a channel that is configured subscribes), so
+    every process that changes tickets — server, CLI, tests — writes the same rows.
+    """
+
+    def __init__(self) -> None:
+        self._subscriptions: dict[str, list[Subscription]] = {}
+
+    def subscribe(self, destination: str, *kinds: str, when: Filter | None = None) -> None:
+        for kind in kinds:
+            if kind not in KINDS:
+                raise ValueError(f"unknown desk event {kind!r}; known: {', '.join(KINDS)}")
+            self._subscriptions.setdefault(kind, []).append(Subscription(destination, kind, when))
+
+    def destinations(self, kind: str, payload: Mapping[str, Any]) -> list[str]:
+        """The destinations that get a row for this event, in subscription order."""
+        found: list[str] = []
+        for sub in self._subscriptions.get(kind, ()):
+            if (sub.when is None or sub.when(payload)) and sub.destination not in found:
+                found.append(sub.destination)
+        return found
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return [sub for subs in self._subscriptions.values() for sub in subs]
+
+    def emit(
+        self,
+        session: AsyncSession,
+        *,
+        ticket_id: int,
+        ref: str | None,
+        kind: str,
+        now: datetime,
+        **details: Any,
+    ) -> int:
+        """Add one outbox row per subscribed destination; returns how many."""
+        payload = {"ref": ref, **details}
+        destinations = self.destinations(kind, payload)
+        for destination in destinations:
+            session.add(
+                OutboxMessage(
+                    ticket_id=ticket_id,
+                    kind=kind,
+                    destination=destination,
+                    payload=payload,
+                    created_at=now,
+                    available_at=now,
+                    attempts=0,
+                )
+            )
+        return len(destinations)

@@ -1,0 +1,19 @@
+"""Every table of the bot in one ``MetaData``, for Alembic and the schema tests.
+
+Tables live with the code that owns them: people, conversations, audit and kept
+notifications here in storage; tickets, comments, events and the outbox in the desk;
+Slack's ticket threads and inbox beside them in storage (channels build no SQL). This
+is the one module that imports them all; nothing else in storage imports the desk.
+"""
+
+from __future__ import annotations
+
+import bot.desk.models
+import bot.storage.notifications
+import bot.storage.slack_threads
+import bot.web.desk.models  # noqa: F401 - the dashboard's accounts (moving below the web layer)
+from bot.storage.models import Base
+
+metadata = Base.metadata
+
+__all__ = ["metadata"]
