@@ -69,7 +69,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         log.info("%s", knowledge.kb.semantic_status)
         for problem in knowledge.kb.problems:
             log.warning("knowledge problem: %s", problem)
-        detector = await asyncio.to_thread(IntentDetector.load, None)
+        detector = await asyncio.to_thread(
+            IntentDetector.load, None, ticket_prefix=settings.ticket_prefix
+        )
         yield Services(
             settings=settings,
             db=db,

@@ -198,7 +198,6 @@ class Settings:
         "Comma-separated emails of service desk agents (in Slack and on the dashboard's "
         "assignee lists), besides the user group and `itbot desk add-agent`.",
         group="desk",
-        shown="(none)",
     )
     ticket_prefix: str = setting(
         "ITBOT_TICKET_PREFIX",

@@ -83,8 +83,13 @@ class Setting(Generic[T]):
         return self.shown or self.show(self.default)
 
     def show(self, value: T) -> str:
-        """A value for people: ``(none)``, or its text in backquotes."""
-        return "(none)" if value is None else f"`{self.text(value)}`"
+        """A value for the README: ``(none)``, or its text in backquotes."""
+        text = self.display(value)
+        return text if text == "(none)" else f"`{text}`"
+
+    def display(self, value: T) -> str:
+        """A value for people: its text (secrets hidden), ``(none)`` when unset or empty."""
+        return ("" if value is None else self.text(value)) or "(none)"
 
 
 def setting(
