@@ -83,7 +83,9 @@ async def open_services(
         for problem in knowledge.kb.problems:
             log.warning("knowledge problem: %s", problem)
         if detector is None:
-            detector = await asyncio.to_thread(IntentDetector.load, None)
+            detector = await asyncio.to_thread(
+                IntentDetector.load, None, ticket_prefix=settings.ticket_prefix
+            )
         yield Services(
             settings=settings,
             db=db,

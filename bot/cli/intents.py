@@ -10,7 +10,9 @@
   says whether the shipped file is up to date (exit 1 if not).
 
 ``--data-dir`` picks another examples folder (default: the bundled one); ``--semantic`` turns
-sentence embeddings on or off (default: ``ITBOT_SEMANTIC``).
+sentence embeddings on or off (default: ``ITBOT_SEMANTIC``). ``eval`` and ``explain`` see ticket
+references with the desk's prefix (``ITBOT_TICKET_PREFIX``), as the bot does; ``build`` keeps
+the prefix the examples are written with (``JSD``).
 """
 
 from __future__ import annotations
@@ -101,9 +103,18 @@ def _encoder(args: argparse.Namespace, settings: Settings) -> Encoder | None:
     return encoder
 
 
-def _load(args: argparse.Namespace, settings: Settings) -> IntentDetector | None:
+def _load(
+    args: argparse.Namespace, settings: Settings, *, as_served: bool = True
+) -> IntentDetector | None:
+    """The detector for ``args``; ``as_served``: with the desk's ticket prefix, as the bot runs it
+    (else the prefix the examples are written with, the detector's default)."""
     try:
-        return IntentDetector.load(args.data_dir, encoder=_encoder(args, settings))
+        encoder = _encoder(args, settings)
+        if not as_served:
+            return IntentDetector.load(args.data_dir, encoder=encoder)
+        return IntentDetector.load(
+            args.data_dir, encoder=encoder, ticket_prefix=settings.ticket_prefix
+        )
     except IntentDataError as exc:
         print(f"itbot: {exc}", file=sys.stderr)
         return None
@@ -153,7 +164,7 @@ def explain_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_command(args: argparse.Namespace, settings: Settings) -> int:
     folder: Path = args.data_dir or BUNDLED_DATA
-    detector = _load(args, settings)
+    detector = _load(args, settings, as_served=False)
     if detector is None:
         return 2
     if args.check:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +109,28 @@ def test_build_checks_and_writes_the_model(
     assert summary["written"] == str(data / "model.json")
     assert summary["examples"] == 15
     assert main(["intents", "build", "--check", *args]) == 0
+
+
+def test_explain_sees_references_with_the_desks_prefix(tmp_path: Path) -> None:
+    """``ITBOT_TICKET_PREFIX`` reaches the detector: ABC-000123 is a ticket reference."""
+    env = {**os.environ, "ITBOT_TICKET_PREFIX": "ABC", "ITBOT_SEMANTIC": "off"}
+    env.pop("ITBOT_CONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "intents", "explain", "any update on ABC-000123?"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "intent:      ticket_status" in result.stdout
+    assert "ticket_ref=ABC-000123" in result.stdout
+
+
+def test_explain_with_the_default_prefix_does_not_take_another_desks_reference(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ITBOT_TICKET_PREFIX", raising=False)
+    assert main(["intents", "explain", "any update on ABC-000123?", "--semantic", "off"]) == 0
+    assert "ticket_ref=" not in capsys.readouterr().out

@@ -484,10 +484,10 @@ def cached_models(monkeypatch: pytest.MonkeyPatch) -> None:
     load_detector = IntentDetector.load.__func__  # type: ignore[attr-defined]
     load_kb = KnowledgeBase.load.__func__  # type: ignore[attr-defined]
 
-    def detector(cls: Any, /, path: Any = None) -> Any:
-        key = ("detector", path)
+    def detector(cls: Any, /, path: Any = None, **options: Any) -> Any:
+        key = ("detector", path, tuple(sorted(options.items())))
         if key not in _LOADED:
-            _LOADED[key] = load_detector(cls, path)
+            _LOADED[key] = load_detector(cls, path, **options)
         return _LOADED[key]
 
     def knowledge_base(cls: Any, /, root: Any = None, **options: Any) -> Any:
