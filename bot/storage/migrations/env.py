@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import bot.desk.models
-import bot.web.desk.models  # noqa: F401 - registers the dashboard's account tables
+import bot.desk.accounts
+import bot.desk.models  # noqa: F401 - registers the desk's tables (tickets, agents' logins)
 from bot.storage.models import Base
 
 connection = context.config.attributes.get("connection")
