@@ -94,10 +94,7 @@ def test_migrations_collect_tables_from_storage_and_desk_only() -> None:
     channels and pages, never anything above them."""
     tree = ast.parse((BOT / "storage/migrations/env.py").read_text(encoding="utf-8"))
     imported = {
-        name.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for name in node.names
+        name.name for node in ast.walk(tree) if isinstance(node, ast.Import) for name in node.names
     } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     ours = {m for m in imported if m.split(".")[0] == "bot"}
     assert ours, "env.py should collect the tables' metadata"
