@@ -19,19 +19,16 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
-
+from bot.desk import accounts
 from bot.desk.models import OPEN_STATUSES, STATUSES, Ticket, TicketComment, TicketEvent
+from bot.desk.passwords import PasswordError, check_new_password, hash_password
 from bot.desk.queue import QueueFilter
 from bot.desk.service import Desk
 from bot.errors import StorageError
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage import staff as staff_repo
-from bot.web.desk import accounts
 from bot.web.desk.clocks import LABELS, attention, clocks
-from bot.web.desk.models import DeskAccount
-from bot.web.desk.passwords import PasswordError, check_new_password, hash_password
 from bot.web.desk.present import STATUS_LABELS, event_text, transcript_lines, when
 
 
@@ -285,12 +282,7 @@ def remove_agent_command(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(db: Database) -> bool:
         async with db.session() as session, session.begin():
-            staff = await staff_repo.get_by_email(session, email)
-            if staff is not None:
-                staff.is_agent = False
-                staff.agent_via = None
-            result = await session.execute(delete(DeskAccount).where(DeskAccount.email == email))
-            return staff is not None or bool(getattr(result, "rowcount", 0))
+            return await accounts.remove_agent(session, email)
 
     try:
         found = _run(settings, work)

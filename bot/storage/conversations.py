@@ -73,3 +73,16 @@ async def transcript(
     )
     turns = (await session.execute(query)).scalars().all()
     return list(reversed(turns))
+
+
+async def recent_turn_details(
+    session: AsyncSession, outcomes: Sequence[str], *, since: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """The ``details`` of the newest turns since ``since`` that ended in one of ``outcomes``."""
+    query = (
+        select(Turn.details)
+        .where(Turn.outcome.in_(outcomes), Turn.created_at >= since)
+        .order_by(Turn.id.desc())
+        .limit(limit)
+    )
+    return [details or {} for details in (await session.execute(query)).scalars().all()]

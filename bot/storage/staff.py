@@ -1,4 +1,4 @@
-"""Staff records: who is asking."""
+"""Staff records: who is asking, and who the service desk's agents are."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from bot.storage.models import Staff
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+async def get(session: AsyncSession, staff_id: int) -> Staff | None:
+    return await session.get(Staff, staff_id)
 
 
 async def get_by_email(session: AsyncSession, email: str) -> Staff | None:
@@ -49,3 +53,9 @@ async def get_or_create(
     if slack_user_id and staff.slack_user_id != slack_user_id:
         staff.slack_user_id = slack_user_id
     return staff
+
+
+async def agents(session: AsyncSession, *, limit: int = 500) -> list[Staff]:
+    """Everyone a ticket can be assigned to, by name."""
+    query = select(Staff).where(Staff.is_agent.is_(True)).order_by(Staff.display_name).limit(limit)
+    return list((await session.execute(query)).scalars().all())

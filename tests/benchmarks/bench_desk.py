@@ -83,9 +83,9 @@ async def _admin(url: str, sql: str) -> None:
 
 
 async def _people(db: Any) -> tuple[list[Any], list[Any]]:
+    from bot.desk import accounts
+    from bot.desk.passwords import hash_password
     from bot.storage import staff as staff_repo
-    from bot.web.desk import accounts
-    from bot.web.desk.passwords import hash_password
 
     requesters, agents = [], []
     async with db.session() as session, session.begin():

@@ -10,15 +10,15 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.desk import accounts
 from bot.desk.models import Ticket
+from bot.desk.passwords import hash_password
 from bot.desk.service import Desk
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 from bot.storage.models import Staff
 from bot.web import keys
-from bot.web.desk import accounts
-from bot.web.desk.passwords import hash_password
 
 Client = TestClient[web.Request, web.Application]
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import open_services
+from bot.desk import accounts
 from bot.storage import staff as staff_repo
-from bot.web.desk import accounts
 from tests.desk.dashboard_support import quick_settings
 
 KIM = "kim.lee@aylesburyvaledc.gov.uk"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
+from bot.desk.accounts import DeskAccount, DeskLoginAttempt, DeskSession
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
 from bot.storage.models import AuditEntry
-from bot.web.desk.models import DeskAccount, DeskLoginAttempt, DeskSession
 from tests.desk.dashboard_support import (
     PASSWORD,
     PAT,

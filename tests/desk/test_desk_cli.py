@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.desk.accounts import DeskAccount
+from bot.desk.passwords import verify_password
 from bot.desk.service import Actor, Desk
 from bot.storage import Database
 from bot.storage import staff as staff_repo
-from bot.web.desk.models import DeskAccount
-from bot.web.desk.passwords import verify_password
 from tests.conftest import itbot
 from tests.desk.dashboard_support import ALEX, PASSWORD, PAT, SAM, add_agent
 

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 
 from bot.app import create_app
 from bot.channels import slack as slack_channel
+from bot.desk import accounts
 from bot.desk.models import OutboxMessage, Ticket
 from bot.desk.service import Actor
 from bot.desk.watch import sweep_once
@@ -28,7 +29,6 @@ from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow
 from bot.storage.slack_threads import SlackTicketThread
 from bot.web import keys
-from bot.web.desk import accounts
 from tests.slack.fake_slack import (
     ALEX_ID,
     BOT_USER,

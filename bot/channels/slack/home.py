@@ -6,16 +6,15 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from bot import wording
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.identity import SlackPerson
-from bot.desk.models import OPEN_STATUSES, Ticket
+from bot.desk import queries as tickets_repo
 from bot.flows.smalltalk import help_buttons
 from bot.settings import Settings
+from bot.storage import conversations
 from bot.storage import staff as staff_repo
-from bot.storage.models import Turn, utcnow
+from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
     from bot.storage import Database
@@ -31,17 +30,13 @@ async def most_read(db: Database, kb: Any, council: str, *, limit: int = 5) -> l
 
     Topped up with other articles for the council while there is little history.
     """
-    query = (
-        select(Turn.details)
-        .where(Turn.outcome.in_(READ_OUTCOMES), Turn.created_at >= utcnow() - WINDOW)
-        .order_by(Turn.id.desc())
-        .limit(SAMPLE)
-    )
     async with db.session() as session:
-        details = (await session.execute(query)).scalars().all()
+        details = await conversations.recent_turn_details(
+            session, READ_OUTCOMES, since=utcnow() - WINDOW, limit=SAMPLE
+        )
     counts: Counter[str] = Counter()
     for item in details:
-        shown = (item or {}).get("articles") or []
+        shown = item.get("articles") or []
         if shown:
             counts[str(shown[0])] += 1
     if kb is None:
@@ -69,13 +64,7 @@ async def open_tickets(db: Database, email: str, *, limit: int = 10) -> list[dic
         staff = await staff_repo.get_by_email(session, email)
         if staff is None:
             return []
-        query = (
-            select(Ticket)
-            .where(Ticket.requester_id == staff.id, Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.created_at.desc())
-            .limit(limit)
-        )
-        tickets = (await session.execute(query)).unique().scalars().all()
+        tickets = await tickets_repo.for_requester(session, staff.id, open_only=True, limit=limit)
     return [
         {
             "reference": t.ref or "",

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select, update
 
 from bot.settings import Council, Settings
+from bot.storage import slack_users
 from bot.storage import staff as staff_repo
-from bot.storage.models import Staff, utcnow
+from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
     from bot.storage import Database
@@ -92,9 +92,7 @@ class IdentityResolver:
 
     async def _cached(self, user_id: str, now: datetime) -> SlackPerson | None:
         async with self.db.session() as session:
-            staff = (
-                await session.execute(select(Staff).where(Staff.slack_user_id == user_id))
-            ).scalar_one_or_none()
+            staff = await slack_users.by_slack_user(session, user_id)
         if staff is None or now - staff.updated_at > self.ttl:
             return None
         council = self.settings.council_for_email(staff.email)
@@ -130,11 +128,7 @@ class IdentityResolver:
         assert person.email is not None and person.council is not None
         async with self.db.session() as session, session.begin():
             # the Slack account moved to another address: the old record lets go of it
-            await session.execute(
-                update(Staff)
-                .where(Staff.slack_user_id == person.user_id, Staff.email != person.email)
-                .values(slack_user_id=None)
-            )
+            await slack_users.release_slack_user(session, person.user_id, keep_email=person.email)
             staff = await staff_repo.get_or_create(
                 session,
                 email=person.email,

@@ -1,15 +1,15 @@
 """The durable inbox: every Slack request is recorded here before it is acknowledged.
 
 Recording is one ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` per batch
-(``inbox_insert``): concurrent acks are grouped into one transaction (group commit), so the
-ack path pays one commit per batch rather than per request, and a retried delivery (same
-``event_id``) finds its key taken and is dropped — on every replica, because the database
-decides.
+(:class:`bot.storage.slack_inbox.BatchInsert`): concurrent acks are grouped into one
+transaction (group commit), so the ack path pays one commit per batch rather than per
+request, and a retried delivery (same ``event_id``) finds its key taken and is dropped — on
+every replica, because the database decides.
 
 Workers claim ``pending`` rows (and rows whose lease ran out because their replica stopped)
-with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and an atomic ``UPDATE ...
-RETURNING`` on both databases, so each row is processed by exactly one worker. Rows of one
-conversation are claimed oldest first and never while an older one is unfinished.
+so that each row is processed by exactly one worker; rows of one conversation are claimed
+oldest first and never while an older one is unfinished. The statements are in
+:mod:`bot.storage.slack_inbox`; this module decides when they run and in what batches.
 
 >>> inbox = Inbox(db, worker_id="host:123")     # doctest: +SKIP
 >>> await inbox.record("event:Ev1", job)         # doctest: +SKIP
@@ -21,32 +21,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
 
-from bot.channels.slack.inbox_insert import BatchInsert
 from bot.channels.slack.jobs import Job
-from bot.storage.models import SlackInboxEntry, utcnow
+from bot.storage import slack_inbox
+from bot.storage.models import utcnow
+from bot.storage.slack_inbox import PENDING, BatchInsert
 
 if TYPE_CHECKING:
     from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
-PENDING, CLAIMED, DONE, FAILED = "pending", "claimed", "done", "failed"
 MAX_ATTEMPTS = 5
 MAX_BATCH = 200
 #: how long finished rows keep their key: longer than Slack retries (the last after ~30 min)
 KEEP_FINISHED = timedelta(days=1)
-
-T = SlackInboxEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +137,7 @@ class Inbox:
         """Insert new keys in one transaction; the keys that were not there before."""
         now = utcnow()
         rows: dict[str, tuple[Any, ...]] = {}
-        for key, job in items:  # values in inbox_insert.COLUMNS order
+        for key, job in items:  # values in slack_inbox.COLUMNS order
             if key not in rows:
                 payload = job.to_json()
                 rows[key] = (key, job.kind, job.ordering_key, payload, PENDING, 0, now, now)
@@ -174,48 +169,11 @@ class Inbox:
     async def claim(self, *, limit: int, lease: timedelta) -> list[Claimed]:
         """Up to ``limit`` rows for this worker, oldest first, in each conversation's order."""
         now = utcnow()
-        ready = _ready(now)
         async with self.db.engine.begin() as conn:
-            candidates = (
-                await conn.execute(
-                    select(T.id, T.ordering_key)
-                    .where(ready)
-                    .order_by(T.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not candidates:
-                return []
-            ids = _in_order(
-                {row.id for row in candidates},
-                (
-                    await conn.execute(
-                        select(T.ordering_key, T.id)
-                        .where(
-                            T.ordering_key.in_({row.ordering_key for row in candidates}),
-                            T.status.in_((PENDING, CLAIMED)),
-                        )
-                        .order_by(T.id)
-                    )
-                ).all(),
+            claimed = await slack_inbox.claim(
+                conn, worker_id=self.worker_id, limit=limit, now=now, lease_until=now + lease
             )
-            if not ids:
-                return []
-            claimed = (
-                await conn.execute(
-                    update(T)
-                    .where(T.id.in_(ids), ready)
-                    .values(
-                        status=CLAIMED,
-                        claimed_by=self.worker_id,
-                        lease_until=now + lease,
-                        attempts=T.attempts + 1,
-                    )
-                    .returning(T.id, T.kind, T.payload, T.attempts, T.outbox)
-                )
-            ).all()
-        rows = [
+        return [
             Claimed(
                 id=row.id,
                 kind=row.kind,
@@ -225,16 +183,15 @@ class Inbox:
             )
             for row in claimed
         ]
-        return sorted(rows, key=lambda row: row.id)
 
     async def save_outbox(self, row: Claimed, outbox: dict[str, Any]) -> None:
-        await self._update_mine([row.id], outbox=outbox)
+        async with self.db.engine.begin() as conn:
+            await slack_inbox.save_outbox(conn, row.id, worker_id=self.worker_id, outbox=outbox)
 
     async def complete(self, row: Claimed) -> bool:
         """Mark done and forget the content (the key stays, to refuse later retries)."""
-        done = await self._update_mine(
-            [row.id], status=DONE, payload={}, outbox=None, lease_until=None, finished_at=utcnow()
-        )
+        async with self.db.engine.begin() as conn:
+            done = await slack_inbox.complete(conn, row.id, worker_id=self.worker_id, now=utcnow())
         if not done:
             log.warning("slack inbox row %d was taken over before it finished", row.id)
         return done
@@ -242,74 +199,38 @@ class Inbox:
     async def retry_later(self, row: Claimed, *, error: str) -> None:
         """Give the row back with a backoff, or mark it failed after ``MAX_ATTEMPTS``."""
         now = utcnow()
-        if row.attempts >= MAX_ATTEMPTS:
-            log.error(
-                "slack inbox row %d failed %d times (%s); giving up", row.id, row.attempts, error
+        async with self.db.engine.begin() as conn:
+            if row.attempts >= MAX_ATTEMPTS:
+                log.error(
+                    "slack inbox row %d failed %d times (%s); giving up",
+                    row.id,
+                    row.attempts,
+                    error,
+                )
+                await slack_inbox.fail(conn, row.id, worker_id=self.worker_id, error=error, now=now)
+                return
+            delay = timedelta(seconds=min(2 ** (row.attempts - 1), 60))
+            await slack_inbox.retry_at(
+                conn, row.id, worker_id=self.worker_id, error=error, available_at=now + delay
             )
-            await self._update_mine(
-                [row.id], status=FAILED, payload={}, error=error[:200], finished_at=now
-            )
-            return
-        delay = timedelta(seconds=min(2 ** (row.attempts - 1), 60))
-        await self._update_mine(
-            [row.id],
-            status=PENDING,
-            claimed_by=None,
-            lease_until=None,
-            available_at=now + delay,
-            error=error[:200],
-        )
 
     async def release(self, ids: Sequence[int]) -> None:
         """Give rows back untouched (shutting down): the next worker takes them at once."""
         if ids:
-            await self._update_mine(
-                ids, status=PENDING, claimed_by=None, lease_until=None, attempts=T.attempts - 1
-            )
+            async with self.db.engine.begin() as conn:
+                await slack_inbox.release(conn, ids, worker_id=self.worker_id)
 
     async def extend(self, ids: Sequence[int], lease: timedelta) -> None:
         if ids:
-            await self._update_mine(ids, lease_until=utcnow() + lease)
+            async with self.db.engine.begin() as conn:
+                await slack_inbox.extend(
+                    conn, ids, worker_id=self.worker_id, lease_until=utcnow() + lease
+                )
 
     async def prune(self, *, older_than: timedelta = KEEP_FINISHED) -> int:
-        cutoff = utcnow() - older_than
         async with self.db.engine.begin() as conn:
-            result = await conn.execute(
-                delete(T).where(T.status.in_((DONE, FAILED)), T.finished_at < cutoff)
-            )
-        return int(result.rowcount or 0)
+            return await slack_inbox.prune(conn, finished_before=utcnow() - older_than)
 
     async def counts(self) -> dict[str, int]:
         async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(select(T.status, func.count()).group_by(T.status))).all()
-        return {str(status): int(count) for status, count in rows}
-
-    async def _update_mine(self, ids: Sequence[int], **values: Any) -> bool:
-        async with self.db.engine.begin() as conn:
-            result = await conn.execute(
-                update(T)
-                .where(T.id.in_(list(ids)), T.claimed_by == self.worker_id, T.status == CLAIMED)
-                .values(**values)
-            )
-        return bool(result.rowcount)
-
-
-def _ready(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(T.status == PENDING, T.available_at <= now),
-        and_(T.status == CLAIMED, T.lease_until < now),
-    )
-
-
-def _in_order(candidates: set[int], unfinished: Sequence[Any]) -> list[int]:
-    """Candidates that are at the head of their conversation's unfinished rows."""
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for key, row_id in unfinished:
-        by_key[key].append(row_id)
-    chosen: list[int] = []
-    for row_ids in by_key.values():
-        for row_id in row_ids:
-            if row_id not in candidates:
-                break
-            chosen.append(row_id)
-    return sorted(chosen)
+            return await slack_inbox.counts(conn)

@@ -18,8 +18,8 @@ async def _to_queue(request: web.Request) -> web.StreamResponse:
 
 
 def register(app: web.Application) -> None:
-    """Mount ``/desk`` on ``app``. Imports here keep ``bot.web.desk.models`` light for
-    migrations and the command line."""
+    """Mount ``/desk`` on ``app``. Imports here keep the package light for the command
+    line, which only needs :mod:`bot.web.desk.clocks` and :mod:`bot.web.desk.present`."""
     from bot.web.desk import auth, knowledge, login, queue, ticket
 
     desk = web.Application(middlewares=[auth.guard])

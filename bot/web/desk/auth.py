@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import select
 
-from bot.storage.models import Staff
+from bot.desk import accounts
+from bot.storage import staff as staff_repo
 from bot.web import keys
-from bot.web.desk import accounts, pages
+from bot.web.desk import pages
 from bot.web.desk.user import STARTED, USER, DeskUser, now
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,11 @@ async def _from_header(request: web.Request, header: str) -> tuple[DeskUser | No
         return None, False
     db = request.config_dict[keys.SERVICES].db
     async with db.session() as session:
-        query = select(Staff.id, Staff.display_name, Staff.is_agent).where(Staff.email == email)
-        found = (await session.execute(query)).first()
-    if found is None:
+        staff = await staff_repo.get_by_email(session, email)
+    if staff is None:
         return DeskUser(0, email, email, "", "sso"), False
-    staff_id, name, is_agent = found
     csrf = request.config_dict[keys.SIGNER].sign(f"desk-csrf:{email}")
-    return DeskUser(staff_id, email, name, csrf, "sso"), bool(is_agent)
+    return DeskUser(staff.id, email, staff.display_name, csrf, "sso"), bool(staff.is_agent)
 
 
 def _sso_csrf_ok(request: web.Request, desk_user: DeskUser, given: str) -> bool:

@@ -1,8 +1,8 @@
 """Signing in to and out of ``/desk`` with an agent account (when no SSO proxy is in front).
 
 Sign-in attempts are counted per email + IP address in the database; after
-:data:`~bot.web.desk.accounts.MAX_FAILURES` failures in
-:data:`~bot.web.desk.accounts.FAILURE_WINDOW` further attempts are refused without
+:data:`~bot.desk.accounts.MAX_FAILURES` failures in
+:data:`~bot.desk.accounts.FAILURE_WINDOW` further attempts are refused without
 checking the password. An unknown email costs the same scrypt work as a wrong password,
 and both get the same answer. The sign-in form carries its own CSRF token (a nonce in a
 signed, short-lived cookie), so another site cannot sign a browser in as someone else.
@@ -16,12 +16,12 @@ import secrets
 
 from aiohttp import web
 
+from bot.desk import accounts
+from bot.desk.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from bot.storage import audit
 from bot.storage.staff import normalise_email
 from bot.web import keys
-from bot.web.desk import accounts, auth, pages
-from bot.web.desk.models import DeskAccount
-from bot.web.desk.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from bot.web.desk import auth, pages
 from bot.web.desk.user import now, user
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
     rehash = await asyncio.to_thread(hash_password, password) if needs_rehash(stored) else None
     async with services.db.session() as session, session.begin():
-        found = await session.get(DeskAccount, account.id)
+        found = await accounts.account_by_id(session, account.id)
         if found is None:  # removed between the two steps
             raise web.HTTPSeeOther(auth.LOGIN_PATH)
         if rehash is not None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import select
 
-from bot.desk.models import OPEN_STATUSES, STATUSES, Ticket
+from bot.desk import queries as tickets_repo
+from bot.desk.models import OPEN_STATUSES, STATUSES
 from bot.desk.queue import QueueFilter
 from bot.desk.sla import PRIORITIES
 from bot.web import keys
@@ -101,10 +101,10 @@ async def queue(request: web.Request) -> web.Response:
     services = request.config_dict[keys.SERVICES]
     started_db = time.perf_counter()
     async with services.db.session() as session:
-        if re.fullmatch(rf"{re.escape(services.desk.prefix)}-\d+", form.q, re.IGNORECASE):
-            found = await session.execute(select(Ticket.ref).where(Ticket.ref == form.q.upper()))
-            if found.first() is not None:  # a reference typed in the search box: go there
-                raise web.HTTPSeeOther(f"/desk/tickets/{form.q.upper()}")
+        is_ref = re.fullmatch(rf"{re.escape(services.desk.prefix)}-\d+", form.q, re.IGNORECASE)
+        if is_ref and await tickets_repo.ref_exists(session, form.q):
+            # a reference typed in the search box: go there
+            raise web.HTTPSeeOther(f"/desk/tickets/{form.q.upper()}")
         page = await listing.queue_page(
             session, form.to_filter(agent), now=moment, limit=listing.PAGE_SIZE, offset=offset
         )

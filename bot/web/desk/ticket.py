@@ -21,9 +21,10 @@ from bot.desk.errors import InvalidChange, NotAllowed
 from bot.desk.models import Ticket
 from bot.desk.service import Actor, Desk
 from bot.desk.sla import PRIORITIES, PRIORITY_MEANING
+from bot.storage import staff as staff_repo
 from bot.storage.models import Staff
 from bot.web import keys
-from bot.web.desk import accounts, clocks, pages
+from bot.web.desk import clocks, pages
 from bot.web.desk.present import EVENT_LABELS, event_text, transcript_lines
 from bot.web.desk.user import now, user
 
@@ -55,7 +56,7 @@ async def ticket_page(request: web.Request, *, error: str = "", status: int = 20
             return pages.problem(request, 404, "No such ticket", f"There is no ticket {ref}.")
         comments = await desk.comments(session, ticket)
         events = await desk.events(session, ticket)
-        agents = await accounts.agents(session)
+        agents = await staff_repo.agents(session)
     moment = now()
     return pages.render(
         request,
@@ -93,7 +94,7 @@ async def _assign(
     s: AsyncSession, desk: Desk, t: Ticket, agent: Staff, form: Form, at: datetime
 ) -> str:
     raw = str(form.get("assignee", ""))
-    assignee = await s.get(Staff, int(raw)) if raw.isdigit() else None
+    assignee = await staff_repo.get(s, int(raw)) if raw.isdigit() else None
     if assignee is None:
         raise InvalidChange("Choose an agent to assign the ticket to.")
     await desk.assign(s, t, agent, assignee, now=at)
@@ -149,7 +150,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     try:
         async with services.db.session() as session, session.begin():
             ticket = await services.desk.get(session, ref)
-            agent = await session.get(Staff, agent_user.staff_id)
+            agent = await staff_repo.get(session, agent_user.staff_id)
             if ticket is None or agent is None:
                 return pages.problem(request, 404, "No such ticket", f"There is no ticket {ref}.")
             done = await action(session, services.desk, ticket, agent, form, now())

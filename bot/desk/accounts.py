@@ -1,7 +1,11 @@
-"""Agent accounts, sessions and the sign-in rate limit, in the database.
+"""Agents' dashboard accounts, their sessions and the sign-in rate limit (migration 0004).
 
-Everything here takes the session of the caller's unit of work; nothing is kept in
-process memory, so any number of replicas share one rate limit and one set of sessions.
+Passwords are never stored: ``password_hash`` is an scrypt string with its own salt and
+parameters (see :mod:`bot.desk.passwords`). A session row is keyed by the SHA-256 of the
+cookie's token, so a copy of the database does not hold usable session cookies.
+
+Every function takes the session of the caller's unit of work; nothing is kept in process
+memory, so any number of replicas share one rate limit and one set of sessions.
 
 >>> async with db.session() as s, s.begin():                            # doctest: +SKIP
 ...     await add_agent(s, email="pat.lee@dacorum.gov.uk", council="dacorum",
@@ -15,17 +19,61 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ForeignKey, Index, String, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.storage import staff as staff_repo
-from bot.storage.models import Staff
-from bot.web.desk.models import DeskAccount, DeskLoginAttempt, DeskSession
+from bot.storage.models import Base, Staff, utcnow
 
 SESSION_LIFETIME = timedelta(hours=12)
 #: failed sign-ins allowed per email + IP address within FAILURE_WINDOW
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class DeskAccount(Base):
+    """A service desk agent who signs in to ``/desk`` with a password."""
+
+    __tablename__ = "desk_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DeskSession(Base):
+    """One signed-in browser: deleted at sign-out, useless after ``expires_at``."""
+
+    __tablename__ = "desk_sessions"
+    __table_args__ = (Index("ix_desk_sessions_expires", "expires_at"),)
+
+    #: hex SHA-256 of the random token in the cookie
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("desk_accounts.id", ondelete="CASCADE"))
+    #: the per-session token every form posts back (CSRF protection)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+    account: Mapped[DeskAccount] = relationship(lazy="joined")
+
+
+class DeskLoginAttempt(Base):
+    """A sign-in attempt not (yet) followed by a success, for rate limiting per email + IP."""
+
+    __tablename__ = "desk_login_attempts"
+    __table_args__ = (
+        Index("ix_desk_login_attempts_key", "email", "ip", "created_at"),
+        Index("ix_desk_login_attempts_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +96,10 @@ def token_id(token: str) -> str:
 async def get_account(session: AsyncSession, email: str) -> DeskAccount | None:
     query = select(DeskAccount).where(DeskAccount.email == staff_repo.normalise_email(email))
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def account_by_id(session: AsyncSession, account_id: int) -> DeskAccount | None:
+    return await session.get(DeskAccount, account_id)
 
 
 async def mark_agent(session: AsyncSession, *, email: str, council: str) -> Staff:
@@ -75,6 +127,18 @@ async def add_agent(
         await session.execute(delete(DeskSession).where(DeskSession.account_id == account.id))
     await session.flush()
     return staff, account
+
+
+async def remove_agent(session: AsyncSession, email: str) -> bool:
+    """``email`` stops being an agent and loses its account (its sessions go with it);
+    whether there was anything to take away."""
+    email = staff_repo.normalise_email(email)
+    staff = await staff_repo.get_by_email(session, email)
+    if staff is not None:
+        staff.is_agent = False
+        staff.agent_via = None
+    result = await session.execute(delete(DeskAccount).where(DeskAccount.email == email))
+    return staff is not None or bool(getattr(result, "rowcount", 0))
 
 
 async def note_attempt(session: AsyncSession, *, email: str, ip: str, now: datetime) -> int:
@@ -142,9 +206,3 @@ async def session_user(session: AsyncSession, token: str, *, now: datetime) -> S
 
 async def end_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(DeskSession).where(DeskSession.id == token_id(token)))
-
-
-async def agents(session: AsyncSession) -> list[Staff]:
-    """Everyone a ticket can be assigned to, by name."""
-    query = select(Staff).where(Staff.is_agent.is_(True)).order_by(Staff.display_name).limit(500)
-    return list((await session.execute(query)).scalars().all())
