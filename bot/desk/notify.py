@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import wording
+from bot.conversation.actions import ChooseIntent, decode_action, encode_action
 from bot.conversation.messages import Button, Reply
 from bot.desk.models import Notification, OutboxMessage, Ticket, TicketComment
 from bot.desk.outbox import Skip
@@ -49,7 +50,7 @@ def replies_for(
     if message.kind == "ask_csat":
         return [Reply(wording.CSAT_ASK.format(ref=ref), buttons=csat_buttons(ref), kind="question")]
     event = payload.get("event")
-    view = (Button("See the ticket", "intent", "ticket_status"),)
+    view = (Button("See the ticket", ChooseIntent("ticket_status")),)
     if event == "comment" and comment is not None:
         text = wording.NOTIFY_COMMENT.format(
             ref=ref, summary=summary, author=comment.author_name, body=comment.body
@@ -70,7 +71,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "text": reply.text,
         "kind": reply.kind,
         "buttons": [
-            {"label": b.label, "action": b.action, "value": b.value, "style": b.style}
+            {"label": b.label, "action": encode_action(b.action), "style": b.style}
             for b in reply.buttons
         ],
     }
@@ -81,13 +82,10 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         text=str(data.get("text", "")),
         kind=data.get("kind", "info"),
         buttons=tuple(
-            Button(
-                str(b["label"]),
-                str(b["action"]),
-                str(b.get("value", "")),
-                b.get("style", "default"),
-            )
+            Button(str(b["label"]), action, b.get("style", "default"))
             for b in data.get("buttons", [])
+            # "value": kept apart from the action in notifications stored before actions were typed
+            if (action := decode_action(str(b["action"]), str(b.get("value") or ""))) is not None
         ),
     )
 
