@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.app import open_services
-from bot.conversation.actions import ChooseIntent
+from bot.conversation.actions import ChooseIntent, ConfirmSwitch
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import Incoming, Reply
 from bot.desk.calendar import LONDON
@@ -208,6 +208,51 @@ async def test_state_survives_a_restart(settings: Settings, clock: Clock) -> Non
     async with open_services(settings) as services:  # a restart: everything rebuilt
         sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
         assert "How much is this stopping you" in await sam.say("device")
+
+
+async def test_a_pending_switch_survives_a_restart(settings: Settings, clock: Clock) -> None:
+    from sqlalchemy import select
+
+    from bot.conversation.state import ConversationState, PendingSwitch
+    from bot.storage.models import Conversation
+
+    question = "how do I share my calendar with my team"
+    async with open_services(settings) as services:
+        sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
+        await sam.press_intent("raise_ticket")
+        await sam.say("My second screen is blank")
+        assert "We're in the middle of raising a ticket" in await sam.say(question)
+        asked = sam.replies
+    async with open_services(settings) as services:  # a restart: state reloaded from the database
+        async with services.db.session() as session:
+            row = (await session.execute(select(Conversation))).unique().scalar_one()
+        state = ConversationState.load(row)
+        assert (state.flow, state.step) == ("raise_ticket", "category")
+        assert state.pending_switch == PendingSwitch("question", question)
+        assert "_switch" not in state.data  # the flow never sees it
+        sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
+        sam.replies = asked
+        await sam.press("Yes")  # the button sent before the restart
+        assert any(
+            card.article_id == "calendar/share-your-calendar"
+            for r in sam.replies
+            for card in r.cards
+        )
+
+
+async def test_a_button_of_an_earlier_question_changes_nothing(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    categories = sam.replies
+    await sam.press("Laptop, phone or printer")
+    # "Yes" to a switch nobody asked about: carry on where we were, waiting for the impact
+    sam.replies = await engine.handle(Incoming(channel="web", email=SAM, press=ConfirmSwitch(True)))
+    assert "carry on" in sam.text and "how much it's stopping you" in sam.text
+    await sam.say("cancel")
+    sam.replies = categories  # a button of the flow that has ended
+    assert "That button belongs to an earlier conversation" in await sam.press("Email")
+    assert "nothing to cancel" in await sam.say("cancel")
 
 
 async def test_help_and_small_talk(engine: ConversationEngine) -> None:
