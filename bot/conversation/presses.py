@@ -34,7 +34,7 @@ async def press(
     match action:
         case ChooseIntent(intent):
             state.clear()
-            # text sent with the press (a Slack message shortcut) is what the flow works on
+            # text sent with the press (a message shortcut) is what the flow works on
             text, _ = texts.clean(scope.incoming.text)
             ctx = runner.context(scope, chosen(intent), {}, text)
             await runner.start_intent(intent, ctx, state, out)
