@@ -17,6 +17,10 @@ EMPTY_MESSAGE = (
     "I didn't catch anything there. Type your IT question, "
     "for example “how do I share my calendar?”"
 )
+STALE_BUTTON = (
+    "That button belongs to an earlier conversation. Type your IT question, "
+    "for example “how do I share my calendar?”"
+)
 TOO_LONG = (
     "That's a long message. I read the first {limit:,} characters; if I've missed something, "
     "send the key part on its own."
@@ -75,16 +79,6 @@ INTENT_ACTIONS: dict[str, str] = {
     "goodbye": "finish",
     "cancel": "cancel",
 }
-
-#: the buttons of the help menu: (label, intent or question text)
-HELP_MENU: tuple[tuple[str, str], ...] = (
-    ("Reset my password", "intent:reset_password"),
-    ("I'm locked out", "intent:unlock_account"),
-    ("New phone / MFA", "intent:reset_mfa"),
-    ("Raise a ticket", "intent:raise_ticket"),
-    ("My tickets", "intent:ticket_status"),
-    ("Share my calendar", "ask:how do I share my calendar"),
-)
 
 
 def contact(settings: Settings, council: Council | None) -> str:

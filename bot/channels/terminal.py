@@ -11,8 +11,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.conversation.actions import Action
 from bot.conversation.engine import ConversationEngine
-from bot.conversation.messages import Button, Incoming, Press, Reply
+from bot.conversation.messages import Button, Incoming, Reply
 from bot.conversation.text import choice_number
 from bot.render import build_environment
 
@@ -40,11 +41,11 @@ class TerminalChat:
 
     async def say(self, line: str) -> list[Reply]:
         """Send one typed line (a number picks one of the last buttons) and print replies."""
-        press: Press | None = None
+        press: Action | None = None
         index = choice_number(line, len(self._buttons))
         if index is not None:
             button = self._buttons[index]
-            press = Press(button.action, button.value)
+            press = button.action
             line = ""
         replies = await self.engine.handle(
             Incoming(channel=CHANNEL, email=self.email, text=line, press=press)

@@ -1,8 +1,8 @@
 """The web chat channel: the page at ``/`` and its small JSON API.
 
-The browser posts ``{"text": ...}`` or ``{"press": {"action", "value"}}`` to
-``/api/chat``; the server runs the turn and returns the replies rendered (and
-escaped) by ``templates/web/replies.html``. Identity comes from a signed cookie
+The browser posts ``{"text": ...}`` or ``{"press": {"action": ...}}`` (the pressed button's
+encoded action) to ``/api/chat``; the server runs the turn and returns the replies rendered
+(and escaped) by ``templates/web/replies.html``. Identity comes from a signed cookie
 set by ``/api/session`` (embedded default) or from a header your SSO proxy sets
 (``ITBOT_TRUSTED_EMAIL_HEADER``).
 """
@@ -18,7 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from bot import wording
-from bot.conversation.messages import Incoming, Press, Reply
+from bot.conversation.actions import Action, decode_action, encode_action
+from bot.conversation.messages import Incoming, Reply
 from bot.conversation.notify import take_pending
 from bot.flows.smalltalk import help_buttons
 from bot.storage import staff as staff_repo
@@ -58,7 +59,11 @@ def render_replies(request: web.Request, replies: Sequence[Reply]) -> str:
     parts = []
     for reply in replies:
         article_id = reply.cards[0].article_id if reply.cards else ""
-        parts.append(template.render(replies=[reply], resolve_link=resolve(article_id)))
+        parts.append(
+            template.render(
+                replies=[reply], resolve_link=resolve(article_id), encode_action=encode_action
+            )
+        )
     return "".join(parts)
 
 
@@ -136,20 +141,22 @@ async def chat(request: web.Request) -> web.Response:
     if email is None:
         raise _error(401, "Tell me your council email address first.")
     body = await _json_body(request)
-    press: Press | None = None
+    press: Action | None = None
     raw_press = body.get("press")
     if raw_press is not None:
         if not isinstance(raw_press, dict):
-            raise _error(400, "press must be an object with action and value.")
-        press = Press(
-            action=str(raw_press.get("action", ""))[:100], value=str(raw_press.get("value", ""))
-        )
+            raise _error(400, "press must be an object with an action.")
+        # "value": pages loaded before actions were typed send it apart from the action
+        press = decode_action(str(raw_press.get("action", "")), str(raw_press.get("value") or ""))
     text = body.get("text", "")
     if not isinstance(text, str):
         raise _error(400, "text must be a string.")
-    replies = await request.app[keys.ENGINE].handle(
-        Incoming(channel=CHANNEL, email=email, text=text, press=press)
-    )
+    if raw_press is not None and press is None:
+        replies = [Reply(wording.STALE_BUTTON)]  # a garbled or out-of-date button
+    else:
+        replies = await request.app[keys.ENGINE].handle(
+            Incoming(channel=CHANNEL, email=email, text=text, press=press)
+        )
     return web.json_response(
         {
             "html": render_replies(request, replies),
@@ -182,9 +189,7 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
             {"article_id": c.article_id, "title": c.title, "url": f"/kb/{c.article_id}"}
             for c in reply.cards
         ],
-        "buttons": [
-            {"label": b.label, "action": b.action, "value": b.value} for b in reply.buttons
-        ],
+        "buttons": [{"label": b.label, "action": encode_action(b.action)} for b in reply.buttons],
     }
 
 

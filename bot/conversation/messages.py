@@ -5,20 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.conversation.actions import Action
+
 MAX_TEXT = 4000  # characters of a message the bot reads; the rest is ignored (and said so)
 
 
 @dataclass(frozen=True, slots=True)
-class Press:
-    """A button press: ``action`` names what to do, ``value`` carries its argument."""
-
-    action: str
-    value: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Incoming:
-    """One thing a person did: typed ``text`` or pressed a button (``press``).
+    """One thing a person did: typed ``text`` or pressed a button (``press``, already parsed).
 
     ``email`` identifies the person (channels resolve it: web session, ``--as``,
     Slack ``users.info``); ``thread`` separates parallel conversations of one person.
@@ -28,16 +22,16 @@ class Incoming:
     email: str
     text: str = ""
     thread: str = ""
-    press: Press | None = None
+    press: Action | None = None
     display_name: str = ""
-    channel_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A button under a reply: pressing it sends ``action`` back."""
+
     label: str
-    action: str
-    value: str = ""
+    action: Action
     style: Literal["default", "primary", "danger"] = "default"
 
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import wording
+from bot.conversation.actions import ChooseIntent, FlowCommand, decode_action, encode_action
 from bot.conversation.messages import Button, Reply
 from bot.desk.events import (
     COMMENT_ADDED,
@@ -30,8 +31,6 @@ from bot.storage import notifications
 from bot.storage.models import Staff
 
 DESTINATION = "requester"
-#: the flow and verb a rating button starts (the ticket status flow's CSAT state)
-CSAT_ACTION = "ticket_status:csat"
 
 
 def subscribe(events: Events) -> None:
@@ -46,7 +45,9 @@ def subscribe(events: Events) -> None:
 
 def csat_buttons(ref: str) -> tuple[Button, ...]:
     """Rate 1 to 5: pressed, the status flow records the rating for ``ref``."""
-    return tuple(Button(str(n), CSAT_ACTION, f"{ref}:{n}") for n in range(1, 6))
+    return tuple(
+        Button(str(n), FlowCommand("ticket_status", "csat", f"{ref}:{n}")) for n in range(1, 6)
+    )
 
 
 class Pusher(Protocol):
@@ -74,7 +75,7 @@ def replies_for(
     ref, summary = ticket.ref or "", ticket.summary[:60]
     if message.kind == CSAT_REQUESTED:
         return [Reply(wording.CSAT_ASK.format(ref=ref), buttons=csat_buttons(ref), kind="question")]
-    view = (Button("See the ticket", "intent", "ticket_status"),)
+    view = (Button("See the ticket", ChooseIntent("ticket_status")),)
     if message.kind == COMMENT_ADDED and comment is not None:
         text = wording.NOTIFY_COMMENT.format(
             ref=ref, summary=summary, author=comment.author_name, body=comment.body
@@ -95,7 +96,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "text": reply.text,
         "kind": reply.kind,
         "buttons": [
-            {"label": b.label, "action": b.action, "value": b.value, "style": b.style}
+            {"label": b.label, "action": encode_action(b.action), "style": b.style}
             for b in reply.buttons
         ],
     }
@@ -106,13 +107,10 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         text=str(data.get("text", "")),
         kind=data.get("kind", "info"),
         buttons=tuple(
-            Button(
-                str(b["label"]),
-                str(b["action"]),
-                str(b.get("value", "")),
-                b.get("style", "default"),
-            )
+            Button(str(b["label"]), action, b.get("style", "default"))
             for b in data.get("buttons", [])
+            # "value": kept apart from the action in notifications stored before actions were typed
+            if (action := decode_action(str(b["action"]), str(b.get("value") or ""))) is not None
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import wording
+from bot.conversation.actions import ChooseIntent, FlowCommand
 from bot.conversation.messages import ArticleCard, Button, Reply
 from bot.conversation.text import redact
 from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
@@ -22,9 +23,14 @@ def card(article: Article, council: str) -> ArticleCard:
 
 def feedback_buttons(article_id: str) -> tuple[Button, ...]:
     return (
-        Button("Yes", f"{NAME}:feedback", f"yes:{article_id}"),
-        Button("No", f"{NAME}:feedback", f"no:{article_id}"),
+        Button("Yes", FlowCommand(NAME, "feedback", f"yes:{article_id}")),
+        Button("No", FlowCommand(NAME, "feedback", f"no:{article_id}")),
     )
+
+
+def show_article_action(article_id: str) -> FlowCommand:
+    """The press that shows one article (from a choice of articles, or Slack's Home tab)."""
+    return FlowCommand(NAME, "article", article_id)
 
 
 def _contact(ctx: FlowContext) -> str:
@@ -56,10 +62,11 @@ async def start(ctx: FlowContext) -> Step:
         return Step(step.replies, outcome=step.outcome, details={**details, **step.details})
     if result.decision == "choose" and result.candidates and not out_of_scope:
         buttons = [
-            Button(h.article.title, f"{NAME}:article", h.article.id) for h in result.candidates
+            Button(h.article.title, show_article_action(h.article.id)) for h in result.candidates
         ]
         # the question rides in the button (and is kept with the press): redacted
-        buttons.append(Button(wording.NONE_OF_THESE, f"{NAME}:none", redact(ctx.text)[:200]))
+        none = FlowCommand(NAME, "none", redact(ctx.text)[:200])
+        buttons.append(Button(wording.NONE_OF_THESE, none))
         return Step(
             (Reply(wording.CHOOSE, buttons=tuple(buttons), kind="question"),),
             outcome="offered_articles",
@@ -77,8 +84,8 @@ async def start(ctx: FlowContext) -> Step:
             Reply(
                 wording.DECLINE.format(desk=desk, contact=_contact(ctx)),
                 buttons=(
-                    Button("Raise a ticket", "intent", "raise_ticket"),
-                    Button("Talk to someone", "intent", "talk_to_human"),
+                    Button("Raise a ticket", ChooseIntent("raise_ticket")),
+                    Button("Talk to someone", ChooseIntent("talk_to_human")),
                 ),
             ),
         ),
@@ -100,7 +107,7 @@ async def none_of_these(ctx: FlowContext) -> Step | NotForMe:
         (
             Reply(
                 wording.NONE_OF_THESE_REPLY.format(desk=desk, contact=_contact(ctx)),
-                buttons=(Button("Raise a ticket", "intent", "raise_ticket"),),
+                buttons=(Button("Raise a ticket", ChooseIntent("raise_ticket")),),
             ),
         ),
         outcome="none_of_these",
@@ -117,7 +124,7 @@ async def feedback(ctx: FlowContext) -> Step | NotForMe:
         desk = ctx.services.settings.desk_name
         reply = Reply(
             wording.HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
-            buttons=(Button("Raise a ticket", "intent", "raise_ticket"),),
+            buttons=(Button("Raise a ticket", ChooseIntent("raise_ticket")),),
         )
     return Step((reply,), outcome="feedback", details={"article": article_id, "helpful": helpful})
 

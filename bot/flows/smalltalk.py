@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from bot import wording
+from bot.conversation.actions import Action, Ask, ChooseIntent
 from bot.conversation.messages import Button, Reply
 from bot.flows.base import Flow, FlowContext, FlowRegistry, Step
 
+#: the help menu (greeting, help, the web chat's welcome, Slack's Home tab)
+HELP_MENU: tuple[tuple[str, Action], ...] = (
+    ("Reset my password", ChooseIntent("reset_password")),
+    ("I'm locked out", ChooseIntent("unlock_account")),
+    ("New phone / MFA", ChooseIntent("reset_mfa")),
+    ("Raise a ticket", ChooseIntent("raise_ticket")),
+    ("My tickets", ChooseIntent("ticket_status")),
+    ("Share my calendar", Ask("how do I share my calendar")),
+)
+
 
 def help_buttons() -> tuple[Button, ...]:
-    buttons = []
-    for label, target in wording.HELP_MENU:
-        action, _, value = target.partition(":")
-        buttons.append(Button(label, action, value))
-    return tuple(buttons)
+    return tuple(Button(label, action) for label, action in HELP_MENU)
 
 
 def _first_name(ctx: FlowContext) -> str:

@@ -10,6 +10,7 @@ The CSAT question ("How did we do?") arrives as a notification with buttons
 from __future__ import annotations
 
 from bot import wording
+from bot.conversation.actions import ChooseIntent, FlowAnswer
 from bot.conversation.messages import Button, Reply
 from bot.desk.errors import DeskError
 from bot.desk.models import OPEN_STATUSES, Ticket
@@ -19,7 +20,6 @@ from bot.flows.tickets import when
 from bot.storage.models import Staff
 
 NAME = "ticket_status"
-ACTION = f"flow:{NAME}"
 
 
 def describe(ticket: Ticket) -> str:
@@ -49,7 +49,7 @@ async def _show(ctx: FlowContext, ticket: Ticket) -> Step:
     elif ctx.services.desk.can_reopen(ticket, ctx.now):
         options.append(("reopen", "Reopen it"))
     ctx.data["ref"] = ticket.ref
-    buttons = tuple(Button(label, ACTION, value) for value, label in options)
+    buttons = tuple(Button(label, FlowAnswer(NAME, value)) for value, label in options)
     return Step((Reply(text, buttons=buttons),), next="act", details={"ticket": ticket.ref},
                 outcome="showed_ticket")  # fmt: skip
 
@@ -67,11 +67,11 @@ async def start(ctx: FlowContext) -> Step:
         if ref:
             text = text.rsplit(",", 1)[0] + "."
         return Step(
-            (Reply(text, buttons=(Button("Raise a ticket", "intent", "raise_ticket"),)),),
+            (Reply(text, buttons=(Button("Raise a ticket", ChooseIntent("raise_ticket")),)),),
             outcome="no_tickets",
         )
     buttons = tuple(
-        Button(f"{t.ref} · {t.summary[:40]} ({t.status})", ACTION, f"show:{t.ref}")
+        Button(f"{t.ref} · {t.summary[:40]} ({t.status})", FlowAnswer(NAME, f"show:{t.ref}"))
         for t in tickets[:5]
     )
     text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.YOUR_TICKETS

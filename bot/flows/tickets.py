@@ -4,20 +4,20 @@
                                                    └──▶ added to an open ticket
     form (all at once) ──────────────────────────▶ similar? ─────────▶ raised
 
-Each state waits for a typed answer or a button press (``flow:<name>`` actions);
-"cancel" leaves at any point (handled by the engine). A submitted ticket form (a Slack
-modal) is a press of :data:`FORM_ACTION` carrying every answer: submitting it is the
-confirmation, but the person is still offered their similar open tickets first.
+Each state waits for a typed answer or a button press (a ``FlowAnswer``); "cancel"
+leaves at any point (handled by the engine). A submitted ticket form (a Slack modal) is a
+``SubmitForm`` for the :data:`FORM_ACTION` state carrying every answer: submitting it is
+the confirmation, but the person is still offered their similar open tickets first.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from bot import wording
+from bot.conversation.actions import FlowAnswer, SubmitForm
 from bot.conversation.messages import Button, Reply
 from bot.conversation.text import yes_no
 from bot.desk.calendar import LONDON
@@ -39,9 +39,9 @@ PRODUCT_CATEGORY = {
     "teams": "other",
     "browser": "other",
 }
-#: a submitted ticket form: its value is a JSON object of the fields below, each named by the
-#: field (optionally followed by ``.`` and the channel's own input id, e.g. ``summary.value``)
-FORM_ACTION = "raise_ticket:form"
+#: the state that answers a submitted ticket form (``SubmitForm("raise_ticket", "form")``)
+FORM_FLOW, FORM_VERB = "raise_ticket", "form"
+FORM_ACTION = f"{FORM_FLOW}:{FORM_VERB}"
 FORM_FIELDS = ("summary", "category", "impact", "details")
 MAX_SUMMARY = 200
 MAX_DETAILS = 3000
@@ -56,8 +56,8 @@ def _flow_name(ctx: FlowContext) -> str:
 
 
 def _buttons(ctx: FlowContext, options: list[tuple[str, str]]) -> tuple[Button, ...]:
-    action = f"flow:{_flow_name(ctx)}"
-    return tuple(Button(label, action, value) for value, label in options)
+    flow = _flow_name(ctx)
+    return tuple(Button(label, FlowAnswer(flow, value)) for value, label in options)
 
 
 def _is_just_asking(text: str) -> bool:
@@ -255,18 +255,16 @@ def _source(ctx: FlowContext) -> str:
     return "form" if ctx.data.get("confirmed") else "chat"
 
 
-def form_fields(value: str) -> dict[str, str]:
-    """The fields of a submitted ticket form (see :data:`FORM_ACTION`), by field name."""
-    try:
-        data = json.loads(value)
-    except json.JSONDecodeError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
+def form(fields: Mapping[str, str]) -> SubmitForm:
+    """A submitted ticket form, as channels hand it over (see :data:`FORM_ACTION`)."""
+    return SubmitForm.of(FORM_FLOW, FORM_VERB, fields)
+
+
+def form_fields(submitted: Mapping[str, str]) -> dict[str, str]:
+    """The known fields of a submitted ticket form, tidied: one line, but for the details."""
     fields: dict[str, str] = {}
-    for key, answer in data.items():
-        name = str(key).partition(".")[0]
-        if name in FORM_FIELDS and isinstance(answer, str):
+    for name, answer in submitted.items():
+        if name in FORM_FIELDS:
             fields[name] = " ".join(answer.split()) if name != "details" else answer.strip()
     return fields
 
@@ -280,7 +278,8 @@ def form_errors(fields: Mapping[str, str]) -> dict[str, str]:
 
 async def on_form(ctx: FlowContext) -> Step:
     """Every answer at once: check for similar open tickets, then raise it (no second ask)."""
-    fields = form_fields(ctx.text)
+    submitted = ctx.incoming.press
+    fields = form_fields(submitted.values() if isinstance(submitted, SubmitForm) else {})
     ctx.data.update({"flow": "raise_ticket", "confirmed": True})
     if fields.get("summary"):
         ctx.data["summary"] = fields["summary"][:MAX_SUMMARY]

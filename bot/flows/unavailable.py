@@ -8,6 +8,7 @@ questions the knowledge base may still hold a guide, so one is offered.
 from __future__ import annotations
 
 from bot import wording
+from bot.conversation.actions import Ask
 from bot.conversation.messages import Button, Reply
 from bot.flows.base import Flow, FlowContext, FlowRegistry, Step
 
@@ -34,7 +35,7 @@ async def start(ctx: FlowContext) -> Step:
     buttons: tuple[Button, ...] = ()
     question = RELATED_QUESTION.get(intent)
     if question:
-        buttons = (Button("Show me the guide", "ask", question),)
+        buttons = (Button("Show me the guide", Ask(question)),)
     return Step((Reply(text, buttons=buttons),), outcome="not_available")
 
 

@@ -93,7 +93,7 @@
     const group = button.parentElement;
     group.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     button.classList.add("chosen");
-    send({ press: { action: button.dataset.action, value: button.dataset.value } }, button.textContent);
+    send({ press: { action: button.dataset.action } }, button.textContent);
   });
 
   async function poll() {

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 
 from bot.app import open_services
+from bot.conversation.actions import ChooseIntent, ConfirmSwitch
 from bot.conversation.engine import ConversationEngine
-from bot.conversation.messages import Incoming, Press, Reply
+from bot.conversation.messages import Incoming, Reply
 from bot.desk.calendar import LONDON
 from bot.flows import default_registry
-from bot.flows.tickets import FORM_ACTION
+from bot.flows.tickets import form
 from bot.settings import Settings
 from tests.conftest import SAM
 
@@ -38,16 +38,14 @@ class Chat:
         button = next((b for b in buttons if label.lower() in b.label.lower()), None)
         assert button is not None, f"no button {label!r} in {[b.label for b in buttons]}"
         self.replies = await self.engine.handle(
-            Incoming(
-                channel=self.channel, email=self.email, press=Press(button.action, button.value)
-            )
+            Incoming(channel=self.channel, email=self.email, press=button.action)
         )
         return self.text
 
     async def press_intent(self, intent: str) -> str:
         """Press a menu button that starts ``intent`` (as the help menu's buttons do)."""
         self.replies = await self.engine.handle(
-            Incoming(channel=self.channel, email=self.email, press=Press("intent", intent))
+            Incoming(channel=self.channel, email=self.email, press=ChooseIntent(intent))
         )
         return self.text
 
@@ -106,11 +104,9 @@ async def test_a_ticket_form_sent_all_at_once(engine: ConversationEngine) -> Non
     sam = Chat(engine, channel="slack")
 
     async def send_form(summary: str, category: str, impact: str, details: str = "") -> str:
-        fields = {"summary.value": summary, "category.value": category, "impact.value": impact}
-        fields["details.value"] = details
-        sam.replies = await engine.handle(
-            Incoming(channel="slack", email=SAM, press=Press(FORM_ACTION, json.dumps(fields)))
-        )
+        fields = {"summary": summary, "category": category, "impact": impact}
+        fields["details"] = details
+        sam.replies = await engine.handle(Incoming(channel="slack", email=SAM, press=form(fields)))
         return sam.text
 
     await sam.press_intent("raise_ticket")  # mid-way through the typed version...
@@ -136,14 +132,12 @@ async def test_a_secret_typed_into_a_form_is_not_kept_in_the_transcript(
     from bot.storage.models import Turn
 
     fields = {
-        "summary.value": "Locked out of Outlook",
-        "category.value": "sign-in",
-        "impact.value": "blocked",
-        "details.value": "my password is Hunter2! and it stopped working",
+        "summary": "Locked out of Outlook",
+        "category": "sign-in",
+        "impact": "blocked",
+        "details": "my password is Hunter2! and it stopped working",
     }
-    await engine.handle(
-        Incoming(channel="slack", email=SAM, press=Press(FORM_ACTION, json.dumps(fields)))
-    )
+    await engine.handle(Incoming(channel="slack", email=SAM, press=form(fields)))
     async with engine.services.db.session() as session:
         actions = (await session.execute(select(Turn.action))).scalars().all()
     assert actions and not any("Hunter2" in (a or "") for a in actions)
@@ -214,6 +208,51 @@ async def test_state_survives_a_restart(settings: Settings, clock: Clock) -> Non
     async with open_services(settings) as services:  # a restart: everything rebuilt
         sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
         assert "How much is this stopping you" in await sam.say("device")
+
+
+async def test_a_pending_switch_survives_a_restart(settings: Settings, clock: Clock) -> None:
+    from sqlalchemy import select
+
+    from bot.conversation.state import ConversationState, PendingSwitch
+    from bot.storage.models import Conversation
+
+    question = "how do I share my calendar with my team"
+    async with open_services(settings) as services:
+        sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
+        await sam.press_intent("raise_ticket")
+        await sam.say("My second screen is blank")
+        assert "We're in the middle of raising a ticket" in await sam.say(question)
+        asked = sam.replies
+    async with open_services(settings) as services:  # a restart: state reloaded from the database
+        async with services.db.session() as session:
+            row = (await session.execute(select(Conversation))).unique().scalar_one()
+        state = ConversationState.load(row)
+        assert (state.flow, state.step) == ("raise_ticket", "category")
+        assert state.pending_switch == PendingSwitch("question", question)
+        assert "_switch" not in state.data  # the flow never sees it
+        sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
+        sam.replies = asked
+        await sam.press("Yes")  # the button sent before the restart
+        assert any(
+            card.article_id == "calendar/share-your-calendar"
+            for r in sam.replies
+            for card in r.cards
+        )
+
+
+async def test_a_button_of_an_earlier_question_changes_nothing(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    categories = sam.replies
+    await sam.press("Laptop, phone or printer")
+    # "Yes" to a switch nobody asked about: carry on where we were, waiting for the impact
+    sam.replies = await engine.handle(Incoming(channel="web", email=SAM, press=ConfirmSwitch(True)))
+    assert "carry on" in sam.text and "how much it's stopping you" in sam.text
+    await sam.say("cancel")
+    sam.replies = categories  # a button of the flow that has ended
+    assert "That button belongs to an earlier conversation" in await sam.press("Email")
+    assert "nothing to cancel" in await sam.say("cancel")
 
 
 async def test_help_and_small_talk(engine: ConversationEngine) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_services
+from bot.conversation.actions import FlowCommand
 from bot.conversation.engine import ConversationEngine
-from bot.conversation.messages import Incoming, Press
+from bot.conversation.messages import Incoming
 from bot.flows import default_registry
 from bot.settings import Settings
 from tests.conftest import ALEX, SAM, itbot
@@ -82,19 +83,20 @@ async def converse(settings: Settings) -> None:
         async def say(email: str, text: str) -> None:
             await engine.handle(Incoming(channel="web", email=email, text=text))
 
-        async def press(email: str, action: str, value: str) -> None:
-            await engine.handle(Incoming(channel="web", email=email, press=Press(action, value)))
+        async def press(email: str, verb: str, value: str) -> None:
+            action = FlowCommand("answer", verb, value)
+            await engine.handle(Incoming(channel="web", email=email, press=action))
 
         await say(SAM, "how do I use the microfiche reader in the archive room")
         await say(ALEX, "microfiche reader in the archive room, how do I use it?")
         await say(SAM, f"my password is {SECRET} - how do I book the minibus for a site visit")
         # turning down the articles offered for a question
-        await press(ALEX, "answer:none", "where is the parking permit renewal form")
+        await press(ALEX, "none", "where is the parking permit renewal form")
         # an answer rated unhelpful by one person, helpful by another
         await say(SAM, "how do I set up an out of office")
-        await press(SAM, "answer:feedback", "no:email/out-of-office")
+        await press(SAM, "feedback", "no:email/out-of-office")
         await say(ALEX, "how do I set up an out of office")
-        await press(ALEX, "answer:feedback", "yes:email/out-of-office")
+        await press(ALEX, "feedback", "yes:email/out-of-office")
 
 
 def test_gaps_groups_unanswered_questions_and_lists_unhelpful_articles(

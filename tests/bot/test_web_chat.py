@@ -85,6 +85,11 @@ async def test_hostile_and_odd_input_never_breaks_the_chat(client: Client) -> No
     assert response.status == 400
     response = await client.post("/api/chat", json={"press": {"action": "nonsense", "value": "x"}})
     assert response.status == 200
+    for garbled in ("flow:|x", "switch|maybe", "form:raise_ticket:form|{not json", ""):
+        response = await client.post("/api/chat", json={"press": {"action": garbled}})
+        assert response.status == 200
+        [reply] = (await response.json())["replies"]
+        assert "That button belongs to an earlier conversation" in reply["text"]
 
 
 async def test_cross_site_posts_are_refused(client: Client) -> None:

@@ -21,6 +21,7 @@ from bot.channels.slack.manifest import ManifestError, manifest
 from bot.channels.slack.mrkdwn import chunks, to_mrkdwn
 from bot.channels.slack.process import Processor
 from bot.channels.slack.render import SlackRenderer
+from bot.conversation.actions import Ask
 from bot.conversation.messages import ArticleCard, Button, Incoming, Reply
 from bot.render import build_environment
 from bot.settings import Settings
@@ -49,7 +50,7 @@ def test_text_from_people_cannot_ping_a_channel_or_inject_links() -> None:
 def test_article_cards_fit_slacks_limits() -> None:
     body = "\n\n".join(f"## Step {n}\n" + ("Click **Settings** & wait. " * 40) for n in range(40))
     card = ArticleCard("email/long", "A" * 300, "Summary <b>", body)
-    buttons = tuple(Button("B" * 100, "ask", "x" * 5000) for _ in range(3))
+    buttons = tuple(Button("B" * 100, Ask("x" * 5000)) for _ in range(3))
     message = RENDERER.message([Reply("Here", cards=(card,), buttons=buttons)], thread="dm")
     blocks = message["blocks"]
     assert len(blocks) <= 50
@@ -93,11 +94,11 @@ def test_slack_markup_is_turned_back_into_what_was_typed() -> None:
 
 
 def test_button_values_carry_the_conversation_and_fit() -> None:
-    value = jobs.encode_value("ask", "é" * 3000, "CGENERAL:1700000000.000100")
+    value = jobs.encode_value(Ask("é" * 3000), "CGENERAL:1700000000.000100")
     assert len(value) <= 2000
     decoded = jobs.decode_value(value)
     assert decoded is not None
-    assert decoded[0] == "ask" and decoded[2] == "CGENERAL:1700000000.000100"
+    assert isinstance(decoded[0], Ask) and decoded[1] == "CGENERAL:1700000000.000100"
     assert jobs.decode_value("not json") is None
 
 

@@ -8,7 +8,7 @@ in the person's DM instead, as before the form existed: nothing is lost.
 
 The form follows the modal convention of ``listeners.views``: ``callback_id``
 :data:`CALLBACK_ID`, ``private_metadata`` ``{"action": "raise_ticket:form", "thread":
-"dm"}``, so the submission becomes a press carrying the fields, and the flow answers in
+"dm"}``, so the submission becomes a ``SubmitForm`` carrying the fields, and the flow answers in
 the DM. An empty summary is refused in the ack (``response_action: errors``), so the form
 stays open and shows why.
 
@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 from bot import wording
 from bot.channels.slack import jobs
 from bot.channels.slack.jobs import Job
+from bot.conversation.actions import ChooseIntent, SubmitForm
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import tickets
 
@@ -64,10 +65,11 @@ def prefill(text: str) -> tuple[str, str]:
 
 def errors(job: Job | None) -> dict[str, str]:
     """Field errors of a submitted ticket form, by ``block_id``; empty when it can be sent."""
-    if job is None or job.press is None or job.press.action != tickets.FORM_ACTION:
+    form = job.press.typed() if job is not None and job.press is not None else None
+    if not isinstance(form, SubmitForm) or form.state != tickets.FORM_ACTION:
         return {}
     # the template names each input block after its field
-    return tickets.form_errors(tickets.form_fields(job.press.value))
+    return tickets.form_errors(tickets.form_fields(form.values()))
 
 
 def opened_from_home(body: dict[str, Any], job: Job | None) -> bool:
@@ -76,7 +78,7 @@ def opened_from_home(body: dict[str, Any], job: Job | None) -> bool:
     return (
         job is not None
         and job.press is not None
-        and (job.press.action, job.press.value) == ("intent", "raise_ticket")
+        and job.press.typed() == ChooseIntent("raise_ticket")
         and view.get("type") == "home"
     )
 

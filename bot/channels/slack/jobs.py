@@ -18,6 +18,15 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from bot.conversation.actions import (
+    Action,
+    ChooseIntent,
+    FlowCommand,
+    SubmitForm,
+    decode_action,
+    encode_action,
+)
+
 Kind = Literal[
     "message",
     "mention",
@@ -55,9 +64,16 @@ MAX_VALUE = 2000  # Slack's limit on a button's value
 
 @dataclass(frozen=True, slots=True)
 class PressData:
+    """A press as recorded: for the bot's buttons ``action`` is the encoded action (see
+    :meth:`typed`); for triage controls it is the verb, ``value`` the ticket reference."""
+
     action: str
     value: str = ""
     label: str = ""
+
+    def typed(self) -> Action | None:
+        # "value" is set in jobs recorded before actions were typed
+        return decode_action(self.action, self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +200,15 @@ def from_action(body: dict[str, Any]) -> Job | None:
     if str(action.get("action_id") or "").startswith(TRIAGE_ACTION_PREFIX):
         return from_triage_action(body, action)
     decoded = decode_value(str(action.get("value") or ""))
-    if decoded is None:
+    if decoded is None:  # not one of our buttons, or garbled: nothing to do
         return None
-    press_action, press_value, thread = decoded
+    pressed, thread = decoded
     label = str((action.get("text") or {}).get("text") or "")
     container = body.get("container") or {}
     message = body.get("message") or {}
     channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     user = str((body.get("user") or {}).get("id") or "")
-    press = PressData(press_action, press_value, label)
+    press = PressData(encode_action(pressed), label=label)
     common: dict[str, Any] = {
         "kind": "press",
         "user": user,
@@ -294,30 +310,38 @@ def from_shortcut(body: dict[str, Any]) -> Job:
         thread=DM_THREAD,
         reply_to="dm",
         text=plain_text(str(message.get("text") or "")),
-        press=PressData("intent", "raise_ticket"),
+        press=PressData(encode_action(ChooseIntent("raise_ticket"))),
     )
 
 
 def from_submission(body: dict[str, Any]) -> Job | None:
-    """A submitted modal: its fields become the value of a press of ``private_metadata.action``."""
+    """A submitted modal: a form for the ``<flow>:<verb>`` state named in ``private_metadata``.
+
+    Each input block's ``block_id`` is the field's name (an input block holds one element),
+    so the flow gets plain field names, never Slack's ``block_id.action_id``.
+    """
     view = body.get("view") or {}
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
         return None
-    if not isinstance(meta, dict) or not meta.get("action"):
+    if not isinstance(meta, dict):
         return None
-    values: dict[str, str] = {}
+    target = decode_action(str(meta.get("action") or ""))
+    if not isinstance(target, FlowCommand):
+        return None
+    fields: dict[str, str] = {}
     for block_id, inputs in ((view.get("state") or {}).get("values") or {}).items():
-        for action_id, state in (inputs or {}).items():
-            values[f"{block_id}.{action_id}"] = _state_value(state or {})
+        for state in (inputs or {}).values():
+            fields[str(block_id)] = _state_value(state or {})
+    form = SubmitForm.of(target.flow, target.verb, fields)
     return Job(
         kind="submission",
         user=str((body.get("user") or {}).get("id") or ""),
         team=str((body.get("team") or {}).get("id") or ""),
         thread=str(meta.get("thread") or DM_THREAD),
         reply_to="dm",
-        press=PressData(str(meta["action"]), json.dumps(values, sort_keys=True)),
+        press=PressData(encode_action(form)),
     )
 
 
@@ -339,22 +363,27 @@ def _state_value(state: dict[str, Any]) -> str:
     return ""
 
 
-def encode_value(action: str, value: str, thread: str) -> str:
-    """A button's ``value``: the press and the conversation it belongs to (at most 2,000 chars)."""
+def encode_value(action: Action, thread: str) -> str:
+    """A button's ``value``: the action and the conversation it belongs to (at most 2,000
+    chars: a long argument, such as the text of an ``Ask``, is shortened)."""
+    encoded = encode_action(action)
     while True:
-        encoded = json.dumps(
-            {"a": action, "v": value, "t": thread}, ensure_ascii=False, separators=(",", ":")
-        )
-        if len(encoded) <= MAX_VALUE or not value:
-            return encoded
-        value = value[: len(value) - (len(encoded) - MAX_VALUE)]
+        value = json.dumps({"a": encoded, "t": thread}, ensure_ascii=False, separators=(",", ":"))
+        if len(value) <= MAX_VALUE or not encoded:
+            return value
+        encoded = encoded[: len(encoded) - (len(value) - MAX_VALUE)]
 
 
-def decode_value(raw: str) -> tuple[str, str, str] | None:
+def decode_value(raw: str) -> tuple[Action, str] | None:
+    """The action and the thread of a button's ``value``; ``None`` if it isn't one of ours."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("a"), str):
         return None
-    return str(data["a"]), str(data.get("v") or ""), str(data.get("t") or "")
+    # "v": buttons sent before actions were typed kept the argument apart
+    action = decode_action(data["a"], str(data.get("v") or ""))
+    if action is None:
+        return None
+    return action, str(data.get("t") or "")

@@ -21,7 +21,7 @@ from bot.channels.slack.identity import IdentityResolver, SlackPerson
 from bot.channels.slack.inbox import Claimed, Inbox
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.render import SlackRenderer
-from bot.conversation.messages import Incoming, Press, Reply
+from bot.conversation.messages import Incoming, Reply
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -142,9 +142,8 @@ class Processor:
             email=person.email,
             text=job.text,
             thread=job.thread,
-            press=Press(job.press.action, job.press.value) if job.press else None,
+            press=job.press.typed() if job.press else None,
             display_name=person.display_name,
-            channel_user_id=job.user,
         )
 
     @staticmethod

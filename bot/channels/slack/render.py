@@ -22,6 +22,7 @@ from jinja2 import Environment
 from bot.channels.slack import jobs
 from bot.channels.slack.mrkdwn import chunks, to_mrkdwn
 from bot.conversation.messages import ArticleCard, Button, Reply
+from bot.flows.answer import show_article_action
 from bot.settings import Settings
 
 MAX_BLOCKS = 50
@@ -119,7 +120,7 @@ class SlackRenderer:
         return ButtonView(
             label=label,
             action_id=f"{jobs.ACTION_PREFIX}{n}",
-            value=jobs.encode_value(button.action, button.value, thread),
+            value=jobs.encode_value(button.action, thread),
             style=button.style,
         )
 
@@ -161,7 +162,7 @@ class SlackRenderer:
                 "summary": a["summary"],
                 "url": self.article_url(a["id"]),
                 "button": self._button(
-                    Button("Show me", "answer:article", a["id"]), jobs.DM_THREAD, next(counter)
+                    Button("Show me", show_article_action(a["id"])), jobs.DM_THREAD, next(counter)
                 ),
             }
             for a in context.get("articles", ())

@@ -1,10 +1,10 @@
-"""Modal submissions (``view_submission``) of the bot's modals: a press carrying the fields.
+"""Modal submissions (``view_submission``) of the bot's modals: a ``SubmitForm`` press.
 
 A modal rendered by the bot has a ``callback_id`` starting ``itbot:`` and ``private_metadata``
-``{"action": ..., "thread": ...}``; its fields become the press's value (a JSON object of
-``block_id.action_id`` → value). The ack closes the modal and the answer goes to the DM;
-a ticket form with something to fix is answered ``response_action: errors`` instead, so
-the modal stays open and shows what to fix (nothing is recorded).
+``{"action": "<flow>:<verb>", "thread": ...}``; its fields reach the flow by plain name (each
+input block's ``block_id``, see ``jobs.from_submission``). The ack closes the modal and the
+answer goes to the DM; a ticket form with something to fix is answered ``response_action:
+errors`` instead, so the modal stays open and shows what to fix (nothing is recorded).
 """
 
 from __future__ import annotations
