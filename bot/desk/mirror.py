@@ -150,9 +150,7 @@ class Mirror:
         if ticket is None:
             return 0
         now = utcnow()
-        author = Actor(
-            f"{self.connector.name}:{change.author or 'agent'}", change.author or "Agent"
-        )
+        author = Actor.remote(self.connector.name, change.author)
         if change.kind == "comment" and change.body:
             made = await self.desk.comment(
                 session,

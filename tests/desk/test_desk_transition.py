@@ -79,7 +79,7 @@ async def test_the_requester_closes_their_ticket(db: Database) -> None:
         ticket, rows = await _raise(s, desk, sam)
         ref = ticket.ref
         at = NOW + timedelta(hours=1)
-        await desk.set_status(s, ticket, sam, "closed", now=at)
+        await desk.set_status(s, ticket, Actor.of(sam), "closed", now=at)
 
         assert (ticket.status, ticket.closed_at, ticket.resolved_at) == ("closed", at, at)
         assert ticket.updated_at == at and ticket.sla_next_alert_at is None
@@ -92,7 +92,7 @@ async def test_the_requester_closes_their_ticket(db: Database) -> None:
             ],
             "audit": [],  # a requester's change is not an agent action
         }
-        await desk.set_status(s, ticket, sam, "closed", now=at)  # already closed: nothing
+        await desk.set_status(s, ticket, Actor.of(sam), "closed", now=at)  # already closed: nothing
         assert await rows.new() == {"events": [], "outbox": [], "audit": []}
 
 
@@ -104,7 +104,7 @@ async def test_an_agent_resolves_with_a_note_then_reopens(db: Database) -> None:
         ref = ticket.ref
 
         # waiting for Sam from Wednesday 11:00 to Thursday 10:00: 7.5 working hours
-        await desk.set_status(s, ticket, pat, "pending", now=NOW + timedelta(hours=1))
+        await desk.set_status(s, ticket, Actor.of(pat), "pending", now=NOW + timedelta(hours=1))
         assert ticket.sla_paused_at == NOW + timedelta(hours=1)
         assert ticket.sla_next_alert_at is None
         pending = await rows.new()
@@ -118,7 +118,7 @@ async def test_an_agent_resolves_with_a_note_then_reopens(db: Database) -> None:
         due = ticket.resolution_due
         resolved_at = NOW + timedelta(days=1)
         await desk.set_status(
-            s, ticket, pat, "resolved", now=resolved_at, note="Re-added the mailbox"
+            s, ticket, Actor.of(pat), "resolved", now=resolved_at, note="Re-added the mailbox"
         )
         assert (ticket.status, ticket.resolved_at, ticket.closed_at) == (
             "resolved",
@@ -148,7 +148,7 @@ async def test_an_agent_resolves_with_a_note_then_reopens(db: Database) -> None:
         ]
 
         reopened_at = resolved_at + timedelta(hours=2)
-        await desk.set_status(s, ticket, pat, "open", now=reopened_at)
+        await desk.set_status(s, ticket, Actor.of(pat), "open", now=reopened_at)
         assert (ticket.status, ticket.resolved_at, ticket.closed_at) == ("open", None, None)
         assert ticket.sla_next_alert_at == ticket.resolution_risk_at
         assert await rows.new() == {
@@ -163,7 +163,7 @@ async def test_an_agent_resolves_with_a_note_then_reopens(db: Database) -> None:
 
 async def test_a_status_set_in_the_external_desk(db: Database) -> None:
     desk = Desk(external="jira")
-    kim = Actor("jira:kim", "Kim")
+    kim = Actor.remote("jira", "kim")
     async with db.session() as s, s.begin():
         sam, _ = await _people(s)
         ticket, rows = await _raise(s, desk, sam)
