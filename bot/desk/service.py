@@ -35,7 +35,14 @@ from bot.desk.actor import (
 )
 from bot.desk.alerts import SlaAlerts
 from bot.desk.errors import InvalidChange, NotAllowed
-from bot.desk.models import CATEGORIES, OPEN_STATUSES, STATUSES, Ticket, TicketComment
+from bot.desk.models import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    STATUSES,
+    Ticket,
+    TicketComment,
+    TicketEvent,
+)
 from bot.desk.numbering import insert_numbered, ref_for
 from bot.desk.reading import TicketReader
 from bot.desk.sla import PRIORITIES, SlaPolicy
@@ -119,14 +126,14 @@ class Desk(TicketReader, SlaAlerts):
         set_committed_value(ticket, "assignee", None)
         # the event and outbox rows wait for the next flush, which writes them in one
         # statement each for every ticket raised in the transaction
-        self._event(
-            session,
-            ticket,
-            Actor.of(requester),
-            "created",
-            now,
-            priority=priority,
-            category=category,
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                created_at=now,
+                actor=requester.email,
+                kind="created",
+                details={"priority": priority, "category": category},
+            )
         )
         self._outbox(session, ticket, "triage_post", now)
         if self.external:
