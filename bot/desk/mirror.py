@@ -81,7 +81,7 @@ def subscribe(events: Events, settings: Settings) -> None:
     if settings.servicedesk is None:
         return
     events.subscribe(DESTINATION, TICKET_CREATED)
-    events.subscribe(DESTINATION, COMMENT_ADDED, when=lambda p: p.get("via") != "external")
+    events.subscribe(DESTINATION, COMMENT_ADDED, when=lambda p: p.get("role") != "remote")
     events.subscribe(DESTINATION, STATUS_CHANGED, when=lambda p: not p.get("remote"))
 
 
@@ -173,9 +173,7 @@ class Mirror:
         if ticket is None:
             return 0
         now = utcnow()
-        author = Actor(
-            f"{self.connector.name}:{change.author or 'agent'}", change.author or "Agent"
-        )
+        author = Actor.remote(self.connector.name, change.author)
         if change.kind == "comment" and change.body:
             made = await self.desk.comment(
                 session,

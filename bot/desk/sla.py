@@ -1,4 +1,4 @@
-"""SLA targets per priority and the state of a ticket's clocks.
+"""SLA targets per priority, the state of a ticket's clocks, and moving them on.
 
 >>> policy = SlaPolicy.default()
 >>> policy.targets["P1"].response
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.desk.calendar import WorkingCalendar
+from bot.desk.models import RUNNING_STATUSES, Ticket
 
 Priority = Literal["P1", "P2", "P3", "P4"]
 PRIORITIES: tuple[Priority, ...] = ("P1", "P2", "P3", "P4")
@@ -127,3 +128,79 @@ def alert_schedule(
         (resolution_due, "resolution_breached"),
     ]
     return schedule
+
+
+def set_clocks(ticket: Ticket, clocks: Clocks) -> None:
+    ticket.response_due, ticket.resolution_due = clocks.response_due, clocks.resolution_due
+    ticket.response_risk_at = clocks.response_risk_at
+    ticket.resolution_risk_at = clocks.resolution_risk_at
+
+
+def move_on(
+    ticket: Ticket,
+    held: timedelta,
+    calendar: WorkingCalendar,
+    *,
+    paused_at: datetime | None = None,
+) -> None:
+    """Move the ticket's due and at-risk times on by ``held`` of working time.
+
+    After a pause that began at ``paused_at``, a clock already breached then stays
+    breached, and the response clock stays put once the ticket was answered.
+    """
+    if not held:
+        return
+    if paused_at is None or (ticket.first_response_at is None and ticket.response_due > paused_at):
+        ticket.response_due = calendar.add(ticket.response_due, held)
+        ticket.response_risk_at = calendar.add(ticket.response_risk_at, held)
+    if paused_at is None or ticket.resolution_due > paused_at:
+        ticket.resolution_due = calendar.add(ticket.resolution_due, held)
+        ticket.resolution_risk_at = calendar.add(ticket.resolution_risk_at, held)
+
+
+def pause_or_resume(
+    ticket: Ticket, before: str, now: datetime, calendar: WorkingCalendar
+) -> timedelta | None:
+    """Stop the clocks when the ticket became pending at ``now``; run them again after.
+
+    On leaving "pending" the clocks move on by the working time the ticket waited
+    (added to ``sla_paused_seconds``), which is returned; ``None`` if nothing resumed.
+    """
+    if ticket.status == "pending" and before != "pending":
+        ticket.sla_paused_at = now
+        return None
+    if before != "pending" or ticket.status == "pending" or not ticket.sla_paused_at:
+        return None
+    paused_at, ticket.sla_paused_at = ticket.sla_paused_at, None
+    held = calendar.between(paused_at, now)
+    if held > timedelta(0):
+        move_on(ticket, held, calendar, paused_at=paused_at)
+        ticket.sla_paused_seconds = (ticket.sla_paused_seconds or 0) + int(held.total_seconds())
+    return held
+
+
+def ticket_alerts(ticket: Ticket) -> list[tuple[datetime, Alert]]:
+    """:func:`alert_schedule` for ``ticket``'s clocks."""
+    return alert_schedule(
+        response_risk_at=ticket.response_risk_at,
+        response_due=ticket.response_due,
+        resolution_risk_at=ticket.resolution_risk_at,
+        resolution_due=ticket.resolution_due,
+        responded=ticket.first_response_at is not None,
+    )
+
+
+def due_alerts(ticket: Ticket, now: datetime) -> list[str]:
+    """The alerts of ``ticket`` due by ``now`` and not yet sent (none while it stands)."""
+    if ticket.status not in RUNNING_STATUSES:
+        return []
+    sent = set(ticket.sla_alerts or ())
+    return [kind for at, kind in ticket_alerts(ticket) if at <= now and kind not in sent]
+
+
+def next_alert(ticket: Ticket) -> datetime | None:
+    """When the ticket's next SLA alert falls due; ``None`` once there are no more."""
+    if ticket.status not in RUNNING_STATUSES:  # closed, or paused while pending
+        return None
+    sent = set(ticket.sla_alerts or ())
+    return min((at for at, kind in ticket_alerts(ticket) if kind not in sent), default=None)

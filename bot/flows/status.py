@@ -104,10 +104,14 @@ async def on_act(ctx: FlowContext) -> Step | NotForMe:
         )
     try:
         if choice == "close":
-            await ctx.services.desk.set_status(ctx.session, ticket, staff, "closed", now=ctx.now)
+            await ctx.services.desk.set_status(
+                ctx.session, ticket, Actor.of(staff), "closed", now=ctx.now
+            )
             text = wording.TICKET_CLOSED.format(ref=ticket.ref, days=REOPEN_WINDOW_DAYS)
         elif choice == "reopen":
-            await ctx.services.desk.set_status(ctx.session, ticket, staff, "open", now=ctx.now)
+            await ctx.services.desk.set_status(
+                ctx.session, ticket, Actor.of(staff), "open", now=ctx.now
+            )
             text = wording.TICKET_REOPENED.format(ref=ticket.ref)
         else:
             return NOT_FOR_ME
@@ -138,7 +142,7 @@ async def on_csat(ctx: FlowContext) -> Step | NotForMe:
     if ticket is None or staff is None or not score.isdigit():
         return Step((Reply(wording.ARTICLE_GONE.replace("guide", "ticket")),), outcome="stale")
     try:
-        await ctx.services.desk.rate(ctx.session, ticket, staff, int(score), now=ctx.now)
+        await ctx.services.desk.rate(ctx.session, ticket, Actor.of(staff), int(score), now=ctx.now)
     except DeskError as exc:
         return Step((Reply(str(exc)),), outcome="refused")
     ctx.data["ref"] = ticket.ref
@@ -160,7 +164,7 @@ async def on_csat_comment(ctx: FlowContext) -> Step | NotForMe:
 
     if yes_no(ctx.text) is not False and ticket.csat_score is not None:
         await ctx.services.desk.rate(
-            ctx.session, ticket, staff, ticket.csat_score, now=ctx.now, comment=ctx.text
+            ctx.session, ticket, Actor.of(staff), ticket.csat_score, now=ctx.now, comment=ctx.text
         )
     return Step((Reply(wording.CSAT_DONE),), outcome="rated_with_comment")
 

@@ -66,9 +66,9 @@ async def _seed(client: Client) -> dict[str, str]:
             found = await desk(client).get(session, ticket.ref or "")
             assert found is not None
             if action == "claim":
-                await desk(client).claim(session, found, pat, now=now)
+                await desk(client).claim(session, found, Actor.of(pat), now=now)
             elif action == "resolve":
-                await desk(client).set_status(session, found, pat, "resolved", now=now)
+                await desk(client).set_status(session, found, Actor.of(pat), "resolved", now=now)
             else:  # answered, so only its resolution clock runs
                 await desk(client).comment(session, found, Actor.of(pat), "On it", now=now)
     return {

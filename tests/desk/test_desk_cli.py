@@ -57,12 +57,12 @@ async def _seed(url: str) -> list[str]:
                 session, requester=alex, summary="Reset my PIN", category="sign-in",
                 priority="P3", now=now,
             )  # fmt: skip
-            await desk.claim(session, urgent, agent, now=now)
+            await desk.claim(session, urgent, Actor.of(agent), now=now)
             await desk.comment(session, urgent, Actor.of(agent), "Web team called", now=now)
             await desk.comment(
                 session, urgent, Actor.of(agent), "Hosting outage", now=now, public=False
             )
-            await desk.set_status(session, done, agent, "resolved", now=now)
+            await desk.set_status(session, done, Actor.of(agent), "resolved", now=now)
             return [urgent.ref or "", calm.ref or "", done.ref or ""]
     finally:
         await db.dispose()

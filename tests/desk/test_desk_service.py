@@ -56,8 +56,8 @@ async def test_a_ticket_from_raise_to_reopen(db: Database) -> None:
         assert await desk.similar_open(s, sam.id, "outlook password") == []
 
         with pytest.raises(NotAllowed):
-            await desk.claim(s, ticket, sam, now=NOW)
-        await desk.claim(s, ticket, pat, now=NOW)
+            await desk.claim(s, ticket, Actor.of(sam), now=NOW)
+        await desk.claim(s, ticket, Actor.of(pat), now=NOW)
         assert ticket.status == "open"
         assert ticket.assignee_id == pat.id
 
@@ -66,15 +66,15 @@ async def test_a_ticket_from_raise_to_reopen(db: Database) -> None:
         await desk.comment(s, ticket, Actor.of(pat), "On my way", now=NOW + timedelta(minutes=5))
         assert ticket.first_response_at is not None
 
-        await desk.set_status(s, ticket, pat, "resolved", now=NOW + timedelta(hours=1))
+        await desk.set_status(s, ticket, Actor.of(pat), "resolved", now=NOW + timedelta(hours=1))
         assert ticket.resolved_at is not None
-        await desk.rate(s, ticket, sam, 5, now=NOW + timedelta(hours=2), comment="Quick!")
+        await desk.rate(s, ticket, Actor.of(sam), 5, now=NOW + timedelta(hours=2), comment="Quick!")
         with pytest.raises(InvalidChange):
-            await desk.rate(s, ticket, sam, 9, now=NOW)
+            await desk.rate(s, ticket, Actor.of(sam), 9, now=NOW)
 
         later = NOW + timedelta(days=3)
         assert desk.can_reopen(ticket, later)
-        await desk.set_status(s, ticket, sam, "open", now=later)
+        await desk.set_status(s, ticket, Actor.of(sam), "open", now=later)
         assert ticket.status == "open"
         rows = (await s.execute(select(OutboxMessage))).scalars()
         kinds = [(m.kind, m.destination) for m in rows]
@@ -91,12 +91,12 @@ async def test_requesters_cannot_do_agent_things_or_reopen_late(db: Database) ->
             s, requester=sam, summary="VPN drops", category="sign-in", priority="P2", now=NOW
         )
         with pytest.raises(NotAllowed):
-            await desk.set_status(s, ticket, sam, "resolved", now=NOW)
+            await desk.set_status(s, ticket, Actor.of(sam), "resolved", now=NOW)
         with pytest.raises(NotAllowed):
-            await desk.set_priority(s, ticket, sam, "P1", now=NOW)
-        await desk.set_status(s, ticket, sam, "closed", now=NOW)
+            await desk.set_priority(s, ticket, Actor.of(sam), "P1", now=NOW)
+        await desk.set_status(s, ticket, Actor.of(sam), "closed", now=NOW)
         with pytest.raises(NotAllowed, match="working days"):
-            await desk.set_status(s, ticket, sam, "open", now=NOW + timedelta(days=14))
+            await desk.set_status(s, ticket, Actor.of(sam), "open", now=NOW + timedelta(days=14))
         with pytest.raises(InvalidChange):
             await desk.raise_ticket(
                 s, requester=sam, summary="  ", category="device", priority="P3", now=NOW

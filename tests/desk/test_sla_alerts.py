@@ -84,7 +84,7 @@ async def test_an_answer_stops_the_response_alerts_and_closing_stops_all(db: Dat
     async with db.session() as s, s.begin():
         ticket = await desk.get(s, ref)
         assert ticket is not None
-        await desk.set_status(s, ticket, pat, "resolved", now=_at(29, 9))
+        await desk.set_status(s, ticket, Actor.of(pat), "resolved", now=_at(29, 9))
     alerts, next_at, _ = await _state(db, desk, ref)
     assert alerts == ["resolution_at_risk"] and next_at is None
     assert await sweep_once(db, desk, now=_at(30, 12)) == 0  # resolved: no breach alert
@@ -101,7 +101,7 @@ async def test_a_new_priority_starts_the_alerts_again(db: Database) -> None:
             s, email="pat.agent@aylesburyvaledc.gov.uk", council="aylesbury-vale"
         )
         pat.is_agent = True
-        await desk.set_priority(s, ticket, pat, "P4", now=_at(25, 13, 2))
+        await desk.set_priority(s, ticket, Actor.of(pat), "P4", now=_at(25, 13, 2))
     alerts, next_at, _ = await _state(db, desk, ref)
     assert alerts == [] and next_at is not None and next_at > _at(25, 14)
 

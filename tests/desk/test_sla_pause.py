@@ -49,7 +49,7 @@ async def test_waiting_for_the_requester_stops_the_clocks_and_moves_them_on(
         ticket = await desk.get(s, ref)
         assert ticket is not None and ticket.resolution_due == _at(30, 10)
         await desk.comment(s, ticket, Actor.of(pat), "Which mailbox is it?", now=_at(25, 11))
-        await desk.set_status(s, ticket, pat, "pending", now=_at(25, 11))
+        await desk.set_status(s, ticket, Actor.of(pat), "pending", now=_at(25, 11))
         assert ticket.sla_next_alert_at is None
 
     # Monday 30th 10:30: past the old deadline, but the ticket is waiting for Sam
@@ -87,7 +87,7 @@ async def test_waiting_for_the_requester_stops_the_clocks_and_moves_them_on(
 
         # a later priority change counts from the start, plus the time spent paused
         await desk.set_priority(
-            s, ticket, pat, "P2", now=datetime(2026, 12, 1, 9, 5, tzinfo=LONDON)
+            s, ticket, Actor.of(pat), "P2", now=datetime(2026, 12, 1, 9, 5, tzinfo=LONDON)
         )
         assert ticket.resolution_due == desk.policy.calendar.add(
             desk.policy.clocks("P2", ticket.created_at).resolution_due, timedelta(hours=32)
@@ -102,10 +102,10 @@ async def test_a_deadline_already_missed_stays_missed(db: Database) -> None:
         _, pat = await _people(s)
         ticket = await desk.get(s, ref)
         assert ticket is not None
-        await desk.set_status(s, ticket, pat, "pending", now=_at(25, 15))
+        await desk.set_status(s, ticket, Actor.of(pat), "pending", now=_at(25, 15))
         _, resolution = clocks(ticket, _at(26, 9))
         assert resolution.state == "breached"
         found, _ = await desk.queue(s, QueueFilter(sla="breached"), now=_at(26, 9), limit=10)
         assert ref in [t.ref for t in found]
-        await desk.set_status(s, ticket, pat, "open", now=_at(26, 12))
+        await desk.set_status(s, ticket, Actor.of(pat), "open", now=_at(26, 12))
         assert ticket.resolution_due == _at(25, 14)  # not moved: the breach stands

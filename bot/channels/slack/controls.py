@@ -158,16 +158,16 @@ class AgentActions:
         now = self.clock()
         try:
             if verb == "claim":
-                await self.desk.claim(session, ticket, staff, now=now)
+                await self.desk.claim(session, ticket, Actor.of(staff), now=now)
             elif verb == "assign":
                 assignee = await self._assignee(session, chosen)
                 if assignee is None:
                     return [self._note(job, "Only service desk agents can be assigned tickets.")]
-                await self.desk.assign(session, ticket, staff, assignee, now=now)
+                await self.desk.assign(session, ticket, Actor.of(staff), assignee, now=now)
             elif verb == "priority":
-                await self.desk.set_priority(session, ticket, staff, value, now=now)
+                await self.desk.set_priority(session, ticket, Actor.of(staff), value, now=now)
             elif verb == "resolve":
-                await self.desk.set_status(session, ticket, staff, "resolved", now=now)
+                await self.desk.set_status(session, ticket, Actor.of(staff), "resolved", now=now)
             else:
                 return [self._note(job, "That control isn't one I know.")]
         except (InvalidChange, NotAllowed) as exc:

@@ -86,7 +86,7 @@ async def show(request: web.Request) -> web.Response:
 async def _claim(
     s: AsyncSession, desk: Desk, t: Ticket, agent: Staff, form: Form, at: datetime
 ) -> str:
-    await desk.claim(s, t, agent, now=at)
+    await desk.claim(s, t, Actor.of(agent), now=at)
     return "claim"
 
 
@@ -97,14 +97,14 @@ async def _assign(
     assignee = await staff_repo.get(s, int(raw)) if raw.isdigit() else None
     if assignee is None:
         raise InvalidChange("Choose an agent to assign the ticket to.")
-    await desk.assign(s, t, agent, assignee, now=at)
+    await desk.assign(s, t, Actor.of(agent), assignee, now=at)
     return "assign"
 
 
 async def _priority(
     s: AsyncSession, desk: Desk, t: Ticket, agent: Staff, form: Form, at: datetime
 ) -> str:
-    await desk.set_priority(s, t, agent, str(form.get("priority", "")), now=at)
+    await desk.set_priority(s, t, Actor.of(agent), str(form.get("priority", "")), now=at)
     return "priority"
 
 
@@ -114,7 +114,7 @@ async def _status(
     status = str(form.get("status", ""))
     if status not in AGENT_STATUSES:
         raise InvalidChange(f"Status must be one of {', '.join(AGENT_STATUSES)}.")
-    await desk.set_status(s, t, agent, status, now=at)
+    await desk.set_status(s, t, Actor.of(agent), status, now=at)
     return "status"
 
 

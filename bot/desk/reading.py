@@ -1,0 +1,74 @@
+"""Finding tickets and reading their history: the desk's read side.
+
+:class:`bot.desk.service.Desk` is a :class:`TicketReader`, so callers keep asking the
+desk (``desk.get(session, "JSD-000042")``); nothing here changes a row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.desk.models import OPEN_STATUSES, Ticket, TicketComment, TicketEvent
+from bot.desk.queue import QueueFilter
+from bot.desk.queue import page as queue_page
+
+
+class TicketReader:
+    """Finders over tickets, their comments and their events."""
+
+    async def get(self, session: AsyncSession, ref: str) -> Ticket | None:
+        ref = ref.strip().upper()
+        return (await session.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one_or_none()
+
+    async def for_requester(
+        self, session: AsyncSession, staff_id: int, *, open_only: bool = True, limit: int = 20
+    ) -> list[Ticket]:
+        query = select(Ticket).where(Ticket.requester_id == staff_id)
+        if open_only:
+            query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.order_by(Ticket.created_at.desc()).limit(limit)
+        return list((await session.execute(query)).scalars().all())
+
+    async def similar_open(
+        self, session: AsyncSession, staff_id: int, summary: str, *, threshold: float = 60
+    ) -> list[Ticket]:
+        """The requester's open tickets that look like the same problem, best first."""
+        tickets = await self.for_requester(session, staff_id, open_only=True, limit=50)
+        scored = [(fuzz.token_set_ratio(summary.lower(), t.summary.lower()), t) for t in tickets]
+        return [t for score, t in sorted(scored, key=lambda p: -p[0]) if score >= threshold][:3]
+
+    async def queue(
+        self,
+        session: AsyncSession,
+        filters: QueueFilter,
+        *,
+        now: datetime,
+        limit: int = 50,
+        offset: int = 0,
+        count_cap: int | None = None,
+    ) -> tuple[list[Ticket], int]:
+        """One page of the queue and how many tickets match (:func:`bot.desk.queue.page`)."""
+        return await queue_page(
+            session, filters, now=now, limit=limit, offset=offset, count_cap=count_cap
+        )
+
+    async def comments(
+        self, session: AsyncSession, ticket: Ticket, *, public_only: bool = False
+    ) -> list[TicketComment]:
+        query = select(TicketComment).where(TicketComment.ticket_id == ticket.id)
+        if public_only:
+            query = query.where(TicketComment.public.is_(True))
+        query = query.order_by(TicketComment.created_at, TicketComment.id)
+        return list((await session.execute(query)).scalars().all())
+
+    async def events(self, session: AsyncSession, ticket: Ticket) -> list[TicketEvent]:
+        query = (
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.created_at, TicketEvent.id)
+        )
+        return list((await session.execute(query)).scalars().all())
