@@ -2,16 +2,16 @@
 
 A desk change emits channel-neutral events (``ticket_created``, ``comment_added``, …)
 into its outbox in the same transaction as the change. Listeners (the requester's
-notifier, the Slack triage channel, an external desk, later Teams and email) declare
+notifier, each chat channel's agents' triage, an external desk, later email) declare
 what they subscribe to when the application is wired, each under its own
 *destination* name; one outbox row is written per event and subscribed destination,
 so each listener gets its own retries and a slow one never holds up another.
 
 >>> events = Events()
->>> events.subscribe("slack", TICKET_CREATED, COMMENT_ADDED)
+>>> events.subscribe("agents", TICKET_CREATED, COMMENT_ADDED)
 >>> events.subscribe("requester", COMMENT_ADDED, when=lambda p: p.get("public", False))
 >>> events.destinations(COMMENT_ADDED, {"public": False})
-['slack']
+['agents']
 """
 
 from __future__ import annotations

@@ -7,23 +7,11 @@ HTTP mode and Socket Mode dispatch to these same listeners.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from slack_bolt.async_app import AsyncApp
 
-from bot.channels.slack.jobs import Job
+from bot.channels.slack.listeners.recorder import Recorder
 
-
-class Recorder(Protocol):
-    """What a listener may do before its ack: record a job, or open the ticket form."""
-
-    async def record(self, key: str, job: Job) -> bool:
-        """Record ``job`` durably under ``key``; ``False`` if it was recorded before."""
-        ...
-
-    async def open_ticket_form(self, trigger_id: str, *, text: str = "") -> bool:
-        """Open the ticket form modal now (see ``forms``); ``False`` if it didn't open."""
-        ...
+__all__ = ["Recorder", "register"]
 
 
 def register(app: AsyncApp, recorder: Recorder, *, triage_channel: str | None = None) -> None:

@@ -18,7 +18,7 @@ from bot.channels.slack import forms, jobs
 from bot.channels.slack.dedupe import dedupe_key
 
 if TYPE_CHECKING:
-    from bot.channels.slack.listeners import Recorder
+    from bot.channels.slack.listeners.recorder import Recorder
 
 
 def register(app: AsyncApp, recorder: Recorder) -> None:
