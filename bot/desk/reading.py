@@ -12,7 +12,8 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.models import OPEN_STATUSES, Ticket, TicketComment, TicketEvent
+from bot.desk import queries
+from bot.desk.models import Ticket, TicketComment, TicketEvent
 from bot.desk.queue import QueueFilter
 from bot.desk.queue import page as queue_page
 
@@ -21,17 +22,12 @@ class TicketReader:
     """Finders over tickets, their comments and their events."""
 
     async def get(self, session: AsyncSession, ref: str) -> Ticket | None:
-        ref = ref.strip().upper()
-        return (await session.execute(select(Ticket).where(Ticket.ref == ref))).scalar_one_or_none()
+        return await queries.by_ref(session, ref)
 
     async def for_requester(
         self, session: AsyncSession, staff_id: int, *, open_only: bool = True, limit: int = 20
     ) -> list[Ticket]:
-        query = select(Ticket).where(Ticket.requester_id == staff_id)
-        if open_only:
-            query = query.where(Ticket.status.in_(OPEN_STATUSES))
-        query = query.order_by(Ticket.created_at.desc()).limit(limit)
-        return list((await session.execute(query)).scalars().all())
+        return await queries.for_requester(session, staff_id, open_only=open_only, limit=limit)
 
     async def similar_open(
         self, session: AsyncSession, staff_id: int, summary: str, *, threshold: float = 60

@@ -471,33 +471,44 @@ class SlackDriver:
         return await self.client.post("/slack/events", data=text.encode(), headers=all_headers)
 
 
-@pytest.fixture
-def cached_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load the intent detector and the bundled knowledge base once per test session.
+class Models:
+    """The intent detector and the knowledge base, loaded once per test session.
 
     Both are pure and read-only here (no test edits articles), and loading them takes
-    seconds (the embeddings of every article): each app in these tests shares them.
+    seconds (the embeddings of every article): each app in these tests is handed them
+    through ``open_services`` and ``create_app(services=...)``, never by patching.
     """
-    from intents import IntentDetector
-    from knowledge import KnowledgeBase
 
-    load_detector = IntentDetector.load.__func__  # type: ignore[attr-defined]
-    load_kb = KnowledgeBase.load.__func__  # type: ignore[attr-defined]
+    @contextlib.asynccontextmanager
+    async def app(self, settings: Settings, **options: Any) -> AsyncIterator[web.Application]:
+        """``itbot serve``'s application for ``settings``, with the shared models."""
+        from bot.app import create_app, open_services
+        from bot.services import KnowledgeService
+        from intents import IntentDetector
+        from knowledge import KnowledgeBase
 
-    def detector(cls: Any, /, path: Any = None, **options: Any) -> Any:
-        key = ("detector", path, tuple(sorted(options.items())))
-        if key not in _LOADED:
-            _LOADED[key] = load_detector(cls, path, **options)
-        return _LOADED[key]
+        councils = tuple(c.key for c in settings.councils)
+        kb_key = ("kb", settings.kb_path, councils, settings.semantic)
+        if kb_key not in _LOADED:
+            _LOADED[kb_key] = KnowledgeBase.load(
+                settings.kb_path,
+                councils=councils,
+                cache_dir=settings.cache_dir,
+                semantic=settings.semantic,
+            )
+        detector_key = ("detector", settings.ticket_prefix)
+        if detector_key not in _LOADED:
+            _LOADED[detector_key] = IntentDetector.load(None, ticket_prefix=settings.ticket_prefix)
+        knowledge = KnowledgeService(_LOADED[kb_key])
+        async with open_services(
+            settings, knowledge=knowledge, detector=_LOADED[detector_key]
+        ) as services:
+            yield create_app(settings, services=services, **options)
 
-    def knowledge_base(cls: Any, /, root: Any = None, **options: Any) -> Any:
-        key = ("kb", root, tuple(options.get("councils", ())), options.get("semantic"))
-        if key not in _LOADED:
-            _LOADED[key] = load_kb(cls, root, **options)
-        return _LOADED[key]
 
-    monkeypatch.setattr(IntentDetector, "load", classmethod(detector))
-    monkeypatch.setattr(KnowledgeBase, "load", classmethod(knowledge_base))
+@pytest.fixture
+def cached_models() -> Models:
+    return Models()
 
 
 _LOADED: dict[Any, Any] = {}
@@ -525,11 +536,12 @@ def slack_settings(settings: Settings, fake: FakeSlack, **changes: Any) -> Setti
 
 @pytest.fixture
 async def slack(
-    settings: Settings, fake_slack: FakeSlack, cached_models: None
+    settings: Settings, fake_slack: FakeSlack, cached_models: Models
 ) -> AsyncIterator[SlackDriver]:
     """``itbot serve``'s application with Slack on, over HTTP, talking to the fake."""
-    from bot.app import create_app
-
-    app = create_app(slack_settings(settings, fake_slack), watch_knowledge=False)
-    async with TestClient(TestServer(app)) as client:
+    config = slack_settings(settings, fake_slack)
+    async with (
+        cached_models.app(config, watch_knowledge=False) as app,
+        TestClient(TestServer(app)) as client,
+    ):
         yield SlackDriver(client, fake_slack)

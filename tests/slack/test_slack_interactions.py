@@ -8,7 +8,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
 from bot.settings import Secret, Settings
 from tests.slack.fake_slack import (
     ALEX_ID,
@@ -16,6 +15,7 @@ from tests.slack.fake_slack import (
     SAM_ID,
     Call,
     FakeSlack,
+    Models,
     SlackDriver,
     app_mention,
     cached_models,
@@ -154,13 +154,15 @@ async def test_a_submitted_modal_reaches_the_conversation_and_closes(
 
 
 async def test_socket_mode_uses_the_same_listeners(
-    settings: Settings, fake_slack: FakeSlack, cached_models: None
+    settings: Settings, fake_slack: FakeSlack, cached_models: Models
 ) -> None:
     config = slack_settings(
         settings, fake_slack, slack_signing_secret=None, slack_app_token=Secret(APP_TOKEN)
     )
-    app = create_app(config, watch_knowledge=False)
-    async with TestClient(TestServer(app)) as client:
+    async with (
+        cached_models.app(config, watch_knowledge=False) as app,
+        TestClient(TestServer(app)) as client,
+    ):
         no_http = await client.post("/slack/events", data="{}")
         assert no_http.status in {404, 405}  # no signing secret: no HTTP endpoint
         envelope = {

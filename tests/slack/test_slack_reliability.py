@@ -8,7 +8,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
 from bot.channels.slack import jobs
 from bot.channels.slack.inbox import Inbox
 from bot.settings import Settings
@@ -16,6 +15,7 @@ from bot.storage import Database
 from tests.slack.fake_slack import (
     SAM_ID,
     FakeSlack,
+    Models,
     SlackDriver,
     cached_models,
     fake_slack,
@@ -49,14 +49,16 @@ async def test_the_same_event_delivered_four_times_is_answered_once(slack: Slack
 
 
 async def test_two_replicas_agree_on_a_retried_event(
-    settings: Settings, fake_slack: FakeSlack, cached_models: None
+    settings: Settings, fake_slack: FakeSlack, cached_models: Models
 ) -> None:
     """Slack retries to whichever replica the load balancer picks: still one reply."""
     config = slack_settings(settings, fake_slack)
     body = message_im(SAM_ID, "how do I share my calendar")
     async with (
-        TestClient(TestServer(create_app(config, watch_knowledge=False))) as one,
-        TestClient(TestServer(create_app(config, watch_knowledge=False))) as two,
+        cached_models.app(config, watch_knowledge=False) as first,
+        cached_models.app(config, watch_knowledge=False) as second,
+        TestClient(TestServer(first)) as one,
+        TestClient(TestServer(second)) as two,
     ):
         replicas = [SlackDriver(one, fake_slack), SlackDriver(two, fake_slack)]
         responses = await asyncio.gather(
@@ -112,7 +114,7 @@ async def test_ten_people_at_once_each_get_their_own_answer(slack: SlackDriver) 
 
 
 async def test_requests_recorded_before_a_restart_are_answered_after_it(
-    settings: Settings, fake_slack: FakeSlack, cached_models: None
+    settings: Settings, fake_slack: FakeSlack, cached_models: Models
 ) -> None:
     """The inbox outlives the process: pending rows, and rows a dead replica held."""
     db = Database(settings.database_url)
@@ -130,15 +132,15 @@ async def test_requests_recorded_before_a_restart_are_answered_after_it(
     await old.release([held[0].id])  # one given back at shutdown, one held by the dead replica
     await db.dispose()
 
-    app = create_app(slack_settings(settings, fake_slack), watch_knowledge=False)
-    async with TestClient(TestServer(app)):
+    config = slack_settings(settings, fake_slack)
+    async with cached_models.app(config, watch_knowledge=False) as app, TestClient(TestServer(app)):
         posts = await fake_slack.wait_for("chat.postMessage", 2)
         await fake_slack.settle(0.5)
     assert sorted(p.params["channel"] for p in posts) == ["DALEXJONES", "DSAMTAYLOR"]
 
 
 async def test_a_restart_sends_what_was_not_sent_without_running_the_turn_again(
-    settings: Settings, fake_slack: FakeSlack, cached_models: None
+    settings: Settings, fake_slack: FakeSlack, cached_models: Models
 ) -> None:
     db = Database(settings.database_url)
     await db.upgrade()
@@ -154,8 +156,8 @@ async def test_a_restart_sends_what_was_not_sent_without_running_the_turn_again(
     await old.save_outbox(row, {"ops": ops, "sent": 1})
     await db.dispose()
 
-    app = create_app(slack_settings(settings, fake_slack), watch_knowledge=False)
-    async with TestClient(TestServer(app)):
+    config = slack_settings(settings, fake_slack)
+    async with cached_models.app(config, watch_knowledge=False) as app, TestClient(TestServer(app)):
         [post] = await fake_slack.wait_for("chat.postMessage")
         await fake_slack.settle(0.5)
     assert post.params["text"] == "second part"

@@ -17,7 +17,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import delete, select
 
-from bot.app import create_app
 from bot.channels import slack as slack_channel
 from bot.desk import accounts
 from bot.desk.models import OutboxMessage, Ticket
@@ -36,6 +35,7 @@ from tests.slack.fake_slack import (
     TEAM,
     Call,
     FakeSlack,
+    Models,
     SlackDriver,
     cached_models,
     event_callback,
@@ -56,22 +56,22 @@ KIM_ID = "UKIMAGENT"  # an agent through ITBOT_DESK_AGENTS
 
 @pytest.fixture
 async def desk_slack(
-    settings: Settings, fake_slack: FakeSlack, cached_models: None
+    settings: Settings, fake_slack: FakeSlack, cached_models: Models
 ) -> AsyncIterator[SlackDriver]:
     fake_slack.add_user(PAT_ID, "pat.singh@dacorum.gov.uk", "Pat Singh")
     fake_slack.add_user(KIM_ID, "kim.lee@aylesburyvaledc.gov.uk", "Kim Lee")
     fake_slack.usergroups[AGENTS_GROUP] = [PAT_ID]
-    app = create_app(
-        slack_settings(
-            settings,
-            fake_slack,
-            slack_triage_channel=TRIAGE,
-            slack_agent_group=AGENTS_GROUP,
-            desk_agents=("kim.lee@aylesburyvaledc.gov.uk",),
-        ),
-        watch_knowledge=False,
+    config = slack_settings(
+        settings,
+        fake_slack,
+        slack_triage_channel=TRIAGE,
+        slack_agent_group=AGENTS_GROUP,
+        desk_agents=("kim.lee@aylesburyvaledc.gov.uk",),
     )
-    async with TestClient(TestServer(app)) as client:
+    async with (
+        cached_models.app(config, watch_knowledge=False) as app,
+        TestClient(TestServer(app)) as client,
+    ):
         yield SlackDriver(client, fake_slack)
 
 
