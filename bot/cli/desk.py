@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.desk import accounts
-from bot.desk.models import OPEN_STATUSES, STATUSES, Ticket, TicketComment, TicketEvent
 from bot.desk.passwords import PasswordError, check_new_password, hash_password
 from bot.desk.queue import QueueFilter
 from bot.desk.service import Desk
+from bot.desk.tickets import OPEN_STATUSES, STATUSES, Ticket, TicketComment, TicketEvent
 from bot.errors import StorageError
 from bot.settings import Settings
 from bot.storage import Database

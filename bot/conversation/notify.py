@@ -25,8 +25,8 @@ from bot.desk.events import (
     TICKET_ASSIGNED,
     Events,
 )
-from bot.desk.models import OutboxMessage, Ticket, TicketComment
 from bot.desk.outbox import Handler, Skip
+from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
 from bot.storage import notifications
 from bot.storage.models import Staff
 

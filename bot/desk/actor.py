@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.desk.errors import NotAllowed
-from bot.desk.models import Ticket
+from bot.desk.tickets import Ticket
 from bot.storage.models import Staff
 
 #: what the actor is: a member of staff, the desk itself, or someone in an external desk

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.desk import sla
 from bot.desk.actor import SYSTEM
 from bot.desk.events import SLA_ALERT, TICKET_CHANGED
-from bot.desk.models import Ticket, TicketEvent
 from bot.desk.recording import Recorder
+from bot.desk.tickets import Ticket, TicketEvent
 
 
 class SlaAlerts(Recorder):

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.models import OutboxMessage
+from bot.desk.tickets import OutboxMessage
 
 #: a ticket was raised: ``{ref}``
 TICKET_CREATED: Final = "ticket_created"

@@ -23,9 +23,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.events import COMMENT_ADDED, STATUS_CHANGED, TICKET_CREATED, Events
-from bot.desk.models import OutboxMessage, Ticket, TicketComment
 from bot.desk.outbox import Handler, Skip
 from bot.desk.service import Actor, Desk
+from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
 from bot.errors import SettingsError
 from bot.settings import Settings
 from bot.storage import Database

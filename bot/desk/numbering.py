@@ -18,7 +18,7 @@ from sqlalchemy import Insert, Text, bindparam, case, cast, func, insert, inspec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from bot.desk.models import Ticket
+from bot.desk.tickets import Ticket
 
 #: the columns the INSERT fills from the sequence
 _NUMBERED = ("id", "ref")

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.models import OutboxMessage
+from bot.desk.tickets import OutboxMessage
 from bot.storage import Database
 from bot.storage.models import utcnow
 

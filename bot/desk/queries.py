@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.models import OPEN_STATUSES, Ticket
+from bot.desk.tickets import OPEN_STATUSES, Ticket
 
 
 def normalise_ref(ref: str) -> str:

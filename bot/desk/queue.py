@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.models import OPEN_STATUSES, Ticket
+from bot.desk.tickets import OPEN_STATUSES, Ticket
 
 
 @dataclass(frozen=True, slots=True)

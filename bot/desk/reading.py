@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk import queries
-from bot.desk.models import Ticket, TicketComment, TicketEvent
 from bot.desk.queue import QueueFilter
 from bot.desk.queue import page as queue_page
+from bot.desk.tickets import Ticket, TicketComment, TicketEvent
 
 
 class TicketReader:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.actor import Actor
 from bot.desk.events import TICKET_CHANGED, Events
-from bot.desk.models import Ticket, TicketEvent
+from bot.desk.tickets import Ticket, TicketEvent
 from bot.storage import audit
 
 

@@ -44,7 +44,10 @@ from bot.desk.events import (
     TICKET_CREATED,
     Events,
 )
-from bot.desk.models import (
+from bot.desk.numbering import insert_numbered, ref_for
+from bot.desk.reading import TicketReader
+from bot.desk.sla import PRIORITIES, SlaPolicy
+from bot.desk.tickets import (
     CATEGORIES,
     OPEN_STATUSES,
     STATUSES,
@@ -52,9 +55,6 @@ from bot.desk.models import (
     TicketComment,
     TicketEvent,
 )
-from bot.desk.numbering import insert_numbered, ref_for
-from bot.desk.reading import TicketReader
-from bot.desk.sla import PRIORITIES, SlaPolicy
 from bot.redaction import redact
 from bot.storage.models import Staff
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.desk.calendar import WorkingCalendar
-from bot.desk.models import RUNNING_STATUSES, Ticket
+from bot.desk.tickets import RUNNING_STATUSES, Ticket
 
 Priority = Literal["P1", "P2", "P3", "P4"]
 PRIORITIES: tuple[Priority, ...] = ("P1", "P2", "P3", "P4")

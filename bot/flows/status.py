@@ -13,8 +13,8 @@ from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer
 from bot.conversation.messages import Button, Reply
 from bot.desk.errors import DeskError
-from bot.desk.models import OPEN_STATUSES, Ticket
 from bot.desk.service import REOPEN_WINDOW_DAYS, Actor
+from bot.desk.tickets import OPEN_STATUSES, Ticket
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.flows.tickets import when
 from bot.storage.models import Staff

@@ -10,7 +10,7 @@ is the one module that imports them all; nothing else in storage imports the des
 from __future__ import annotations
 
 import bot.desk.accounts
-import bot.desk.models
+import bot.desk.tickets
 import bot.storage.notifications
 import bot.storage.slack_threads  # noqa: F401 - registers each module's tables
 from bot.storage.models import Base

@@ -118,7 +118,7 @@ def _cycles() -> list[list[str]]:
 
 def test_the_walk_sees_the_project() -> None:
     assert "bot.desk.service" in GRAPH and "bot.conversation.engine" in GRAPH
-    assert "bot.desk.models" in GRAPH["bot.desk.service"]
+    assert "bot.desk.tickets" in GRAPH["bot.desk.service"]
 
 
 def test_no_import_circle() -> None:

@@ -11,9 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.desk import accounts
-from bot.desk.models import Ticket
 from bot.desk.passwords import hash_password
 from bot.desk.service import Desk
+from bot.desk.tickets import Ticket
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage import staff as staff_repo

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.desk.models import OutboxMessage, Ticket, TicketComment, TicketEvent
 from bot.desk.service import Actor
+from bot.desk.tickets import OutboxMessage, Ticket, TicketComment, TicketEvent
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
 from bot.storage.models import AuditEntry

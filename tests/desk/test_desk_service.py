@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.calendar import LONDON
 from bot.desk.errors import InvalidChange, NotAllowed
-from bot.desk.models import OutboxMessage, Ticket, TicketEvent
 from bot.desk.queue import QueueFilter
 from bot.desk.service import Actor, Desk
+from bot.desk.tickets import OutboxMessage, Ticket, TicketEvent
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 from bot.storage.models import Staff

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.calendar import LONDON
-from bot.desk.models import OutboxMessage, Ticket, TicketEvent
 from bot.desk.service import Actor, Desk
+from bot.desk.tickets import OutboxMessage, Ticket, TicketEvent
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 from bot.storage.models import AuditEntry, Staff
@@ -211,7 +211,7 @@ async def test_a_status_set_in_the_external_desk(db: Database) -> None:
         await desk.apply_remote_status(s, ticket, "resolved", actor=kim, now=at)
         assert (ticket.resolved_at, ticket.closed_at) == (at, at)
         assert (await rows.new())["outbox"] == [
-            ("notify_requester", {"ref": ref, "event": "status", "status": "resolved"}),
-            ("triage_update", {"ref": ref}),
-            ("ask_csat", {"ref": ref}),
+            ("status_changed", "requester", _status(ref, "resolved", "closed", remote=True)),
+            ("ticket_changed", "slack", {"ref": ref}),
+            ("csat_requested", "requester", {"ref": ref}),
         ]

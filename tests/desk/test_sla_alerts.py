@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.desk.calendar import LONDON
-from bot.desk.models import OutboxMessage, Ticket
 from bot.desk.service import Actor, Desk
+from bot.desk.tickets import OutboxMessage, Ticket
 from bot.desk.watch import sweep_once, watch_sla
 from bot.storage import Database
 from bot.storage import staff as staff_repo

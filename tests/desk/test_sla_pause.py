@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.desk.calendar import LONDON
-from bot.desk.models import TicketEvent
 from bot.desk.queue import QueueFilter
 from bot.desk.service import Actor, Desk
+from bot.desk.tickets import TicketEvent
 from bot.desk.watch import sweep_once
 from bot.storage import Database
 from bot.storage import staff as staff_repo

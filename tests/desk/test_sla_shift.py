@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.desk.calendar import LONDON, WorkingCalendar
-from bot.desk.models import Ticket
 from bot.desk.sla import SlaPolicy, move_on, next_alert, pause_or_resume, set_clocks
+from bot.desk.tickets import Ticket
 
 CAL = WorkingCalendar()
 

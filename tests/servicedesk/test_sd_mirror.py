@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot.desk.calendar import LONDON
 from bot.desk.mirror import Mirror
-from bot.desk.models import OutboxMessage, Ticket, TicketComment
 from bot.desk.outbox import OutboxWorker
 from bot.desk.service import Desk
+from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 from tests.desk.listening import listening_desk

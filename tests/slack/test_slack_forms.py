@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.desk.models import Ticket
+from bot.desk.tickets import Ticket
 from bot.web import keys
 from tests.slack.fake_slack import (
     SAM_ID,

@@ -19,8 +19,8 @@ from sqlalchemy import delete, select
 
 from bot.channels import slack as slack_channel
 from bot.desk import accounts
-from bot.desk.models import OutboxMessage, Ticket
 from bot.desk.service import Actor
+from bot.desk.tickets import OutboxMessage, Ticket
 from bot.desk.watch import sweep_once
 from bot.settings import Settings
 from bot.storage import slack_threads

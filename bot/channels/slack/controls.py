@@ -23,8 +23,8 @@ from bot.channels.slack.identity import IdentityResolver, SlackPerson
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.render import SlackRenderer
 from bot.desk.errors import InvalidChange, NotAllowed
-from bot.desk.models import Ticket
 from bot.desk.service import Actor, Desk
+from bot.desk.tickets import Ticket
 from bot.settings import Settings
 from bot.storage import slack_threads
 from bot.storage import staff as staff_repo

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.channels.slack import jobs, threads
 from bot.channels.slack.render import SlackRenderer
 from bot.conversation.messages import Reply
-from bot.desk.models import Ticket
+from bot.desk.tickets import Ticket
 from bot.storage import slack_threads
 from bot.storage.models import Staff
 

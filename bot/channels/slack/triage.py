@@ -28,10 +28,10 @@ from bot.channels.slack import jobs, threads
 from bot.channels.slack.threads import esc, local_time
 from bot.desk import outbox
 from bot.desk.events import COMMENT_ADDED, SLA_ALERT, TICKET_CHANGED, TICKET_CREATED, Events
-from bot.desk.models import OPEN_STATUSES, OutboxMessage, Ticket, TicketComment
 from bot.desk.outbox import Handler, Skip
 from bot.desk.service import Desk
 from bot.desk.sla import PRIORITY_MEANING
+from bot.desk.tickets import OPEN_STATUSES, OutboxMessage, Ticket, TicketComment
 from bot.settings import Settings
 from bot.storage import slack_threads
 from bot.storage.models import utcnow

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.desk.models import OPEN_STATUSES
 from bot.desk.sla import ClockState
+from bot.desk.tickets import OPEN_STATUSES
 
 #: how each state reads on the page: a word and a symbol, never colour alone
 LABELS: dict[str, str] = {

@@ -21,10 +21,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.models import Ticket
 from bot.desk.queue import QueueFilter
 from bot.desk.service import Desk
 from bot.desk.sla import ClockState
+from bot.desk.tickets import Ticket
 from bot.web.desk.clocks import Clock, attention, clocks
 
 COUNT_CAP = 1000

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.desk import queries as tickets_repo
-from bot.desk.models import OPEN_STATUSES, STATUSES
 from bot.desk.queue import QueueFilter
 from bot.desk.sla import PRIORITIES
+from bot.desk.tickets import OPEN_STATUSES, STATUSES
 from bot.web import keys
 from bot.web.desk import listing, pages
 from bot.web.desk.user import STARTED, DeskUser, now, user

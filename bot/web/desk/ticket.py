@@ -18,9 +18,9 @@ from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.desk.errors import InvalidChange, NotAllowed
-from bot.desk.models import Ticket
 from bot.desk.service import Actor, Desk
 from bot.desk.sla import PRIORITIES, PRIORITY_MEANING
+from bot.desk.tickets import Ticket
 from bot.storage import staff as staff_repo
 from bot.storage.models import Staff
 from bot.web import keys

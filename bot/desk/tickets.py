@@ -1,4 +1,4 @@
-"""Tickets of the joint service desk, their comments, events, outbox and CSAT."""
+"""The desk's tables: tickets, their comments and events, and the outbox of desk events."""
 
 from __future__ import annotations
 
