@@ -167,7 +167,7 @@ async def fill(db: Any, total: int, agents: list[Any]) -> None:
                 "INSERT INTO tickets (requester_id, council, category, priority, status, "
                 "  assignee_id, summary, description, impact, source, transcript, reply_channel, "
                 "  reply_thread, created_at, updated_at, response_due, resolution_due, "
-                "  response_risk_at, resolution_risk_at, sla_alerts, triage) "
+                "  response_risk_at, resolution_risk_at, sla_alerts) "
                 "SELECT requester_id, council, category, priority, "
                 "  (ARRAY['new','open','pending','resolved','closed','closed','resolved',"
                 "'closed','closed','resolved'])[1 + (t.id * 7 + g) % 10], "
@@ -178,7 +178,7 @@ async def fill(db: Any, total: int, agents: list[Any]) -> None:
                 "  updated_at - g * interval '61 days', response_due - g * interval '61 days', "
                 "  resolution_due - g * interval '61 days', "
                 "  response_risk_at - g * interval '61 days', "
-                "  resolution_risk_at - g * interval '61 days', sla_alerts, triage "
+                "  resolution_risk_at - g * interval '61 days', sla_alerts "
                 "FROM tickets t, generate_series(1, :copies) g ORDER BY g, t.id LIMIT :missing"
             ),
             {
