@@ -57,8 +57,22 @@ class Database:
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the pending Alembic migrations up to ``revision`` (default: all of them)."""
         try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(_upgrade, revision)
+            async with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    # SQLite alters a table by copying it and dropping the old one; with
+                    # foreign keys on, that drop would cascade to every row that points at
+                    # it (a ticket's comments, events, outbox rows). The pragma only takes
+                    # effect outside a transaction, so it is set before and after.
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    await conn.commit()
+                try:
+                    await conn.run_sync(_upgrade, revision)
+                    await conn.commit()
+                finally:
+                    if self.is_sqlite:
+                        await conn.rollback()
+                        await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        await conn.commit()
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(f"could not migrate the database at {self.safe_url}: {exc}") from exc
 

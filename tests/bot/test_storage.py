@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -234,5 +234,64 @@ async def test_upgrade_to_0007_pauses_the_clocks_of_pending_tickets(database_url
         assert (pending, open_) == ("pending", "open")
         assert paused is not None and held == 0 and alert is None
         assert not_paused is None and open_alert is not None
+    finally:
+        await db.dispose()
+
+
+async def test_upgrade_to_0008_keeps_waiting_work_and_every_ticket_row(database_url: str) -> None:
+    """Old outbox kinds become desk events for their listeners; the triage column moves to
+    Slack's table; and nothing that points at a ticket is lost while ``tickets`` is
+    rebuilt (SQLite copies the table: with foreign keys on, that would cascade)."""
+    db = Database(database_url)
+    try:
+        await db.upgrade("0007")
+        now = datetime.now(UTC)
+        tables = MetaData()
+        async with db.engine.begin() as conn:
+            await conn.run_sync(tables.reflect)
+            await insert_staff(conn, tables, now)
+            row = old_ticket(1, "JSD-000001", "open", now, now + timedelta(days=2), now)
+            row["triage"] = {"channel": "C0TRIAGE1", "ts": "1700000000.000100"}
+            await conn.execute(tables.tables["tickets"].insert().values(**row))
+            await conn.execute(
+                tables.tables["ticket_comments"]
+                .insert()
+                .values(
+                    ticket_id=1, author_name="Pat", author_role="agent", body="Try again",
+                    public=True, via="desk", created_at=now,
+                )
+            )  # fmt: skip
+            outbox = tables.tables["desk_outbox"]
+            for kind, payload in (
+                ("triage_post", {"ref": "JSD-000001"}),
+                ("notify_requester", {"ref": "JSD-000001", "event": "comment", "comment": 1}),
+                ("notify_requester", {"ref": "JSD-000001", "event": "status", "status": "open"}),
+                ("external_status", {"ref": "JSD-000001", "status": "open"}),
+            ):
+                await conn.execute(
+                    outbox.insert().values(
+                        ticket_id=1, kind=kind, payload=payload, created_at=now,
+                        available_at=now, attempts=0,
+                    )
+                )  # fmt: skip
+        await db.upgrade()
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT kind, destination FROM desk_outbox ORDER BY id"))
+            assert rows.all() == [
+                ("ticket_created", "slack"),
+                ("comment_added", "requester"),
+                ("status_changed", "requester"),
+                ("status_changed", "external"),
+            ]
+            threads = await conn.execute(
+                text("SELECT ticket_id, channel, ts, kind FROM slack_ticket_threads")
+            )
+            assert threads.all() == [(1, "C0TRIAGE1", "1700000000.000100", "triage")]
+            comments = await conn.execute(text("SELECT body FROM ticket_comments"))
+            assert comments.scalars().all() == ["Try again"]
+            columns = await conn.run_sync(
+                lambda c: [col["name"] for col in inspect(c).get_columns("tickets")]
+            )
+            assert "triage" not in columns
     finally:
         await db.dispose()
