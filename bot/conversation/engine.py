@@ -22,6 +22,7 @@ from bot.conversation.runner import FlowRunner, Outcome, Scope, yes_no_buttons
 from bot.conversation.state import ConversationState
 from bot.conversation.switch import answer_switch, offer_switch
 from bot.flows.base import Asker, FlowRegistry, Step
+from bot.redaction import redact
 from bot.services import Services
 from bot.storage import conversations as conversation_repo
 from bot.storage import staff as staff_repo
@@ -90,11 +91,9 @@ class ConversationEngine:
                     session,
                     conv,
                     created_at=now,
-                    user_text=texts.redact(text),
+                    user_text=redact(text),
                     # a press may carry typed text (a submitted form): redacted like typed text
-                    action=texts.redact(encode_action(incoming.press))[:200]
-                    if incoming.press
-                    else None,
+                    action=redact(encode_action(incoming.press))[:200] if incoming.press else None,
                     intent=prediction.intent if prediction else None,
                     confidence=prediction.confidence if prediction else None,
                     flow=result.flow,

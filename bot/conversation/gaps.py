@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation.text import redact
+from bot.redaction import redact
 from bot.storage.models import Conversation, Staff, Turn
 from knowledge import KnowledgeBase
 from knowledge.text import normalise

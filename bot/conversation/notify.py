@@ -33,6 +33,10 @@ from bot.storage.models import Staff
 DESTINATION = "requester"
 
 
+#: what the requester hears about
+KINDS = (COMMENT_ADDED, TICKET_ASSIGNED, STATUS_CHANGED, CSAT_REQUESTED)
+
+
 def subscribe(events: Events) -> None:
     """What the requester hears about: agents' public replies, owner, status, rating."""
     events.subscribe(
@@ -40,7 +44,7 @@ def subscribe(events: Events) -> None:
         COMMENT_ADDED,
         when=lambda p: p.get("role") in ("agent", "remote") and bool(p.get("public")),
     )
-    events.subscribe(DESTINATION, TICKET_ASSIGNED, STATUS_CHANGED, CSAT_REQUESTED)
+    events.subscribe(DESTINATION, *(kind for kind in KINDS if kind != COMMENT_ADDED))
 
 
 def csat_buttons(ref: str) -> tuple[Button, ...]:
@@ -125,9 +129,7 @@ class Notifier:
         self.pushers[channel] = pusher
 
     def handlers(self) -> dict[str, Handler]:
-        return dict.fromkeys(
-            (COMMENT_ADDED, TICKET_ASSIGNED, STATUS_CHANGED, CSAT_REQUESTED), self.deliver
-        )
+        return dict.fromkeys(KINDS, self.deliver)
 
     async def deliver(self, session: AsyncSession, message: OutboxMessage) -> None:
         ticket = await session.get(Ticket, message.ticket_id) if message.ticket_id else None

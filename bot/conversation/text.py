@@ -1,4 +1,4 @@
-"""Cleaning what people type, reading yes/no answers, and redacting secrets before storage."""
+"""Cleaning what people type and reading yes/no answers (redaction: ``bot.redaction``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import re
 import unicodedata
 
 from bot.conversation.messages import MAX_TEXT
-from bot.redaction import redact
-
-__all__ = ["choice_number", "clean", "is_cancel", "redact", "yes_no"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"[ \t]+")

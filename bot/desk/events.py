@@ -87,10 +87,6 @@ class Events:
                 found.append(sub.destination)
         return found
 
-    @property
-    def subscriptions(self) -> list[Subscription]:
-        return [sub for subs in self._subscriptions.values() for sub in subs]
-
     def emit(
         self,
         session: AsyncSession,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand
 from bot.conversation.messages import ArticleCard, Button, Reply
-from bot.conversation.text import redact
 from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.redaction import redact
 from knowledge import Article
 
 NAME = "answer"

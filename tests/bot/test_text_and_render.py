@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation.messages import MAX_TEXT
-from bot.conversation.text import choice_number, clean, redact, yes_no
+from bot.conversation.text import choice_number, clean, yes_no
+from bot.redaction import redact
 from bot.render import markdown_to_html, mrkdwn_escape
 from bot.web.session import CookieSigner
 
