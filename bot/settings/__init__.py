@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import parsers
+from bot.settings.access import AccessSettings
 from bot.settings.declare import Setting, declared, markdown_table, read, setting
 from bot.settings.values import (
     DEFAULT_COUNCILS,
@@ -51,7 +52,7 @@ def _councils_text(councils: tuple[Council, ...]) -> str:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(AccessSettings):
     """Typed, frozen configuration. Build it with :meth:`from_environ`."""
 
     # core
@@ -106,6 +107,13 @@ class Settings:
         "Set it when running several replicas.",
         group="web",
         shown="generated into `.itbot-secret-key`",
+    )
+    web_session_hours: int = setting(
+        "ITBOT_WEB_SESSION_HOURS",
+        parsers.positive_int,
+        8,
+        "Hours a web chat sign-in lasts (signing out ends it at once).",
+        group="web",
     )
     trusted_email_header: str | None = setting(
         "ITBOT_TRUSTED_EMAIL_HEADER",

@@ -26,7 +26,7 @@ from bot.settings.values import Secret
 
 T = TypeVar("T")
 
-Group = Literal["core", "web", "knowledge", "slack", "desk", "external"]
+Group = Literal["core", "web", "knowledge", "slack", "desk", "access", "external"]
 
 #: The groups, in the order the README lists them, with their headings.
 GROUPS: dict[Group, str] = {
@@ -35,6 +35,7 @@ GROUPS: dict[Group, str] = {
     "knowledge": "Knowledge base and search",
     "slack": "Slack",
     "desk": "Service desk",
+    "access": "Identity, resets and notifications",
     "external": "External service desk",
 }
 
