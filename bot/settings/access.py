@@ -27,7 +27,7 @@ def directory(raw: str) -> DirectoryKind:
     value = raw.strip().lower()
     for kind in ("demo", "ldap", "graph", "google"):
         if value == kind:
-            return kind  # type: ignore[return-value]
+            return kind
     raise ValueError(f"must be demo, ldap, graph or google (got {raw!r})")
 
 
