@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 ContactKind = Literal["sms", "email"]
+Operation = Literal["reset_password", "unlock", "reset_mfa"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,9 @@ class Directory(Protocol):
 
     #: ``demo``, ``ldap``, ``graph`` or ``google`` (shown in the audit log)
     name: str
+    #: what this directory can do (OpenLDAP holds no MFA methods; Entra lockouts can't be
+    #: cleared through Graph): the bot sends anything else to the desk as a ticket
+    supports: frozenset[Operation]
 
     async def find(self, email: str) -> Person | None:
         """The account whose work email is ``email`` (case-insensitive), or ``None``."""
