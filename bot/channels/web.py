@@ -155,7 +155,14 @@ async def chat(request: web.Request) -> web.Response:
         replies = [Reply(wording.STALE_BUTTON)]  # a garbled or out-of-date button
     else:
         replies = await request.app[keys.ENGINE].handle(
-            Incoming(channel=CHANNEL, email=email, text=text, press=press)
+            Incoming(
+                channel=CHANNEL,
+                email=email,
+                text=text,
+                press=press,
+                # only the SSO proxy's header proves who this is, so far
+                proven=bool(request.app[keys.SETTINGS].trusted_email_header),
+            )
         )
     return web.json_response(
         {

@@ -80,7 +80,8 @@ class ConversationEngine:
                     council=council.key,
                     council_name=council.name,
                     display_name=staff.display_name,
-                    is_agent=staff.is_agent,
+                    is_agent=staff.is_agent and incoming.proven,
+                    proven=incoming.proven,
                 )
                 scope = Scope(incoming, asker, session, conv.id, now)
                 result, prediction = await self._turn(scope, text, conv)

@@ -16,6 +16,9 @@ class Incoming:
 
     ``email`` identifies the person (channels resolve it: web session, ``--as``,
     Slack ``users.info``); ``thread`` separates parallel conversations of one person.
+    ``proven`` says the channel proved that email (Slack's verified profile, the operator's
+    terminal, an SSO header, a code sent to the mailbox); a typed, unproven address may ask
+    questions but sees no ticket, raises none and resets nothing, and never has agent powers.
     """
 
     channel: str
@@ -24,6 +27,7 @@ class Incoming:
     thread: str = ""
     press: Action | None = None
     display_name: str = ""
+    proven: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,10 @@ class Asker:
     council: str
     council_name: str
     display_name: str
+    #: an agent, and proven to be (agent powers never follow a typed address)
     is_agent: bool = False
+    #: the channel proved who this is (see ``Incoming.proven``)
+    proven: bool = False
 
 
 @dataclass(slots=True)

@@ -2,13 +2,14 @@
 
 Tables live with the code that owns them: people, conversations, audit and kept
 notifications here in storage; tickets, comments, events, the outbox and the agents'
-dashboard logins in the desk;
+dashboard logins in the desk; hashed one-time codes and resets in access;
 Slack's ticket threads and inbox beside them in storage (channels build no SQL). This
 is the one module that imports them all; nothing else in storage imports the desk.
 """
 
 from __future__ import annotations
 
+import bot.access.tables
 import bot.desk.accounts
 import bot.desk.tickets
 import bot.storage.notifications

@@ -142,8 +142,14 @@ def test_storage_imports_no_channel_engine_or_page() -> None:
     above = ("bot.conversation", "bot.flows", "bot.channels", "bot.web", "bot.app", "bot.cli")
     # storage/metadata.py collects the desk's tables for Alembic; nothing else in storage does
     assert _arrows(("bot.storage",), above) == []
-    desk = _arrows(("bot.storage",), ("bot.desk",))
-    assert all(arrow.startswith("bot.storage.metadata ->") for arrow in desk), desk
+    domain = _arrows(("bot.storage",), ("bot.desk", "bot.access"))
+    assert all(arrow.startswith("bot.storage.metadata ->") for arrow in domain), domain
+
+
+def test_access_imports_no_engine_flow_channel_or_page_and_the_desk_not_access() -> None:
+    above = ("bot.conversation", "bot.flows", "bot.channels", "bot.web", "bot.app", "bot.cli")
+    assert _arrows(("bot.access",), above) == []
+    assert _arrows(("bot.desk",), ("bot.access",)) == []
 
 
 def test_the_engine_and_flows_import_no_channel_or_page() -> None:

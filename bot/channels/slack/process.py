@@ -144,6 +144,8 @@ class Processor:
             thread=job.thread,
             press=job.press.typed() if job.press else None,
             display_name=person.display_name,
+            # the workspace's verified profile email (users.info), mapped to the directory
+            proven=True,
         )
 
     @staticmethod
