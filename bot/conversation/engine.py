@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 
 from bot import wording
 from bot.conversation import text as texts
-from bot.conversation.actions import Ask, ChooseIntent, FlowAnswer, encode_action
+from bot.conversation.actions import (
+    Action,
+    Ask,
+    ChooseIntent,
+    FlowAnswer,
+    SubmitForm,
+    encode_action,
+)
 from bot.conversation.messages import Button, Incoming, Reply
 from bot.conversation.notify import take_pending
 from bot.conversation.presses import press as handle_press
@@ -30,6 +37,9 @@ from bot.storage.models import Conversation, utcnow
 from intents import Prediction
 
 log = logging.getLogger(__name__)
+
+#: what the transcript keeps of a typed answer to a secret state (a one-time code)
+SECRET_ANSWER = "[one-time code]"  # noqa: S105 - a placeholder, not a password
 
 #: confidence tiers (see ``intents``: confidences are calibrated probabilities)
 ACT = 0.70
@@ -92,14 +102,16 @@ class ConversationEngine:
                     session,
                     conv,
                     created_at=now,
-                    user_text=redact(text),
+                    user_text=SECRET_ANSWER if result.secret_answer else redact(text),
                     # a press may carry typed text (a submitted form): redacted like typed text
-                    action=redact(encode_action(incoming.press))[:200] if incoming.press else None,
+                    action=_kept_action(incoming.press, result.secret_answer),
                     intent=prediction.intent if prediction else None,
                     confidence=prediction.confidence if prediction else None,
                     flow=result.flow,
                     outcome=result.outcome,
-                    reply_text="\n".join(r.text for r in result.replies if not r.private),
+                    reply_text="\n".join(
+                        (r.kept_as if r.private else r.text) for r in result.replies
+                    ),
                     details=result.details,
                 )
         except Exception:
@@ -134,6 +146,7 @@ class ConversationEngine:
     ) -> tuple[Outcome, Prediction | None]:
         state = ConversationState.load(conv)
         out = Outcome()
+        out.secret_answer = self._answers_secret(state, scope.incoming.press, text)
         self._expire(state, conv, scope.now, out)
         pending = state.take_switch()  # only this turn may answer it
         press = scope.incoming.press
@@ -159,6 +172,17 @@ class ConversationEngine:
                 await self._text(text, prediction, scope, state, out)
         state.save(conv, scope.now)
         return out, prediction
+
+    def _answers_secret(self, state: ConversationState, press: Action | None, text: str) -> bool:
+        """Whether this turn answers a secret state (a code typed, or a code form)."""
+        if isinstance(press, SubmitForm):
+            flow = self.flows.get(press.flow)
+            found = flow.states.get(press.state) if flow is not None else None
+            return found is not None and found.secret
+        waiting = self.runner.waiting_flow(state)
+        if press is not None or waiting is None or state.step is None:
+            return False
+        return waiting.states[state.step].secret and texts.has_digits(text)
 
     def _expire(
         self, state: ConversationState, conv: Conversation, now: datetime, out: Outcome
@@ -266,3 +290,13 @@ class ConversationEngine:
             out.outcome, out.flow = "offer_intents", None
             return
         await self.runner.start_intent("question", ctx, state, out)
+
+
+def _kept_action(press: Action | None, secret: bool) -> str | None:
+    """A press as the transcript keeps it: a form's typed text redacted, a code form's
+    fields not at all."""
+    if press is None:
+        return None
+    if secret and isinstance(press, SubmitForm):
+        press = SubmitForm(press.flow, press.verb)
+    return redact(encode_action(press))[:200]

@@ -56,6 +56,12 @@ class Reply:
     text: str
     cards: tuple[ArticleCard, ...] = ()
     buttons: tuple[Button, ...] = ()
+    #: for the asker's eyes only, never kept (a temporary password): shown in the terminal,
+    #: in the web page, in a Slack modal; the transcript keeps ``kept_as`` instead
     private: bool = False
     kind: Literal["answer", "question", "info", "error"] = "info"
     notes: tuple[str, ...] = field(default=())
+    kept_as: str = ""
+    #: a form a channel may offer for the answer (``<flow>:<verb>``, e.g. a code form as a
+    #: Slack modal, so the code stays out of the chat's history); others let people type
+    form: str = ""

@@ -41,6 +41,8 @@ class Outcome:
     outcome: str = ""
     flow: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    #: what the person typed answered a secret state (a code): kept as a placeholder
+    secret_answer: bool = False
 
 
 class FlowRunner:

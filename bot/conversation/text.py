@@ -69,3 +69,15 @@ def choice_number(text: str, count: int) -> int | None:
         return None
     index = int(match.group(1)) - 1
     return index if 0 <= index < count else None
+
+
+_DIGIT_RUN = re.compile(r"\d{3,}[\s-]?\d*")
+
+
+def has_digits(text: str) -> bool:
+    """Whether ``text`` holds a run of digits a one-time code could be in.
+
+    >>> has_digits("123 456"), has_digits("it didn't come")
+    (True, False)
+    """
+    return _DIGIT_RUN.search(text) is not None

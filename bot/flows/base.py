@@ -89,6 +89,8 @@ class State:
     #: a ``<flow>:<verb>`` state that (re)starts its flow: its step becomes the conversation's
     #: state, replacing any other flow (other ``<flow>:<verb>`` presses leave the state alone)
     starts_flow: bool = False
+    #: the answer is a secret (a one-time code): the transcript keeps a placeholder
+    secret: bool = False
 
 
 @dataclass(frozen=True, slots=True)

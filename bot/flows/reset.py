@@ -1,0 +1,296 @@
+"""Resetting one's own password, unlocking one's account, resetting one's MFA.
+
+    start ─▶ checks + code sent to the alternate contact ─▶ code ─▶ done
+                │                                           │  └─▶ MFA: waits for an agent
+                └─▶ refused alike + the guide + a ticket    └─▶ wrong ×5 / expired: ends
+
+The person must be proven by their channel (Slack profile, terminal, SSO, a code to the
+mailbox). The code goes to the contact the directory holds, never to the chat, and the
+reply only says where ("your mobile ending 123"). A temporary password is a private reply
+(:attr:`Reply.private`): shown once, kept in the transcript as a placeholder. Whatever
+check fails, the reply is the same (the reason goes to the audit log and the desk).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import wording
+from bot.access.codes import end as end_code
+from bot.access.codes import typed_code
+from bot.access.service import Done, Refused, Started
+from bot.conversation.actions import FlowAnswer, SubmitForm
+from bot.conversation.messages import ArticleCard, Button, Reply
+from bot.flows.answer import card
+from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.storage.models import Staff
+
+INTENTS = ("reset_password", "unlock_account", "reset_mfa")
+#: the bundled guide each reset falls back to
+GUIDES = {
+    "reset_password": "sign-in/forgotten-password",
+    "unlock_account": "sign-in/account-locked",
+    "reset_mfa": "sign-in/move-authenticator-to-a-new-phone",
+}
+#: what the transcript keeps instead of a temporary password
+SHOWN_ONCE = "[temporary password shown once]"
+#: the code form (a Slack modal) submits ``SubmitForm(<intent>, CODE_FORM, {CODE_FIELD: ...})``
+CODE_FORM, CODE_FIELD = "code_form", "code"
+
+NOT_PROVEN = (
+    "To {action} I first need to be sure it's you, and this chat hasn't confirmed who you "
+    "are yet. Sign in with the code we email you, then ask again. If you can't get into "
+    "your email, call the {desk} on {phone}."
+)
+FOR_SOMEONE_ELSE = (
+    "I can only {action} for the person asking, so I can't do it for a colleague. "
+    "I've raised {ref} so the {desk} can help them; they'll check who's asking first."
+)
+REFUSED = (
+    "I can't {action} here, so I've passed it to the {desk} as {ref}; they'll be in touch. "
+    "The guide below shows how to do it yourself, or call them on {phone}."
+)
+CODE_SENT = (
+    "To check it's you, I've sent a {digits}-digit code to {where}. Type it here to "
+    "{action}. It works for {minutes} minutes; never share it with anyone."
+)
+CODE_WRONG = "That code isn't right. You have {left} more {tries}."
+CODE_EXPIRED = "That code has expired. I can send you a new one."
+TOO_MANY = (
+    "That's five wrong codes, so I've stopped here to keep your account safe. You can "
+    "start again later, or call the {desk} on {phone}."
+)
+PASSWORD_DONE = (  # noqa: S105 - the reply that shows one, not a password
+    "Done: your password has been reset. Your temporary password is:\n\n{password}\n\n"
+    "Sign in with it now; you'll be asked to choose a new password straight away. This is "
+    "the only time it's shown, and I've signed you out everywhere else."
+)
+UNLOCK_DONE = (
+    "Done: your account is unlocked, so you can sign in again now. If it locks again, "
+    "your password may be saved wrongly on a phone or laptop: update it there."
+)
+MFA_WAITING = (
+    "Thanks, that's you. Removing your sign-in methods needs an agent's approval, so I've "
+    "asked the {desk}. I'll tell you here as soon as they've decided, usually within the hour."
+)
+TOLD_CONTACT = "I've also sent a note to {where} saying what changed."
+DIRECTORY_DOWN = (
+    "I couldn't reach the account system just now, so nothing has changed. I've passed it "
+    "to the {desk} as {ref}; or try again in a few minutes."
+)
+
+
+def _words(ctx: FlowContext) -> dict[str, Any]:
+    settings = ctx.services.settings
+    council = settings.council(ctx.asker.council)
+    intent = _intent(ctx)
+    return {
+        "action": wording.action(intent),
+        "desk": settings.desk_name,
+        "phone": council.desk_phone,
+        "minutes": settings.code_minutes,
+    }
+
+
+def _intent(ctx: FlowContext) -> str:
+    intent = str(ctx.data.get("intent", ""))
+    if intent in INTENTS:
+        return intent
+    predicted = ctx.prediction.intent if ctx.prediction else ""
+    return predicted if predicted in INTENTS else "reset_password"
+
+
+def _guide(ctx: FlowContext, intent: str) -> tuple[ArticleCard, ...]:
+    article = ctx.services.knowledge.kb.get(GUIDES[intent])
+    return (card(article, ctx.asker.council),) if article is not None else ()
+
+
+async def _ticket(ctx: FlowContext, intent: str, why: str, colleague: str = "") -> str:
+    """Raise (or reuse) the desk's ticket for a reset the bot can't do; its reference."""
+    desk = ctx.services.desk
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    assert staff is not None
+    whose = f"a colleague ({colleague})" if colleague else staff.display_name
+    summary = f"{wording.action(intent).capitalize()} for {whose}".replace(" your ", " the ")
+    for ticket in await desk.for_requester(ctx.session, staff.id):
+        if ticket.summary == summary and ticket.ref:
+            return ticket.ref
+    ticket = await desk.raise_ticket(
+        ctx.session,
+        requester=staff,
+        summary=summary,
+        category="sign-in",
+        priority="P2",
+        description=f"The bot could not do this itself: {why}. Check who is asking first.",
+        now=ctx.now,
+        reply_channel=ctx.incoming.channel,
+        reply_thread=ctx.incoming.thread,
+        source="reset",
+    )
+    return ticket.ref or ""
+
+
+# -- start ---------------------------------------------------------------------------------
+
+
+async def start(ctx: FlowContext) -> Step:
+    intent = _intent(ctx)
+    ctx.data.clear()
+    ctx.data["intent"] = intent
+    words = _words(ctx)
+    if not ctx.asker.proven:
+        return Step((Reply(NOT_PROVEN.format(**words)),), outcome="not_proven")
+    slots = ctx.prediction.slots if ctx.prediction else None
+    if slots is not None and slots.for_colleague:
+        ref = await _ticket(ctx, intent, "asked for a colleague", slots.colleague or "unnamed")
+        text = FOR_SOMEONE_ELSE.format(ref=ref, **words)
+        return Step((Reply(text),), outcome="for_colleague", details={"ticket": ref})
+    return await _send_code(ctx, intent)
+
+
+async def _send_code(ctx: FlowContext, intent: str) -> Step:
+    words = _words(ctx)
+    access = ctx.services.access
+    begun = await access.begin(
+        ctx.session,
+        intent=intent,
+        staff_id=ctx.asker.staff_id,
+        email=ctx.asker.email,
+        channel=ctx.incoming.channel,
+        now=ctx.now,
+    )
+    if isinstance(begun, Refused):
+        return await _refused(ctx, intent, begun)
+    assert isinstance(begun, Started)
+    ctx.data.update({"code_id": begun.code_id, "sent_to": begun.sent_to})
+    text = CODE_SENT.format(digits=6, where=begun.sent_to, **words)
+    buttons = (
+        Button("Send a new code", FlowAnswer(intent, "resend")),
+        Button("Cancel", FlowAnswer(intent, "cancel")),
+    )
+    # a channel with forms (a Slack modal) offers one for the code, kept out of its history
+    reply = Reply(text, buttons=buttons, kind="question", form=f"{intent}:{CODE_FORM}")
+    return Step(
+        (reply,),
+        next="code",
+        outcome="code_sent",
+        details={"sent_to": begun.sent_to},
+    )
+
+
+async def _refused(ctx: FlowContext, intent: str, refused: Refused) -> Step:
+    words = _words(ctx)
+    ref = await _ticket(ctx, intent, _REASONS[refused.reason])
+    template = DIRECTORY_DOWN if refused.reason == "directory_unavailable" else REFUSED
+    reply = Reply(template.format(ref=ref, **words), cards=_guide(ctx, intent))
+    # the reason stays out of the transcript and the reply; the audit log has it
+    return Step((reply,), outcome="refused", details={"ticket": ref})
+
+
+# -- the code ------------------------------------------------------------------------------
+
+
+async def on_code(ctx: FlowContext) -> Step | NotForMe:
+    intent = _intent(ctx)
+    press = ctx.incoming.press
+    if isinstance(press, FlowAnswer):
+        if press.value == "resend":
+            return await _send_code(ctx, intent)
+        if press.value == "cancel":
+            await end_code(ctx.session, int(ctx.data.get("code_id", 0)), ctx.now)
+            return Step((Reply(wording.CANCELLED),), outcome="cancelled")
+        return NOT_FOR_ME
+    typed = _typed(ctx)
+    if typed is None:
+        return NOT_FOR_ME
+    words = _words(ctx)
+    code_id = int(ctx.data.get("code_id", 0))
+    checked = await ctx.services.access.check(
+        ctx.session,
+        code_id=code_id,
+        typed=typed,
+        email=ctx.asker.email,
+        intent=intent,
+        channel=ctx.incoming.channel,
+        now=ctx.now,
+    )
+    if checked.verdict == "wrong":
+        tries = "try" if checked.tries_left == 1 else "tries"
+        text = CODE_WRONG.format(left=checked.tries_left, tries=tries)
+        return Step((Reply(text, kind="question"),), next="code", outcome="code_wrong")
+    if checked.verdict == "too_many_tries":
+        return Step((Reply(TOO_MANY.format(**words)),), outcome="too_many_tries")
+    if checked.verdict != "ok":
+        buttons = (Button("Send a new code", FlowAnswer(intent, "resend"), style="primary"),)
+        reply = Reply(CODE_EXPIRED, buttons=buttons, kind="question")
+        return Step((reply,), next="code", outcome="code_expired")
+    if intent == "reset_mfa":
+        return await _ask_approval(ctx)
+    return await _perform(ctx, intent)
+
+
+def _typed(ctx: FlowContext) -> str | None:
+    press = ctx.incoming.press
+    if isinstance(press, SubmitForm):
+        return typed_code(press.values().get(CODE_FIELD, "")) or ""
+    return typed_code(ctx.text)
+
+
+async def _perform(ctx: FlowContext, intent: str, approved_by: str = "") -> Step:
+    words = _words(ctx)
+    done = await ctx.services.access.perform(
+        ctx.session,
+        intent=intent,
+        email=ctx.asker.email,
+        channel=ctx.incoming.channel,
+        now=ctx.now,
+        approved_by=approved_by,
+    )
+    if isinstance(done, Refused):
+        return await _refused(ctx, intent, done)
+    assert isinstance(done, Done)
+    told = Reply(TOLD_CONTACT.format(where=ctx.data.get("sent_to", "your contact")))
+    if intent == "reset_password":
+        secret = Reply(
+            PASSWORD_DONE.format(password=done.temporary, **words),
+            private=True,
+            kept_as=SHOWN_ONCE,
+        )
+        return Step((secret, told), outcome="password_reset")
+    return Step((Reply(UNLOCK_DONE), told), outcome="unlocked")
+
+
+async def _ask_approval(ctx: FlowContext) -> Step:
+    words = _words(ctx)
+    request = ctx.services.access_approvals
+    await request(ctx)
+    return Step((Reply(MFA_WAITING.format(**words)),), outcome="approval_requested")
+
+
+_REASONS = {
+    "unknown_account": "no account with this email in the directory",
+    "privileged": "a privileged (administrator) account: reset by the desk only",
+    "unsupported": "the directory can't do this through the bot",
+    "no_contact": "no alternate contact (mobile or personal email) to send a code to",
+    "account_limit": "the account reached its limit of resets in 24 hours",
+    "code_limit": "too many codes asked for in the last hour",
+    "send_failed": "the code could not be sent",
+    "directory_unavailable": "the directory could not be reached",
+}
+
+
+def _flow(intent: str, describe: str) -> Flow:
+    code = State(on_code, expecting="text", waiting_for="the code we sent", secret=True)
+    return Flow(
+        intent,
+        frozenset({intent}),
+        start,
+        {"code": code, f"{intent}:{CODE_FORM}": code},
+        describe=describe,
+    )
+
+
+def register(registry: FlowRegistry) -> None:
+    registry.register(_flow("reset_password", "resetting your password"))
+    registry.register(_flow("unlock_account", "unlocking your account"))
+    registry.register(_flow("reset_mfa", "resetting your sign-in verification"))
