@@ -22,6 +22,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
@@ -240,6 +241,14 @@ class Slapd:
         conn = ldap3.Connection(server, dn, password, receive_timeout=5)
         try:
             return bool(conn.bind())
+        finally:
+            conn.unbind()
+
+    def replace(self, dn: str, attribute: str, *values: str) -> None:
+        """Change an entry behind the adapter's back, as the rootdn."""
+        conn: Any = self.connection(ROOT_DN, ROOT_PASSWORD)  # stubs leave modify() untyped
+        try:
+            conn.modify(dn, {attribute: [(ldap3.MODIFY_REPLACE, list(values))]})
         finally:
             conn.unbind()
 

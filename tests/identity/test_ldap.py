@@ -196,3 +196,13 @@ async def test_a_refused_change_names_no_password(slapd: Slapd, directory: LdapD
     assert not caught.value.retryable
     assert TEMPORARY not in str(caught.value)
     assert TEMPORARY not in repr(caught.value.__cause__)
+
+
+async def test_two_accounts_with_one_mail_are_an_error(
+    slapd: Slapd, directory: LdapDirectory
+) -> None:
+    for person in (ROBIN, CHRIS):
+        slapd.replace(person.dn, "mail", SAM.mail.upper())
+    with pytest.raises(DirectoryError, match="more than one account") as caught:
+        await directory.find(SAM.mail)
+    assert not caught.value.retryable
