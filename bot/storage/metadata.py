@@ -3,8 +3,10 @@
 Tables live with the code that owns them: people, conversations, audit and kept
 notifications here in storage; tickets, comments, events, the outbox and the agents'
 dashboard logins in the desk; hashed one-time codes and resets in access;
-Slack's ticket threads and inbox beside them in storage (channels build no SQL). This
-is the one module that imports them all; nothing else in storage imports the desk.
+Slack's ticket threads and inbox beside them in storage (channels build no SQL); the
+demo directory's table with its adapter in ``integrations/identity/demo.py``, on its own
+``MetaData`` (integrations never import the bot). This is the one module that imports
+them all; nothing else in storage imports the desk.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import bot.desk.tickets
 import bot.storage.notifications
 import bot.storage.slack_threads  # noqa: F401 - registers each module's tables
 from bot.storage.models import Base
+from integrations.identity import demo
 
 metadata = Base.metadata
+#: what Alembic compares the database with: the bot's tables and the demo directory's
+every_metadata = (metadata, demo.METADATA)
 
-__all__ = ["metadata"]
+__all__ = ["every_metadata", "metadata"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.storage.metadata import metadata
+from bot.storage.metadata import every_metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - guarded: we never run alembic's CLI directly
@@ -12,7 +12,7 @@ if connection is None:  # pragma: no cover - guarded: we never run alembic's CLI
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=list(every_metadata),
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():
