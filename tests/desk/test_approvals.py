@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversation.notify import DESTINATION, Notifier, take_pending
 from bot.desk.actor import Actor
 from bot.desk.approvals import Approval
+from bot.desk.outbox import OutboxWorker
 from bot.desk.service import Desk
 from bot.desk.tickets import OutboxMessage
 from bot.desk.watch import sweep_once
+from bot.settings import Settings
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 from bot.storage.audit import AuditFilter, search
@@ -299,3 +302,32 @@ async def test_two_agents_pressing_at_once_make_one_decision(db: Database) -> No
     assert (await _approval(db, approval_id)).status == won.outcome
     decided = [p for kind, to, p in await _outbox(db) if kind == "approval_decided"]
     assert {p["outcome"] for p in decided} == {won.outcome}
+
+
+async def test_the_requester_hears_of_a_denial_or_an_expiry_in_their_chat(db: Database) -> None:
+    """In the web chat (no push): kept for their next turn, and the page's poll shows it."""
+    settings = Settings.from_environ({})
+    desk = listening_desk(slack=False)
+    worker = OutboxWorker(db)
+    worker.register(DESTINATION, Notifier(settings).handlers())
+    denied = await _request(desk, db)
+    await _decide(desk, db, denied, "pat", approve=False, now=FRIDAY_1650)
+    approved = await _request(desk, db)
+    await _decide(desk, db, approved, "kim", approve=True, now=FRIDAY_1650)
+    await _request(desk, db)
+    async with db.session() as s, s.begin():
+        await desk.approvals.expire_due(s, now=MONDAY_0920)
+    assert await worker.run_once() == 2  # the denial and the expiry; approved is not told
+    async with db.session() as s, s.begin():
+        sam = await staff_repo.get_by_email(s, "sam.taylor@dacorum.gov.uk")
+        assert sam is not None
+        told = [reply.text for reply in await take_pending(s, sam.id, "web", MONDAY_0920)]
+    assert told == [
+        "The Joint ICT Service Desk didn't approve your request to reset your sign-in "
+        "verification (MFA), so nothing has been changed. If you still need it, contact the "
+        "Joint ICT Service Desk: 01632 960 200 or ictservicedesk@dacorum.gov.uk.",
+        "Nobody on the Joint ICT Service Desk could approve your request to reset your sign-in "
+        "verification (MFA) in time, so it has lapsed and nothing has been changed. You can ask "
+        "me again during the desk's working hours (Monday to Friday), or contact the Joint ICT "
+        "Service Desk: 01632 960 200 or ictservicedesk@dacorum.gov.uk.",
+    ]
