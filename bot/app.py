@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.channels import slack as slack_channel
 from bot.channels import web as web_channel
+from bot.channels.slack import approvals as slack_approvals
 from bot.channels.slack import triage as slack_triage
 from bot.conversation import notify
 from bot.conversation.engine import ConversationEngine
@@ -92,6 +93,7 @@ async def open_services(
             knowledge=knowledge,
             detector=detector,
             desk=build_desk(settings),
+            notifier=notify.Notifier(settings),
         )
     finally:
         await db.dispose()
@@ -115,6 +117,7 @@ def build_events(settings: Settings) -> Events:
     events = Events()
     notify.subscribe(events)
     slack_triage.subscribe(events, settings)
+    slack_approvals.subscribe(events, settings)
     mirror_subscribe(events, settings)
     return events
 
@@ -126,6 +129,7 @@ def build_desk(settings: Settings) -> Desk:
         policy=SlaPolicy.default(calendar),
         prefix=settings.ticket_prefix,
         listeners=build_events(settings),
+        approval_hours=settings.approval_hours,
     )
 
 

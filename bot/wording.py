@@ -153,6 +153,16 @@ IMPACT_OPTIONS: tuple[tuple[str, str, str], ...] = (
 
 NOTIFY_COMMENT = "Update on {ref} ({summary}): {author} wrote:\n{body}"
 NOTIFY_ASSIGNED = "{ref} ({summary}) is now with {assignee} on the service desk."
+#: an approval the person waited for (an MFA reset) was denied or ran out of time
+APPROVAL_DENIED = (
+    "The {desk} didn't approve your request to {action}, so nothing has been changed. "
+    "If you still need it, contact the {desk}: {contact}."
+)
+APPROVAL_EXPIRED = (
+    "Nobody on the {desk} could approve your request to {action} in time, so it has lapsed "
+    "and nothing has been changed. You can ask me again during the desk's working hours "
+    "(Monday to Friday), or contact the {desk}: {contact}."
+)
 NOTIFY_STATUS = {
     "open": "{ref} ({summary}) is open again; the desk is working on it.",
     "pending": "{ref} ({summary}) is waiting for you: the desk needs something from you.",

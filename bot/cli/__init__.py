@@ -22,7 +22,17 @@ from bot.settings import Settings
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 #: Sub-command modules, in the order ``itbot --help`` lists them.
-COMMAND_MODULES = ("serve", "chat", "kb", "intents", "desk", "slack", "db", "settings")
+COMMAND_MODULES = (
+    "serve",
+    "chat",
+    "kb",
+    "intents",
+    "desk",
+    "audit",
+    "slack",
+    "db",
+    "settings",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,9 @@
 
 The requester's notifier subscribes to the desk's events (``bot.desk.events``) under the
 destination ``requester`` and turns each into chat replies here, on the conversation
-side: the desk only announces. A channel that can push (Slack: a DM) registers a
+side: the desk only announces. It also tells a person whose request waited for an
+agent's approval (an MFA reset) that it was denied or expired; an approved change is
+told by whatever carries it out. A channel that can push (Slack: a DM) registers a
 pusher; for the others (web chat, terminal) the reply is kept and shown at the person's
 next turn, and the web chat page polls for it.
 """
@@ -18,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand, decode_action, encode_action
 from bot.conversation.messages import Button, Reply
+from bot.desk.approvals import DENIED, EXPIRED, Approval
 from bot.desk.events import (
+    APPROVAL_DECIDED,
     COMMENT_ADDED,
     CSAT_REQUESTED,
     STATUS_CHANGED,
@@ -27,6 +31,7 @@ from bot.desk.events import (
 )
 from bot.desk.outbox import Handler, Skip
 from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
+from bot.settings import Settings
 from bot.storage import notifications
 from bot.storage.models import Staff
 
@@ -45,6 +50,9 @@ def subscribe(events: Events) -> None:
         when=lambda p: p.get("role") in ("agent", "remote") and bool(p.get("public")),
     )
     events.subscribe(DESTINATION, *(kind for kind in KINDS if kind != COMMENT_ADDED))
+    events.subscribe(
+        DESTINATION, APPROVAL_DECIDED, when=lambda p: p.get("outcome") in (DENIED, EXPIRED)
+    )
 
 
 def csat_buttons(ref: str) -> tuple[Button, ...]:
@@ -56,14 +64,15 @@ def csat_buttons(ref: str) -> tuple[Button, ...]:
 
 class Pusher(Protocol):
     """Sends replies to the requester now; ``False`` if it can't reach them (they're kept
-    instead). ``key`` names this delivery; with ``retry`` an earlier attempt may have sent
-    it before failing, so a pusher that can look should not send it twice."""
+    instead). ``ticket`` is what the news is about (``None``: an approval with no ticket).
+    ``key`` names this delivery; with ``retry`` an earlier attempt may have sent it before
+    failing, so a pusher that can look should not send it twice."""
 
     async def __call__(
         self,
         session: AsyncSession,
         staff: Staff,
-        ticket: Ticket,
+        ticket: Ticket | None,
         replies: Sequence[Reply],
         *,
         key: str,
@@ -120,16 +129,22 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
 
 
 class Notifier:
-    """The ``requester`` destination's outbox handler, with the channels' pushers."""
+    """The ``requester`` destination's outbox handler, with the channels' pushers.
 
-    def __init__(self) -> None:
+    ``settings`` give the desk's name and contact for the words of an approval's outcome.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
         self.pushers: dict[str, Pusher] = {}
 
     def register_pusher(self, channel: str, pusher: Pusher) -> None:
         self.pushers[channel] = pusher
 
     def handlers(self) -> dict[str, Handler]:
-        return dict.fromkeys(KINDS, self.deliver)
+        handlers: dict[str, Handler] = dict.fromkeys(KINDS, self.deliver)
+        handlers[APPROVAL_DECIDED] = self.approval_decided
+        return handlers
 
     async def deliver(self, session: AsyncSession, message: OutboxMessage) -> None:
         ticket = await session.get(Ticket, message.ticket_id) if message.ticket_id else None
@@ -140,10 +155,68 @@ class Notifier:
         replies = replies_for(ticket, message, comment)
         if not replies:
             raise Skip(f"nothing to tell the requester for {message.kind} {message.payload}")
-        pusher = self.pushers.get(ticket.reply_channel)
+        await self._send(
+            session,
+            message,
+            ticket.requester,
+            ticket,
+            replies,
+            channel=ticket.reply_channel,
+            thread=ticket.reply_thread,
+        )
+
+    async def approval_decided(self, session: AsyncSession, message: OutboxMessage) -> None:
+        """``approval_decided`` (denied or expired): what happened and what to do next."""
+        approval_id = message.payload.get("approval_id")
+        approval = (
+            await session.get(Approval, approval_id) if isinstance(approval_id, int) else None
+        )
+        if approval is None:
+            raise Skip("the approval request no longer exists")
+        outcome = str(message.payload.get("outcome") or "")
+        template = {DENIED: wording.APPROVAL_DENIED, EXPIRED: wording.APPROVAL_EXPIRED}.get(outcome)
+        if template is None:
+            raise Skip(f"nothing to tell the requester for an approval {outcome or 'decision'}")
+        council = None
+        if self.settings is not None:
+            try:
+                council = self.settings.council(approval.council)
+            except KeyError:
+                council = None
+        text = template.format(
+            desk=self.settings.desk_name if self.settings is not None else "service desk",
+            action=wording.action(approval.kind),
+            contact=wording.contact(self.settings, council)
+            if self.settings is not None
+            else "your usual IT contacts",
+        )
+        ticket = await session.get(Ticket, approval.ticket_id) if approval.ticket_id else None
+        await self._send(
+            session,
+            message,
+            approval.requester,
+            ticket,
+            [Reply(text)],
+            channel=approval.channel,
+            thread=approval.thread,
+        )
+
+    async def _send(
+        self,
+        session: AsyncSession,
+        message: OutboxMessage,
+        staff: Staff,
+        ticket: Ticket | None,
+        replies: Sequence[Reply],
+        *,
+        channel: str,
+        thread: str,
+    ) -> None:
+        """Push the replies on ``channel`` if it can; else keep them for the next turn."""
+        pusher = self.pushers.get(channel)
         if pusher is not None and await pusher(
             session,
-            ticket.requester,
+            staff,
             ticket,
             replies,
             key=f"outbox:{message.id}",
@@ -153,9 +226,9 @@ class Notifier:
         for index, reply in enumerate(replies):
             await notifications.keep(
                 session,
-                staff_id=ticket.requester_id,
-                channel=ticket.reply_channel,
-                thread=ticket.reply_thread,
+                staff_id=staff.id,
+                channel=channel,
+                thread=thread,
                 reply=reply_to_json(reply),
                 source_key=f"outbox:{message.id}:{index}",
             )

@@ -40,6 +40,11 @@ STATUS_CHANGED: Final = "status_changed"
 CSAT_REQUESTED: Final = "csat_requested"
 #: SLA clocks at risk or breached: ``{ref, alerts}``
 SLA_ALERT: Final = "sla_alert"
+#: a change waits for an agent's approval (:mod:`bot.desk.approvals`): ``{approval_id, kind}``
+APPROVAL_REQUESTED: Final = "approval_requested"
+#: an approval was decided or ran out of time: ``{approval_id, kind, outcome, decided_by}``;
+#: ``outcome`` is approved, denied or expired; ``decided_by`` the agent's email ("" if expired)
+APPROVAL_DECIDED: Final = "approval_decided"
 
 KINDS: Final = (
     TICKET_CREATED,
@@ -49,6 +54,8 @@ KINDS: Final = (
     STATUS_CHANGED,
     CSAT_REQUESTED,
     SLA_ALERT,
+    APPROVAL_REQUESTED,
+    APPROVAL_DECIDED,
 )
 
 Filter = Callable[[Mapping[str, Any]], bool]
@@ -98,15 +105,28 @@ class Events:
         **details: Any,
     ) -> int:
         """Add one outbox row per subscribed destination; returns how many."""
-        payload = {"ref": ref, **details}
-        destinations = self.destinations(kind, payload)
+        return self.announce(session, kind, {"ref": ref, **details}, now=now, ticket_id=ticket_id)
+
+    def announce(
+        self,
+        session: AsyncSession,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        now: datetime,
+        ticket_id: int | None = None,
+    ) -> int:
+        """:meth:`emit` with the payload as given, for events about no ticket or with a
+        ``kind`` field of their own (an approval's); returns how many rows were added."""
+        body = dict(payload)
+        destinations = self.destinations(kind, body)
         for destination in destinations:
             session.add(
                 OutboxMessage(
                     ticket_id=ticket_id,
                     kind=kind,
                     destination=destination,
-                    payload=payload,
+                    payload=body,
                     created_at=now,
                     available_at=now,
                     attempts=0,

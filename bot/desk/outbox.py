@@ -181,3 +181,19 @@ async def waiting(session: AsyncSession, ticket_id: int, *, kind: str, destinati
         OutboxMessage.sent_at.is_(None),
     )
     return (await session.execute(query.limit(1))).first() is not None
+
+
+async def waiting_about(
+    session: AsyncSession, *, kind: str, destination: str, key: str, value: object
+) -> bool:
+    """Whether a row of ``kind`` for ``destination`` whose payload has ``key == value`` is
+    still undelivered (for events about no ticket, such as an approval's). Reads only the
+    undelivered rows of that kind and destination: a handful at any time."""
+    query = select(OutboxMessage.payload).where(
+        OutboxMessage.kind == kind,
+        OutboxMessage.destination == destination,
+        OutboxMessage.sent_at.is_(None),
+    )
+    return any(
+        (payload or {}).get(key) == value for payload in (await session.execute(query)).scalars()
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from bot.desk.actor import (
     require_status_change,
 )
 from bot.desk.alerts import SlaAlerts
+from bot.desk.approvals import Approvals
 from bot.desk.errors import InvalidChange, NotAllowed
 from bot.desk.events import (
     COMMENT_ADDED,
@@ -71,6 +73,15 @@ class Desk(TicketReader, SlaAlerts):
     prefix: str = "JSD"
     #: who listens to the desk's events (channels, the requester's notifier, an external desk)
     listeners: Events = field(default_factory=Events)
+    #: working hours an approval request waits before it expires (``ITBOT_APPROVAL_HOURS``)
+    approval_hours: float = 1.0
+
+    @cached_property
+    def approvals(self) -> Approvals:
+        """The approvals queue: on the desk's calendar, announcing to the same listeners."""
+        return Approvals(
+            calendar=self.policy.calendar, hours=self.approval_hours, listeners=self.listeners
+        )
 
     def ref_for(self, ticket_id: int) -> str:
         return ref_for(self.prefix, ticket_id)

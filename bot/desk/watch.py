@@ -1,9 +1,12 @@
-"""The SLA watch: records at-risk and breached alerts as their moments pass.
+"""The desk's watch: records at-risk and breached alerts as their moments pass, and
+expires approval requests nobody decided in time.
 
 Every ``every`` seconds it asks :meth:`Desk.sla_sweep` for the alerts now due; each is
 recorded once on the ticket with an ``sla_alert`` outbox row (the triage channel posts
-it) and the dashboard highlights the ticket. Several replicas may run it: the sweep
-skips tickets another replica holds.
+it) and the dashboard highlights the ticket. In the same pass, pending approvals past
+their expiry are marked expired (:meth:`Approvals.expire_due`), which announces
+``approval_decided`` with outcome ``expired``. Several replicas may run it: the sweep
+skips tickets and approvals another replica holds.
 """
 
 from __future__ import annotations
@@ -22,17 +25,22 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_once(db: Database, desk: Desk, *, now: datetime, limit: int = 200) -> int:
-    """One pass; returns how many tickets got alerts."""
+    """One pass; returns how many tickets got alerts plus how many approvals expired."""
     return (await _sweep(db, desk, now=now, limit=limit))[0]
 
 
 async def _sweep(db: Database, desk: Desk, *, now: datetime, limit: int) -> tuple[int, bool]:
-    """(tickets alerted, whether more may be due now)."""
+    """(tickets alerted + approvals expired, whether more may be due now)."""
     async with db.session() as session, session.begin():
         alerted, examined = await desk.sla_sweep(session, now=now, limit=limit)
     for ref, alerts in alerted:
         log.info("sla alert %s: %s", ref, ", ".join(alerts))
-    return len(alerted), examined >= limit
+    async with db.session() as session, session.begin():
+        expired = await desk.approvals.expire_due(session, now=now, limit=limit)
+        expired_ids = [approval.id for approval in expired]
+    for approval_id in expired_ids:
+        log.info("approval %d expired: nobody decided it in time", approval_id)
+    return len(alerted) + len(expired_ids), examined >= limit or len(expired_ids) >= limit
 
 
 async def watch_sla(

@@ -99,6 +99,11 @@ class AuditEntry(Base):
     """Append-only record of access resets and agent actions (triggers refuse edits)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_created", "created_at"),
+        Index("ix_audit_log_actor", "actor", "created_at"),
+        Index("ix_audit_log_action", "action", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

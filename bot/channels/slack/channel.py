@@ -24,6 +24,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from bot.channels.slack import triage as triage_channel
 from bot.channels.slack.app import build_bolt_app
+from bot.channels.slack.approvals import ApprovalMessages
 from bot.channels.slack.client import web_client
 from bot.channels.slack.controls import AgentActions
 from bot.channels.slack.deliver import Deliverer
@@ -67,6 +68,7 @@ class SlackChannel:
         self.worker: Worker | None = None
         self.client: Any = None
         self.triage: Triage | None = None
+        self.approvals: ApprovalMessages | None = None
         self.actions: AgentActions | None = None
         self.forms: TicketForms | None = None
         secret = settings.slack_signing_secret
@@ -129,6 +131,9 @@ class SlackChannel:
                 self.triage = Triage(
                     settings=self.settings, desk=desk, client=client, env=templates
                 )
+                self.approvals = ApprovalMessages(
+                    settings=self.settings, desk=desk, client=client, env=templates
+                )
                 self.actions = AgentActions(
                     settings=self.settings,
                     db=db,
@@ -185,15 +190,20 @@ class SlackChannel:
                 self.client = None
                 self.forms = None
                 self.triage = None
+                self.approvals = None
                 self.actions = None
                 if notifier is not None:
                     notifier.pushers.pop(CHANNEL, None)
 
     def outbox_handlers(self) -> dict[str, dict[str, OutboxHandler]]:
-        """The desk events Slack delivers while running, by destination (the triage channel)."""
+        """The desk events Slack delivers while running, by destination (the triage channel:
+        tickets and approval requests)."""
         if self.triage is None:
             return {}
-        return {triage_channel.DESTINATION: self.triage.handlers()}
+        handlers = self.triage.handlers()
+        if self.approvals is not None:
+            handlers |= self.approvals.handlers()
+        return {triage_channel.DESTINATION: handlers}
 
 
 def _socket_mode_handler(channel: SlackChannel, client: Any) -> SocketMode:

@@ -4,7 +4,9 @@ A reply in a triage message's thread reaches the requester as the agent's reply
 (``internal:`` keeps it as an internal note); the requester's reply in a notification's
 DM thread comes back into the triage thread. Only agents (``ITBOT_SLACK_AGENT_GROUP``,
 ``ITBOT_DESK_AGENTS`` or ``itbot desk add-agent``) may use the controls or reply; others
-are told so privately.
+are told so privately. Approve / Deny on an approval request's message decide it
+(:mod:`bot.channels.slack.approvals`); a refusal (not an agent, their own request, already
+decided or expired) is told privately and written to the audit log by the desk.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.slack import threads
+from bot.channels.slack import approvals, threads
 from bot.channels.slack.agents import AgentDirectory
 from bot.channels.slack.deliver import Op
 from bot.channels.slack.identity import IdentityResolver, SlackPerson
@@ -69,6 +71,8 @@ class AgentActions:
             chosen = await self.identity.resolve(job.press.label)  # before the transaction
         async with self.db.session() as session, session.begin():
             staff = await self._staff(session, person)
+            if job.press is not None and job.press.action in approvals.VERBS:
+                return await self._decide(session, job, staff)
             if not await self.agents.is_agent(session, staff):
                 text = (
                     "Only service desk agents can reply to requesters here: "
@@ -173,6 +177,22 @@ class AgentActions:
         except (InvalidChange, NotAllowed) as exc:
             return [self._note(job, str(exc))]
         return []  # the desk wrote a triage_update: the message changes for everyone
+
+    async def _decide(self, session: AsyncSession, job: Job, staff: Staff) -> list[Op]:
+        """Approve or Deny pressed: the desk decides as this person (agents only, never
+        their own request), and audits a refusal; the message changes for everyone."""
+        assert job.press is not None
+        await self.agents.is_agent(session, staff)  # refreshes the flag from the group/list
+        value = job.press.value
+        decision = await self.desk.approvals.decide(
+            session,
+            int(value) if value.isdigit() else 0,
+            Actor.of(staff),
+            approve=job.press.action == approvals.APPROVE,
+            now=self.clock(),
+            via="slack",
+        )
+        return [] if decision.ok else [self._note(job, decision.message)]
 
     async def _assignee(self, session: AsyncSession, person: SlackPerson | None) -> Staff | None:
         if person is None or not person.ok:

@@ -37,7 +37,7 @@ class RequesterNotifier:
         self,
         session: AsyncSession,
         staff: Staff,
-        ticket: Ticket,
+        ticket: Ticket | None,
         replies: Sequence[Reply],
         *,
         key: str,
@@ -48,11 +48,14 @@ class RequesterNotifier:
         channel = await self.dm_channel(staff.slack_user_id)
         if retry and (found := await threads.delivered(self.client, channel, key)) is not None:
             # an earlier attempt sent it, then failed before recording that
-            await slack_threads.remember(session, ticket.id, channel, found, "dm")
+            if ticket is not None:
+                await slack_threads.remember(session, ticket.id, channel, found, "dm")
             return True
-        invite = "Reply in this thread to answer the service desk."
-        shown = [replace(reply, notes=(*reply.notes, invite)) for reply in replies[:1]]
-        shown += list(replies[1:])
+        shown = list(replies)
+        if ticket is not None:  # news about no ticket (an approval's outcome) has no thread
+            invite = "Reply in this thread to answer the service desk."
+            shown = [replace(reply, notes=(*reply.notes, invite)) for reply in replies[:1]]
+            shown += list(replies[1:])
         message = self.renderer.message(shown, thread=jobs.DM_THREAD)
         response = await self.client.chat_postMessage(
             channel=channel,
@@ -62,7 +65,8 @@ class RequesterNotifier:
             unfurl_links=False,
             unfurl_media=False,
         )
-        await slack_threads.remember(
-            session, ticket.id, str(response["channel"]), str(response["ts"]), "dm"
-        )
+        if ticket is not None:
+            await slack_threads.remember(
+                session, ticket.id, str(response["channel"]), str(response["ts"]), "dm"
+            )
         return True

@@ -1,5 +1,5 @@
-"""The agents' web dashboard at ``/desk``: sign-in, the queue, the ticket pages and the
-knowledge gaps.
+"""The agents' web dashboard at ``/desk``: sign-in, the queue, the ticket pages, the
+approvals queue, the audit log and the knowledge gaps.
 
 :func:`register` mounts it on the application as a sub-application whose middleware
 (:func:`bot.web.desk.auth.guard`) requires a signed-in agent for every page but the
@@ -20,7 +20,7 @@ async def _to_queue(request: web.Request) -> web.StreamResponse:
 def register(app: web.Application) -> None:
     """Mount ``/desk`` on ``app``. Imports here keep the package light for the command
     line, which only needs :mod:`bot.web.desk.clocks` and :mod:`bot.web.desk.present`."""
-    from bot.web.desk import auth, knowledge, login, queue, ticket
+    from bot.web.desk import approvals, audit, auth, knowledge, login, queue, ticket
 
     desk = web.Application(middlewares=[auth.guard])
     desk.router.add_get("/", queue.queue)
@@ -29,6 +29,9 @@ def register(app: web.Application) -> None:
     desk.router.add_post("/logout", login.logout)
     desk.router.add_get("/tickets/{ref}", ticket.show)
     desk.router.add_post("/tickets/{ref}/{action}", ticket.act)
+    desk.router.add_get("/approvals", approvals.show)
+    desk.router.add_post("/approvals/{id}/{decision}", approvals.decide)
+    desk.router.add_get("/audit", audit.audit_page)
     desk.router.add_get("/knowledge", knowledge.gaps)
     app.router.add_get(auth.PREFIX, _to_queue)
     app.add_subapp(auth.PREFIX, desk)

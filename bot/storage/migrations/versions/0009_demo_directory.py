@@ -1,7 +1,7 @@
 """The built-in demo directory (``ITBOT_DIRECTORY=demo``): invented people, in the bot's
 own database, for the quick start.
 
-Revision ID: 0009_demo_directory
+Revision ID: 0009
 Revises: 0008
 
 ``integrations/identity/demo.py`` owns the table (``demo_directory``) and seeds it;
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_demo_directory"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

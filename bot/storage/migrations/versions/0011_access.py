@@ -1,7 +1,7 @@
 """Access resets: hashed one-time codes and the resets done (for the per-account limit).
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 
 ``access_codes`` keeps a salted scrypt hash of each code, never the code; ``access_resets``
 one row per change made to an account, which the 24-hour limit counts. Both are shared
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
