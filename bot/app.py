@@ -19,6 +19,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.access.directories import open_directory
+from bot.access.senders import open_sender
+from bot.access.service import NOTICE_DESTINATION, Access
 from bot.channels import slack as slack_channel
 from bot.channels import web as web_channel
 from bot.channels.slack import approvals as slack_approvals
@@ -36,7 +39,7 @@ from bot.desk.outbox import OutboxWorker
 from bot.desk.service import Desk
 from bot.desk.sla import SlaPolicy
 from bot.desk.watch import watch_sla
-from bot.flows import default_registry
+from bot.flows import approved, default_registry
 from bot.render import build_environment
 from bot.services import KnowledgeService, Services
 from bot.settings import Settings
@@ -44,6 +47,7 @@ from bot.storage import Database
 from bot.web import articles, health, keys, webhooks
 from bot.web import desk as desk_dashboard
 from bot.web.session import CookieSigner, load_or_create_key
+from integrations.identity.demo import DemoDirectory
 from intents import IntentDetector
 
 log = logging.getLogger(__name__)
@@ -87,16 +91,37 @@ async def open_services(
             detector = await asyncio.to_thread(
                 IntentDetector.load, None, ticket_prefix=settings.ticket_prefix
             )
-        yield Services(
-            settings=settings,
-            db=db,
-            knowledge=knowledge,
-            detector=detector,
-            desk=build_desk(settings),
-            notifier=notify.Notifier(settings),
-        )
+        access = await open_access(settings, db)
+        try:
+            yield Services(
+                settings=settings,
+                db=db,
+                knowledge=knowledge,
+                detector=detector,
+                access=access,
+                desk=build_desk(settings),
+                notifier=notify.Notifier(settings),
+            )
+        finally:
+            await access.aclose()
     finally:
         await db.dispose()
+
+
+async def open_access(settings: Settings, db: Database) -> Access:
+    """The directory people's accounts are in and the sender codes go by (the demo directory
+    is seeded with its invented people on first start)."""
+    directory = open_directory(settings, db.engine)
+    if isinstance(directory, DemoDirectory):
+        added = await directory.seed()
+        log.warning(
+            "directory: the DEMO directory in the bot's database (invented people%s); set "
+            "ITBOT_DIRECTORY for your councils' own",
+            f", {added} added" if added else "",
+        )
+    sender = open_sender(settings)
+    log.info("directory: %s; codes and notices sent by: %s", directory.name, sender.name)
+    return Access(settings, directory, sender)
 
 
 async def _flag_agents(db: Database, settings: Settings) -> None:
@@ -116,6 +141,7 @@ def build_events(settings: Settings) -> Events:
     CLI and tests write the same outbox rows for the same change."""
     events = Events()
     notify.subscribe(events)
+    approved.subscribe(events)
     slack_triage.subscribe(events, settings)
     slack_approvals.subscribe(events, settings)
     mirror_subscribe(events, settings)
@@ -145,6 +171,8 @@ def build_outbox(
     """
     worker = OutboxWorker(services.db)
     worker.register(notify.DESTINATION, services.notifier.handlers())
+    worker.register(approved.DESTINATION, approved.ApprovedChanges(services).handlers())
+    worker.register(NOTICE_DESTINATION, services.access.handlers())
     if mirror is not None:
         worker.register(MIRROR_DESTINATION, mirror.handlers())
     for destination, handlers in (extra or {}).items():

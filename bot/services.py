@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.access.service import Access
 from bot.conversation.notify import Notifier
 from bot.desk.service import Desk
 from bot.settings import Settings
@@ -181,5 +182,7 @@ class Services:
     db: Database
     knowledge: KnowledgeService
     detector: IntentDetector
+    #: resets: the configured directory and notification sender
+    access: Access
     desk: Desk = field(default_factory=Desk)
     notifier: Notifier = field(default_factory=Notifier)

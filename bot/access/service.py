@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import codes
 from bot.access.tables import AccessReset
+from bot.desk.outbox import Handler
 from bot.desk.tickets import OutboxMessage
 from bot.settings import Settings
 from bot.storage import audit
@@ -351,7 +352,7 @@ class Access:
             )
         )
 
-    def handlers(self) -> dict[str, object]:
+    def handlers(self) -> dict[str, Handler]:
         return {NOTICE_KIND: self.send_notice}
 
     @staticmethod

@@ -155,7 +155,7 @@ class Notifier:
         replies = replies_for(ticket, message, comment)
         if not replies:
             raise Skip(f"nothing to tell the requester for {message.kind} {message.payload}")
-        await self._send(
+        await self.tell(
             session,
             message,
             ticket.requester,
@@ -191,7 +191,7 @@ class Notifier:
             else "your usual IT contacts",
         )
         ticket = await session.get(Ticket, approval.ticket_id) if approval.ticket_id else None
-        await self._send(
+        await self.tell(
             session,
             message,
             approval.requester,
@@ -201,7 +201,7 @@ class Notifier:
             thread=approval.thread,
         )
 
-    async def _send(
+    async def tell(
         self,
         session: AsyncSession,
         message: OutboxMessage,

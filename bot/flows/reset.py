@@ -43,8 +43,9 @@ NOT_PROVEN = (
     "your email, call the {desk} on {phone}."
 )
 FOR_SOMEONE_ELSE = (
-    "I can only {action} for the person asking, so I can't do it for a colleague. "
-    "I've raised {ref} so the {desk} can help them; they'll check who's asking first."
+    "I can't do that for a colleague: I only reset passwords, unlock accounts and reset "
+    "MFA for the person asking, once they've proved it's them. I've raised {ref} so the "
+    "{desk} can help; they'll check with your colleague first."
 )
 REFUSED = (
     "I can't {action} here, so I've passed it to the {desk} as {ref}; they'll be in touch. "
@@ -60,8 +61,8 @@ TOO_MANY = (
     "That's five wrong codes, so I've stopped here to keep your account safe. You can "
     "start again later, or call the {desk} on {phone}."
 )
-PASSWORD_DONE = (  # noqa: S105 - the reply that shows one, not a password
-    "Done: your password has been reset. Your temporary password is:\n\n{password}\n\n"
+PASSWORD_DONE = (
+    "Done: your password has been reset. Your temporary password is:\n\n{password}\n\n"  # noqa: S105
     "Sign in with it now; you'll be asked to choose a new password straight away. This is "
     "the only time it's shown, and I've signed you out everywhere else."
 )
@@ -261,10 +262,25 @@ async def _perform(ctx: FlowContext, intent: str, approved_by: str = "") -> Step
 
 
 async def _ask_approval(ctx: FlowContext) -> Step:
+    """The code was right; removing a factor also needs an agent (see ``bot.flows.approved``)."""
     words = _words(ctx)
-    request = ctx.services.access_approvals
-    await request(ctx)
-    return Step((Reply(MFA_WAITING.format(**words)),), outcome="approval_requested")
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    assert staff is not None
+    approval = await ctx.services.desk.approvals.request(
+        ctx.session,
+        kind="reset_mfa",
+        requester=staff,
+        subject=f"Reset MFA for {staff.display_name} ({staff.email}): code checked",
+        channel=ctx.incoming.channel,
+        thread=ctx.incoming.thread,
+        now=ctx.now,
+        details={"sent_to": str(ctx.data.get("sent_to", ""))},
+    )
+    return Step(
+        (Reply(MFA_WAITING.format(**words)),),
+        outcome="approval_requested",
+        details={"approval": approval.id},
+    )
 
 
 _REASONS = {
