@@ -229,7 +229,8 @@ class Approvals:
         if actor.staff_id == approval.requester_id:
             return await refuse("own_request", OWN_REQUEST)
         if approval.status == PENDING and now >= approval.expires_at:
-            await self._expire(session, approval, now)
+            if not await self._expire(session, approval, now):  # settled meanwhile
+                return await refuse("decided", already(approval))
             verb = "approved" if approve else "denied"
             return await refuse(
                 "expired", EXPIRED_NOW.format(when=local_time(approval.expires_at), verb=verb)
