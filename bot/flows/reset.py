@@ -13,12 +13,14 @@ check fails, the reply is the same (the reason goes to the audit log and the des
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from bot import wording
 from bot.access.codes import end as end_code
 from bot.access.codes import typed_code
-from bot.access.service import Done, Refused, Started
+from bot.access.service import UNIFORM_SECONDS, Done, Refused, Started
 from bot.conversation.actions import FlowAnswer, SubmitForm
 from bot.conversation.messages import ArticleCard, Button, Reply
 from bot.flows.answer import card
@@ -150,6 +152,16 @@ async def start(ctx: FlowContext) -> Step:
 
 
 async def _send_code(ctx: FlowContext, intent: str) -> Step:
+    """Send a code, or refuse; either way the reply takes the same time (OWASP)."""
+    started = time.perf_counter()
+    step = await _code_or_refusal(ctx, intent)
+    spent = time.perf_counter() - started
+    if spent < UNIFORM_SECONDS:
+        await asyncio.sleep(UNIFORM_SECONDS - spent)
+    return step
+
+
+async def _code_or_refusal(ctx: FlowContext, intent: str) -> Step:
     words = _words(ctx)
     access = ctx.services.access
     begun = await access.begin(

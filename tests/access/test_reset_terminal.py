@@ -1,0 +1,232 @@
+"""Every reset conversation in the terminal (``itbot chat --as``: proven by the operator's
+credentials), on the demo directory, with codes read from the file notifier.
+
+Each test runs on SQLite and on the local PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.desk.actor import Actor
+from bot.settings import Settings
+from bot.storage import staff as staff_repo
+from bot.storage.models import AuditEntry, Turn
+from integrations.identity.demo import DemoDirectory
+from tests.access.support import CHRIS, JAMIE, ROBIN, SAM, ResetBot, reset_bot
+
+SAM_MOBILE = "07700 900123"
+
+
+def temporary_password(printed: str) -> str:
+    found = re.search(r"temporary password is:\s+(\S+)", printed)
+    assert found, printed
+    return found.group(1)
+
+
+async def audit_actions(bot: ResetBot, subject: str) -> list[str]:
+    async with bot.services.db.session() as session:
+        rows = await session.execute(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.subject == subject)
+            .order_by(AuditEntry.id)
+        )
+        return list(rows.scalars())
+
+
+async def test_a_password_reset_from_code_to_temporary_password(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        printed = await bot.say(SAM, "I forgot my password")
+        assert "your mobile ending 123" in printed
+        assert SAM_MOBILE not in printed  # the reply says where, masked
+        code = bot.last_code(SAM_MOBILE)
+        assert code not in printed  # the code went to the phone, never to the chat
+
+        printed = await bot.say(SAM, code)
+        password = temporary_password(printed)
+        directory = DemoDirectory(bot.services.db.engine)
+        assert await directory.check_password(SAM, password)
+        row = await bot.person(SAM)
+        assert row["must_change_password"] and row["sessions_revoked_at"] is not None
+        notice = bot.sent()[-1]
+        assert notice["to"] == SAM_MOBILE and "password was reset" in notice["text"]
+        assert "If this wasn't you" in notice["text"]
+
+        async with bot.services.db.session() as session:
+            kept = " ".join(
+                f"{t.user_text} {t.reply_text}" for t in (await session.scalars(sa.select(Turn)))
+            )
+        assert password not in kept and code not in kept
+        assert "[temporary password shown once]" in kept and "[one-time code]" in kept
+        assert await audit_actions(bot, SAM) == ["access_code_sent", "access_reset"]
+
+
+async def test_an_unlock_clears_a_real_lockout(settings: Settings, tmp_path: Path) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        assert (await bot.person(JAMIE))["locked"]
+        assert "mobile ending 345" in await bot.say(JAMIE, "my account is locked")
+        printed = await bot.say(JAMIE, bot.last_code("07700 900345"))
+        assert "your account is unlocked" in printed
+        assert not (await bot.person(JAMIE))["locked"]
+
+
+async def test_five_wrong_codes_end_the_attempt(settings: Settings, tmp_path: Path) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        await bot.say(SAM, "reset my password")
+        code = bot.last_code(SAM_MOBILE)
+        wrong = "000000" if code != "000000" else "111111"
+        for left in (4, 3, 2):
+            assert f"{left} more tries" in await bot.say(SAM, wrong)
+        assert "1 more try" in await bot.say(SAM, wrong)
+        assert "five wrong codes" in await bot.say(SAM, wrong)
+        before = await bot.person(SAM)
+        printed = await bot.say(SAM, code)  # the right one, too late: just a number now
+        assert "temporary password" not in printed
+        assert await bot.person(SAM) == before
+        assert "access_code_rejected" in await audit_actions(bot, SAM)
+
+
+async def test_an_expired_code_is_refused_and_a_new_one_works(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        await bot.say(SAM, "reset my password")
+        code = bot.last_code(SAM_MOBILE)
+        bot.later(minutes=10, seconds=1)
+        printed = await bot.say(SAM, code)
+        assert "expired" in printed and "temporary password" not in printed
+        assert "[1] Send a new code" in printed
+        await bot.say(SAM, "1")
+        fresh = bot.last_code(SAM_MOBILE)
+        assert "temporary password is" in await bot.say(SAM, fresh)
+
+
+def _without_ticket(text: str) -> str:
+    return re.sub(r"(?s)JSD-\d+|01632 960 \d+|\n  .*", "", text)
+
+
+async def test_an_administrator_and_someone_without_a_contact_are_refused_alike(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        admin = await bot.say(CHRIS, "reset my password")
+        nobody = await bot.say(ROBIN, "reset my password")
+        assert bot.sent() == []  # no code went anywhere
+        assert "passed it to the Joint ICT Service Desk as JSD-" in admin
+        assert "== Forgotten your password" in admin  # the guide
+        assert _without_ticket(admin) == _without_ticket(nobody)
+        async with bot.services.db.session() as session:
+            for email, reason in ((CHRIS, "privileged"), (ROBIN, "no_contact")):
+                staff = await staff_repo.get_by_email(session, email)
+                assert staff is not None
+                tickets = await bot.services.desk.for_requester(session, staff.id)
+                assert [t.category for t in tickets] == ["sign-in"]
+                entry = await session.scalar(
+                    sa.select(AuditEntry).where(
+                        AuditEntry.subject == email, AuditEntry.action == "access_refused"
+                    )
+                )
+                assert entry is not None and entry.details["reason"] == reason
+        assert (await bot.person(CHRIS))["must_change_password"] is False
+
+
+async def test_resets_per_account_and_codes_per_hour_are_limited(
+    settings: Settings, tmp_path: Path
+) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        for _ in range(3):
+            await bot.say(SAM, "reset my password")
+            assert "temporary password is" in await bot.say(SAM, bot.last_code(SAM_MOBILE))
+            bot.later(minutes=30)
+        sent = len(bot.sent())
+        printed = await bot.say(SAM, "reset my password")
+        assert "passed it to the Joint ICT Service Desk" in printed
+        assert len(bot.sent()) == sent  # the fourth reset in a day gets no code
+
+    (tmp_path / "codes").mkdir()
+    async with reset_bot(settings, tmp_path / "codes") as bot:
+        await bot.say(JAMIE, "unlock my account")
+        for _ in range(4):
+            assert "mobile ending 345" in await bot.say(JAMIE, "1")  # send a new code
+        printed = await bot.say(JAMIE, "1")  # the sixth code within the hour
+        assert "passed it to the Joint ICT Service Desk" in printed
+        assert len(bot.sent()) == 5
+
+
+async def test_a_reset_for_a_colleague_becomes_a_ticket(settings: Settings, tmp_path: Path) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        printed = await bot.say(SAM, "can you reset my colleague Priya's password")
+        assert "can't do that for a colleague" in printed and "JSD-" in printed
+        assert bot.sent() == []
+
+
+async def test_cancel_mid_flow_leaves_the_code_useless(settings: Settings, tmp_path: Path) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        await bot.say(SAM, "reset my password")
+        code = bot.last_code(SAM_MOBILE)
+        assert "stopped that" in await bot.say(SAM, "cancel")
+        assert "temporary password" not in await bot.say(SAM, code)
+        assert (await bot.person(SAM))["must_change_password"] is False
+
+
+async def _ask_mfa(bot: ResetBot) -> int:
+    await bot.say(SAM, "new phone, I need to move my Authenticator, please reset my MFA")
+    printed = await bot.say(SAM, bot.last_code(SAM_MOBILE))
+    assert "needs an agent's approval" in printed
+    async with bot.services.db.session() as session:
+        pending = await bot.services.desk.approvals.pending(session)
+    assert [a.kind for a in pending] == ["reset_mfa"]
+    return pending[0].id
+
+
+async def _decide(bot: ResetBot, approval_id: int, *, approve: bool) -> None:
+    async with bot.services.db.session() as session, session.begin():
+        agent = await staff_repo.get_by_email(session, "pat.agent@dacorum.gov.uk")
+        assert agent is not None and agent.is_agent
+        decision = await bot.services.desk.approvals.decide(
+            session, approval_id, Actor.of(agent), approve=approve, now=bot.now, via="dashboard"
+        )
+        assert decision.ok
+
+
+async def test_an_mfa_reset_waits_for_an_agent_who_approves(
+    settings: Settings, tmp_path: Path
+) -> None:
+    agents = ("pat.agent@dacorum.gov.uk",)
+    async with reset_bot(settings, tmp_path, desk_agents=agents) as bot:
+        approval_id = await _ask_mfa(bot)
+        assert (await bot.person(SAM))["mfa_methods"]  # nothing removed before approval
+        await _decide(bot, approval_id, approve=True)
+        await bot.deliver()
+        assert (await bot.person(SAM))["mfa_methods"] == []
+        assert "sign-in methods have been removed" in await bot.say(SAM, "hello")
+        assert "access_reset" in await audit_actions(bot, SAM)
+
+
+async def test_an_mfa_reset_an_agent_denies_changes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    agents = ("pat.agent@dacorum.gov.uk",)
+    async with reset_bot(settings, tmp_path, desk_agents=agents) as bot:
+        approval_id = await _ask_mfa(bot)
+        await _decide(bot, approval_id, approve=False)
+        await bot.deliver()
+        assert (await bot.person(SAM))["mfa_methods"]
+        assert "didn't approve your request" in await bot.say(SAM, "hello")
+
+
+async def test_an_mfa_reset_nobody_approves_expires(settings: Settings, tmp_path: Path) -> None:
+    async with reset_bot(settings, tmp_path) as bot:
+        await _ask_mfa(bot)
+        bot.later(hours=2)
+        async with bot.services.db.session() as session, session.begin():
+            expired = await bot.services.desk.approvals.expire_due(session, now=bot.now)
+        assert len(expired) == 1
+        await bot.deliver()
+        assert (await bot.person(SAM))["mfa_methods"]
+        assert "could approve your request" in await bot.say(SAM, "hello")
