@@ -113,6 +113,11 @@ TICKET_RAISED = (
     "Done: {ref} is with the {desk}. As priority {priority}, they aim to respond by "
     "{response_due} and to fix it by {resolution_due}. I'll message you here when there's news."
 )
+REDACTED_NOTE = (
+    "I've hidden the password, code or key in your message, so it isn't kept or passed on. "
+    "It was still typed into a chat, so please change it now. You never need to send me "
+    "or the service desk a password."
+)
 TICKET_ADDED = "I've added that to {ref}. The agent working on it will see it."
 TICKET_NOT_RAISED = "OK, I haven't raised anything. What else can I help you with?"
 TICKET_FORM_NO_SUMMARY = "Please say in a few words what the problem is."

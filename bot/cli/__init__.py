@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from bot.errors import SettingsError
+from bot.redaction import install_log_redaction
 from bot.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -61,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    install_log_redaction()  # no log line holds a secret someone typed
     handler: Handler = args.handler
     try:
         return handler(args, settings)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -72,6 +73,9 @@ class ConversationEngine:
             log.info("turn refused channel=%s reason=unknown-domain", incoming.channel)
             return [Reply(wording.UNKNOWN_USER.format(councils=names), kind="error")]
         text, truncated = texts.clean(incoming.text)
+        # the one redaction step for what people send: nothing below sees a typed secret
+        incoming, secrets = texts.without_secrets(dataclasses.replace(incoming, text=text))
+        text = incoming.text
         now = self.clock()
         try:
             async with self.services.db.session() as session, session.begin():
@@ -98,6 +102,9 @@ class ConversationEngine:
                 result.replies[0:0] = await take_pending(session, staff.id, incoming.channel, now)
                 if truncated:
                     result.replies.insert(0, Reply(wording.TOO_LONG.format(limit=len(text))))
+                if secrets:
+                    result.replies.append(Reply(wording.REDACTED_NOTE))
+                    result.details["secrets_removed"] = list(secrets)
                 await conversation_repo.add_turn(
                     session,
                     conv,

@@ -1,11 +1,14 @@
-"""Cleaning what people type and reading yes/no answers (redaction: ``bot.redaction``)."""
+"""Cleaning what people type, hiding the secrets in it, and reading yes/no answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
-from bot.conversation.messages import MAX_TEXT
+from bot.conversation.actions import Ask, FlowCommand, SubmitForm
+from bot.conversation.messages import MAX_TEXT, Incoming
+from bot.redaction import scan
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"[ \t]+")
@@ -36,6 +39,36 @@ def clean(text: str) -> tuple[str, bool]:
     text = text.strip()
     truncated = len(text) > MAX_TEXT
     return text[:MAX_TEXT], truncated
+
+
+def without_secrets(incoming: Incoming) -> tuple[Incoming, tuple[str, ...]]:
+    """``incoming`` with the secrets typed into it hidden (``bot.redaction``): its text, the
+    fields of a submitted form, the text a button carries. Returns the kinds found.
+
+    Nothing after this sees the secret: flows, their data, replies that echo the text,
+    the transcript, the ticket, the log line.
+    """
+    found = scan(incoming.text)
+    kinds = set(found.kinds)
+    press = incoming.press
+    if isinstance(press, Ask):
+        hidden = scan(press.text)
+        kinds.update(hidden.kinds)
+        press = Ask(hidden.text)
+    elif isinstance(press, FlowCommand):
+        hidden = scan(press.value)
+        kinds.update(hidden.kinds)
+        press = FlowCommand(press.flow, press.verb, hidden.text)
+    elif isinstance(press, SubmitForm):
+        fields = []
+        for name, value in press.fields:
+            hidden = scan(value)
+            kinds.update(hidden.kinds)
+            fields.append((name, hidden.text))
+        press = SubmitForm(press.flow, press.verb, tuple(fields))
+    if not kinds:
+        return incoming, ()
+    return dataclasses.replace(incoming, text=found.text, press=press), tuple(sorted(kinds))
 
 
 def yes_no(text: str) -> bool | None:

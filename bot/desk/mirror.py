@@ -27,6 +27,7 @@ from bot.desk.outbox import Handler, Skip
 from bot.desk.service import Actor, Desk
 from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
 from bot.errors import SettingsError
+from bot.redaction import redact
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.models import utcnow
@@ -113,17 +114,18 @@ class Mirror:
             f"{t.get('at', '')[:16]} staff: {t.get('user', '')}\n{'':17}bot: {t.get('bot', '')}"
             for t in ticket.transcript
         )
+        # stored redacted; redacted again on the way out, for rows kept before a rule existed
         remote = await self.connector.create(
             TicketDraft(
                 reference=ticket.ref or "",
-                subject=ticket.summary,
-                description=ticket.description or ticket.summary,
+                subject=redact(ticket.summary),
+                description=redact(ticket.description or ticket.summary),
                 requester_email=ticket.requester.email,
                 requester_name=ticket.requester.display_name,
                 council=ticket.council,
                 category=ticket.category,
                 priority=ticket.priority,  # type: ignore[arg-type]
-                transcript=transcript,
+                transcript=redact(transcript),
             )
         )
         ticket.external_system = self.connector.name
@@ -141,7 +143,7 @@ class Mirror:
             ticket.external_id,
             CommentDraft(
                 key=f"{ticket.ref}-c{comment.id}",
-                body=comment.body,
+                body=redact(comment.body),
                 public=comment.public,
                 author_name=comment.author_name,
             ),

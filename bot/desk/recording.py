@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.desk.actor import Actor
 from bot.desk.events import TICKET_CHANGED, Events
 from bot.desk.tickets import Ticket, TicketEvent
+from bot.redaction import redact_values
 from bot.storage import audit
 
 
@@ -56,7 +57,11 @@ class Recorder:
     def _emit(
         self, session: AsyncSession, ticket: Ticket, kind: str, now: datetime, **details: Any
     ) -> None:
-        """Announce a change to whoever subscribed (rows in the outbox, this transaction)."""
+        """Announce a change to whoever subscribed (rows in the outbox, this transaction).
+
+        The payload is redacted like typed text: an outbox row is kept, and sent on.
+        """
         self.listeners.emit(
-            session, ticket_id=ticket.id, ref=ticket.ref, kind=kind, now=now, **details
-        )
+            session, ticket_id=ticket.id, ref=ticket.ref, kind=kind, now=now,
+            **redact_values(details),
+        )  # fmt: skip

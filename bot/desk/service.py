@@ -57,7 +57,7 @@ from bot.desk.tickets import (
     TicketComment,
     TicketEvent,
 )
-from bot.redaction import redact
+from bot.redaction import redact, redact_values
 from bot.storage.models import Staff
 
 __all__ = ["REOPEN_WINDOW_DAYS", "SYSTEM", "Actor", "Desk"]
@@ -107,6 +107,7 @@ class Desk(TicketReader, SlaAlerts):
         # a secret typed into a problem description never reaches the desk, triage or a remote
         summary = redact(" ".join(summary.split()))[:200]
         description, impact = redact(description), redact(impact)
+        transcript = [redact_values(turn) for turn in transcript]
         if not summary:
             raise InvalidChange("A ticket needs a short summary of the problem.")
         if category not in CATEGORIES:
@@ -303,7 +304,7 @@ class Desk(TicketReader, SlaAlerts):
         if not 1 <= score <= 5:
             raise InvalidChange("Please rate from 1 (poor) to 5 (excellent).")
         ticket.csat_score = score
-        ticket.csat_comment = comment.strip() or None
+        ticket.csat_comment = redact(comment.strip()) or None
         self._event(session, ticket, requester, "rated", now, score=score)
         self._emit(session, ticket, TICKET_CHANGED, now)  # the rating shows in triage
 

@@ -29,6 +29,8 @@ class Faults:
     slow_methods: tuple[str, ...] = ()
     after_handling: bool = False
     requests: list[tuple[str, str]] = field(default_factory=list)
+    #: the body of every request, as sent (read once here; aiohttp keeps it for the handler)
+    bodies: list[bytes] = field(default_factory=list)
 
     def fail_next(
         self,
@@ -62,6 +64,7 @@ class Faults:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
+        self.bodies.append(await request.read())
         if self.fail > 0 and not self.after_handling:
             return self._failure()
         response: web.StreamResponse = await handler(request)

@@ -133,3 +133,55 @@ async def test_remote_replies_and_status_come_back_once(harness: Harness, db: Da
         assert ("comment_added", "external") not in kinds
         assert ("status_changed", "external") not in kinds
     assert (await _ticket(db, ref)).status == "resolved"
+
+
+async def test_no_typed_secret_reaches_the_external_desk(harness: Harness, db: Database) -> None:
+    """What the desk is sent, ticket and comment, holds no secret the person typed, even
+    from a ticket row kept before the redaction rules knew that kind of secret."""
+    from sqlalchemy import update
+
+    from bot.desk.service import Actor
+
+    password, token = "Hunter2!xyz", "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+    clock = Clock()
+    desk = fresh_desk(harness.name)
+    mirror = Mirror(harness.connect(timeout=5), desk, db)
+    worker = OutboxWorker(db, clock=clock)
+    worker.register("external", mirror.handlers())
+    async with db.session() as s, s.begin():
+        sam = await staff_repo.get_or_create(
+            s, email="sam.taylor@dacorum.gov.uk", council="dacorum"
+        )
+        ticket = await desk.raise_ticket(
+            s, requester=sam, summary=f"Outlook refuses my password is {password}",
+            description=f"I also pasted my token {token} into a form", category="email",
+            priority="P3", now=clock.now,
+            transcript=[{"at": clock.now.isoformat(), "user": f"password: {password}", "bot": "?"}],
+        )  # fmt: skip
+        ref = ticket.ref
+        # a row kept before a rule existed: the secret is in the stored transcript
+        await s.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id)
+            .values(transcript=[{"at": "", "user": f"otp 998877, key {token}", "bot": ""}])
+        )
+    await worker.run_once()
+    ticket = await _ticket(db, ref or "")
+    assert ticket.external_id is not None
+    async with db.session() as s, s.begin():
+        stored = await s.get(Ticket, ticket.id)
+        assert stored is not None
+        await desk.comment(
+            s, stored, Actor.of(sam), f"my new password is {password} now", now=clock.now
+        )
+    clock.now += timedelta(minutes=1)
+    await worker.run_once()
+    comments = await harness.comments(ticket.external_id)
+    assert any("[redacted]" in text for text, _ in comments)
+    from urllib.parse import unquote_plus
+
+    sent = unquote_plus(b"\n".join(harness.faults.bodies).decode("utf-8", "replace"))
+    assert "[redacted]" in sent
+    for secret in (password, "Hunter2", token, "998877"):
+        assert secret not in sent
+        assert all(secret not in text for text, _ in comments)
