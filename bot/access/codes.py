@@ -31,6 +31,7 @@ DIGITS = 6
 MAX_WRONG = 5
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _TYPED = re.compile(r"^\s*(\d[\d\s-]{4,14}\d)\s*$")
+_IN_WORDS = re.compile(r"(?<![\d-])(\d{3}[\s-]?\d{3})(?![\d-])")
 
 Verdict = Literal["ok", "wrong", "too_many_tries", "expired", "unknown"]
 
@@ -58,15 +59,22 @@ def new_code() -> str:
 
 
 def typed_code(text: str) -> str | None:
-    """The digits of ``text`` if it looks like a typed code ("123 456", "123-456").
+    """The code in ``text`` if it looks like an answer with one ("123 456", "it's 123-456").
 
-    >>> typed_code(" 123 456 "), typed_code("hello"), typed_code("12")
-    ('123456', None, None)
+    >>> typed_code(" 123 456 "), typed_code("the code is 123456"), typed_code("hello")
+    ('123456', '123456', None)
+    >>> typed_code("12"), typed_code("JSD-000123 and 123456")
+    (None, None)
     """
     found = _TYPED.match(text)
-    if found is None:
+    if found is not None:
+        return re.sub(r"\D", "", found.group(1))
+    if len(text) > 60:
         return None
-    return re.sub(r"\D", "", found.group(1))
+    groups = _IN_WORDS.findall(text)
+    if len(groups) != 1 or re.search(r"[A-Za-z]-\d", text):
+        return None
+    return re.sub(r"\D", "", groups[0])
 
 
 async def _digest(code: str, salt: bytes) -> bytes:
