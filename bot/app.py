@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import time
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -25,12 +25,13 @@ from bot.access.service import NOTICE_DESTINATION, Access
 from bot.channels import slack as slack_channel
 from bot.channels import web as web_channel
 from bot.channels.slack import approvals as slack_approvals
+from bot.channels.slack import outages as slack_outages
 from bot.channels.slack import triage as slack_triage
 from bot.conversation import notify
 from bot.conversation.engine import ConversationEngine
-from bot.desk import agents
-from bot.desk.calendar import WorkingCalendar
+from bot.desk import agents, outages
 from bot.desk.events import Events
+from bot.desk.hours import calendar_for
 from bot.desk.mirror import DESTINATION as MIRROR_DESTINATION
 from bot.desk.mirror import Mirror, build_connector
 from bot.desk.mirror import subscribe as mirror_subscribe
@@ -40,15 +41,18 @@ from bot.desk.service import Desk
 from bot.desk.sla import SlaPolicy
 from bot.desk.watch import watch_sla
 from bot.flows import approved, default_registry
+from bot.privacy.retention import watch_retention
 from bot.render import build_environment
 from bot.services import KnowledgeService, Services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.web import articles, health, keys, webhooks
 from bot.web import desk as desk_dashboard
+from bot.web import metrics as metrics_page
 from bot.web.session import CookieSigner, load_or_create_key
 from integrations.identity.demo import DemoDirectory
 from intents import IntentDetector
+from knowledge import Progress
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,11 @@ STATIC = Path(__file__).with_name("static")
 KEY_FILE = Path(".itbot-secret-key")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: how long a shutdown waits for requests in flight to finish
+REQUEST_GRACE_SECONDS = 30.0
+#: how long a shutdown waits for the outbox delivery in progress before cancelling it
+OUTBOX_GRACE_SECONDS = 10.0
 
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -69,18 +78,20 @@ async def open_services(
     *,
     knowledge: KnowledgeService | None = None,
     detector: IntentDetector | None = None,
+    progress: Progress | None = None,
 ) -> AsyncIterator[Services]:
     """Open the database (migrated), the knowledge base and the intent detector.
 
     ``knowledge`` and ``detector`` replace the ones the settings would load (tests pass
-    small ones in); the database is always the settings' own.
+    small ones in); the database is always the settings' own. ``progress`` is told how
+    far encoding the articles has got (see :meth:`KnowledgeService.load`).
     """
     db = Database(settings.database_url)
     try:
         await db.upgrade()
         await _flag_agents(db, settings)
         if knowledge is None:
-            knowledge = await KnowledgeService.load(settings)
+            knowledge = await KnowledgeService.load(settings, progress)
         log.info(
             "knowledge base: %d articles from %s", len(knowledge.kb.articles()), knowledge.root
         )
@@ -144,18 +155,20 @@ def build_events(settings: Settings) -> Events:
     approved.subscribe(events)
     slack_triage.subscribe(events, settings)
     slack_approvals.subscribe(events, settings)
+    slack_outages.subscribe(events, settings)
+    outages.subscribe(events)
     mirror_subscribe(events, settings)
     return events
 
 
 def build_desk(settings: Settings) -> Desk:
-    opens, closes = (time.fromisoformat(t) for t in settings.working_hours)
-    calendar = WorkingCalendar(opens=opens, closes=closes, closures=settings.closure_days)
     return Desk(
-        policy=SlaPolicy.default(calendar),
+        policy=SlaPolicy.default(calendar_for(settings)),
         prefix=settings.ticket_prefix,
         listeners=build_events(settings),
         approval_hours=settings.approval_hours,
+        spike_reports=settings.spike_reports,
+        spike_minutes=settings.spike_minutes,
     )
 
 
@@ -169,10 +182,11 @@ def build_outbox(
     ``extra`` holds the channels' own, by destination (Slack: the triage channel). A row
     with no handler is marked skipped, so channels must be running before the worker starts.
     """
-    worker = OutboxWorker(services.db)
+    worker = OutboxWorker(services.db, per_destination=services.settings.outbox_per_destination)
     worker.register(notify.DESTINATION, services.notifier.handlers())
     worker.register(approved.DESTINATION, approved.ApprovedChanges(services).handlers())
     worker.register(NOTICE_DESTINATION, services.access.handlers())
+    worker.register(outages.DESTINATION, outages.OutageWatch(services.desk).handlers())
     if mirror is not None:
         worker.register(MIRROR_DESTINATION, mirror.handlers())
     for destination, handlers in (extra or {}).items():
@@ -180,8 +194,12 @@ def build_outbox(
     return worker
 
 
-def build_engine(services: Services) -> ConversationEngine:
-    return ConversationEngine(services, default_registry())
+def build_engine(
+    services: Services, clock: Callable[[], datetime] | None = None
+) -> ConversationEngine:
+    if clock is None:
+        return ConversationEngine(services, default_registry())
+    return ConversationEngine(services, default_registry(), clock=clock)
 
 
 @web.middleware
@@ -195,6 +213,9 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except web.HTTPException:
         raise
+    except UnicodeDecodeError:  # a form body that isn't UTF-8 (aiohttp's request.post())
+        log.warning("refused %s %s: the body is not UTF-8", request.method, request.path)
+        response = web.json_response({"error": "Send the form as UTF-8 text."}, status=400)
     except Exception:
         log.exception("request failed %s %s", request.method, request.path)
         response = web.json_response(
@@ -207,15 +228,39 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+async def drain(app: web.Application) -> None:
+    """The first part of a graceful shutdown (``itbot serve`` on SIGTERM), before the port
+    closes: ``/readyz`` answers 503, requests in flight (turns) finish, within
+    :data:`REQUEST_GRACE_SECONDS`, and the background work stops, the outbox giving back the
+    rows it claimed."""
+    app[keys.DRAINING].set()
+    services = app.get(keys.SERVICES)
+    if services is not None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(REQUEST_GRACE_SECONDS):
+                await services.metrics.idle.wait()
+    for step in app[keys.STOPPING]:
+        await step()
+
+
 def create_app(
-    settings: Settings, *, services: Services | None = None, watch_knowledge: bool = True
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    watch_knowledge: bool = True,
+    clock: Callable[[], datetime] | None = None,
+    progress: Progress | None = None,
 ) -> web.Application:
     """Build the web application: chat at ``/``, articles at ``/kb/<id>``, health checks.
 
     With ``services`` (opened by the caller with :func:`open_services`, and closed by it)
-    the app uses them instead of opening its own.
+    the app uses them instead of opening its own. ``clock`` is the conversation's "now"
+    (a test's clock that it moves; the real time otherwise); ``progress`` follows the
+    encoding of the articles while the app starts.
     """
-    app = web.Application(middlewares=[_guard], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[metrics_page.count_requests, _guard], client_max_size=1024 * 1024
+    )
     app[keys.SETTINGS] = settings
     app[keys.TEMPLATES] = build_environment()
     key = (
@@ -224,16 +269,18 @@ def create_app(
         else load_or_create_key(KEY_FILE)
     )
     app[keys.SIGNER] = CookieSigner(key)
+    app[keys.DRAINING] = asyncio.Event()
+    app[keys.STOPPING] = []
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         if services is not None:
             app[keys.SERVICES] = services
-            app[keys.ENGINE] = build_engine(services)
+            app[keys.ENGINE] = build_engine(services, clock)
             yield
             return
-        async with open_services(settings) as opened:
+        async with open_services(settings, progress=progress) as opened:
             app[keys.SERVICES] = opened
-            app[keys.ENGINE] = build_engine(opened)
+            app[keys.ENGINE] = build_engine(opened, clock)
             yield
 
     async def watch_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -261,13 +308,50 @@ def create_app(
         worker = build_outbox(running, mirror, extra)
         tasks.append(asyncio.create_task(worker.run(stop)))
         tasks.append(
-            asyncio.create_task(watch_sla(running.db, running.desk, stop, on_alert=worker.wake.set))
+            asyncio.create_task(
+                watch_sla(
+                    running.db,
+                    running.desk,
+                    stop,
+                    on_alert=worker.wake.set,
+                    count=running.metrics.sla_alert,
+                )
+            )
+        )
+
+        async def stop_outbox() -> None:
+            # the row being delivered finishes (within the grace); the rest are given back
+            if stop.is_set():
+                return  # stopped already (by the graceful shutdown)
+            stop.set()
+            if tasks:
+                _, late = await asyncio.wait(tasks, timeout=OUTBOX_GRACE_SECONDS)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await worker.release()
+
+        app[keys.STOPPING].append(stop_outbox)  # graceful shutdown: before the port closes
+        yield
+        await stop_outbox()
+        if connector is not None:
+            await connector.aclose()
+
+    async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
+        # the retention purge (UK GDPR): every replica may run it, each step skips what
+        # another already purged
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            watch_retention(
+                app[keys.SERVICES].db,
+                stop,
+                days=settings.retention_days,
+                every=settings.purge_every_seconds,
+            )
         )
         yield
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if connector is not None:
-            await connector.aclose()
+        await asyncio.gather(task, return_exceptions=True)
 
     app.cleanup_ctx.append(services_ctx)
     if watch_knowledge:
@@ -277,8 +361,10 @@ def create_app(
         slack_channel.register(app)
     # after the channels: the outbox worker starts with every channel's handlers in place
     app.cleanup_ctx.append(outbox_ctx)
+    app.cleanup_ctx.append(retention_ctx)
     articles.register(app)
     health.register(app)
+    metrics_page.register(app)  # /metrics, or its own listener (ITBOT_METRICS_ADDRESS)
     webhooks.register(app)
     desk_dashboard.register(app)  # /desk: the agents' dashboard
     app.router.add_static("/static", STATIC, append_version=False)

@@ -11,7 +11,8 @@ Two kinds of rule:
 
 - **phrases**: a secret named and then given — "my password is Hunter2", "pin: 4321",
   "otp 998877", "my new password is purple monkey dishwasher" (a password of plain words
-  runs to the end of the clause). Ordinary words after "password is" ("expired", "wrong",
+  runs to the end of the clause), and "my password Hunter2!xyz" with no "is" when the value
+  is nothing anyone writes as a plain word. Ordinary words after "password is" ("expired", "wrong",
   "locked", "not working", "reset") are left alone, so the bot still understands them.
 - **tokens**: the regular expressions of the token plugins of Yelp's detect-secrets (AWS,
   GitHub, Slack, Stripe, private keys, JWTs, credentials in URLs, Twilio, SendGrid, npm,
@@ -58,6 +59,13 @@ _NAMED = re.compile(
 _DIRECT = re.compile(
     r"\b(?P<key>otp|pin|passcode|(?:one[- ]?time[ -](?:pass)?)?code)\s*#?\s*"
     r"(?P<value>\d(?:[ -]?\d){3,11})(?!\w)",
+    re.IGNORECASE,
+)
+#: a password given straight after its name, with no "is": "my password Hunter2!xyz won't work",
+#: "new pwd: ..." is ``_NAMED``'s; only a value nobody writes as a plain word counts here
+_BARE = re.compile(
+    r"\b(?:my|new|old|temp(?:orary)?|current|the|our|his|her|their)\s+"
+    r"(?P<key>pass(?:word|wd|phrase)|pwd)\s+(?P<value>\S+)",
     re.IGNORECASE,
 )
 #: "error code 53003" is an error, not a secret: the word before the name says so
@@ -157,6 +165,15 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
         span = _named_value(text, match.end())
         if span is not None:
             found.append((*span, _kind(match.group("key"))))
+    for match in _BARE.finditer(text):
+        value = match.group("value")
+        # "expire?](../sign-in/...)" is a word with a link after it; "Testing123" is not
+        lead = re.match(r"[^\W\d_]+(?=[^\w]|$)", value.strip(_STRIP))
+        if _looks_secret(value) and not (lead and _ordinary(lead.group().lower())):
+            start, end = match.span("value")
+            while end > start and text[end - 1] in ".,;!?\"')":  # the clause's punctuation stays
+                end -= 1
+            found.append((start, end, "password"))
     for match in _DIRECT.finditer(text):
         if _word_before(text, match.start()) in _NOT_SECRET_BEFORE:
             continue

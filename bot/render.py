@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import nh3
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -38,6 +39,39 @@ def mrkdwn_escape(text: object) -> str:
 LinkResolver = Callable[[str], str | None]
 
 
+class ArticleLinks(Protocol):
+    """What rendering needs of the knowledge base: relative links between articles."""
+
+    def get(self, article_id: str) -> Any: ...
+
+    def resolve_link(self, article: Any, href: str) -> str | None: ...
+
+
+def article_url(article_id: str, base: str = "") -> str:
+    """Where an article's page is: ``/kb/<id>``, absolute when ``base`` is given.
+
+    >>> article_url("email/x", "https://itbot.example")
+    'https://itbot.example/kb/email/x'
+    """
+    return f"{base}/kb/{article_id}"
+
+
+def article_link_resolver(
+    links: ArticleLinks | None, article_id: str, base: str = ""
+) -> LinkResolver:
+    """Maps a relative link in article ``article_id`` (``../email/x.md``) to the page of
+    the article it points at (``{base}/kb/email/x``); ``None`` when it points at none."""
+
+    def resolve(href: str) -> str | None:
+        if links is None:
+            return None
+        article = links.get(article_id)
+        target = links.resolve_link(article, href) if article is not None else None
+        return article_url(target, base) if target else None
+
+    return resolve
+
+
 def markdown_to_html(markdown: str, resolve_link: LinkResolver | None = None) -> Markup:
     """Article markdown to sanitised HTML. Raw HTML in the markdown is shown as text.
 
@@ -46,7 +80,7 @@ def markdown_to_html(markdown: str, resolve_link: LinkResolver | None = None) ->
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     tokens = md.parse(markdown)
     if resolve_link is not None:
-        _rewrite_links(tokens, resolve_link)
+        rewrite_links(tokens, resolve_link)
     html = md.renderer.render(tokens, md.options, {})
     clean = nh3.clean(
         html,
@@ -58,27 +92,17 @@ def markdown_to_html(markdown: str, resolve_link: LinkResolver | None = None) ->
     return Markup(clean)  # noqa: S704 - sanitised by nh3 on the line above
 
 
-def _rewrite_links(tokens: Sequence[Token], resolve_link: LinkResolver) -> None:
+def rewrite_links(tokens: Sequence[Token], resolve_link: LinkResolver) -> None:
+    """Point the relative links among parsed markdown ``tokens`` where ``resolve_link`` says."""
     for token in tokens:
         if token.children:
-            _rewrite_links(token.children, resolve_link)
+            rewrite_links(token.children, resolve_link)
         if token.type == "link_open":
             href = str(token.attrGet("href") or "")
             if "://" not in href and not href.startswith(("mailto:", "tel:", "#", "/")):
                 target = resolve_link(href)
                 if target is not None:
                     token.attrSet("href", target)
-
-
-def plain_markdown(markdown: str) -> str:
-    """Article markdown for a terminal: tidy, no variant markers, links kept readable."""
-    lines = [line.rstrip() for line in markdown.strip().splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if not line and out and not out[-1]:
-            continue
-        out.append(line)
-    return "\n".join(out)
 
 
 def build_environment() -> Environment:
@@ -93,5 +117,4 @@ def build_environment() -> Environment:
     )
     env.filters["mrkdwn"] = mrkdwn_escape
     env.filters["markdown"] = markdown_to_html
-    env.filters["plain"] = plain_markdown
     return env

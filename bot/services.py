@@ -15,13 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import facts
 from bot.access.service import Access
 from bot.conversation.notify import Notifier
 from bot.desk.service import Desk
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.storage import Database
 from intents import IntentDetector
-from knowledge import KnowledgeBase, ReloadReport, SearchResult
+from knowledge import KnowledgeBase, Progress, ReloadReport, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,16 @@ class KnowledgeService:
         self._embed_again = False
 
     @classmethod
-    async def load(cls, settings: Settings) -> KnowledgeService:
+    async def load(cls, settings: Settings, progress: Progress | None = None) -> KnowledgeService:
+        """The settings' knowledge base; ``progress`` follows a first start's encoding."""
         kb = await asyncio.to_thread(
             KnowledgeBase.load,
             settings.kb_path,
             councils=tuple(c.key for c in settings.councils),
+            placeholders=facts.NAMES,
             cache_dir=settings.cache_dir,
             semantic=settings.semantic,
+            progress=progress,
         )
         return cls(kb)
 
@@ -186,3 +191,5 @@ class Services:
     access: Access
     desk: Desk = field(default_factory=Desk)
     notifier: Notifier = field(default_factory=Notifier)
+    #: what ``/metrics`` shows: this bot's own registry
+    metrics: Metrics = field(default_factory=Metrics)

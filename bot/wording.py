@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from bot.desk.calendar import WorkingCalendar
 from bot.settings import Council, Settings
 
 GREETING = "Hello {name}! I'm the {desk} bot. Ask me an IT question, or pick one of these."
@@ -40,6 +43,13 @@ NONE_OF_THESE_REPLY = (
     "Sorry about that. Try describing it another way, or contact the {desk}: {contact}."
 )
 HELPFUL_Q = "Was this helpful?"
+
+
+def article_cut(link: str) -> str:
+    """The end of an article too long for one chat reply; ``link`` is its own ``.md`` name."""
+    return f"_This guide is longer than a chat message: [read the rest of it]({link})._"
+
+
 HELPFUL_YES = "Great, glad that helped."
 HELPFUL_NO = (
     "Thanks for telling me; the guide's editors will see it. If you still need help, contact the "
@@ -54,12 +64,11 @@ SWITCH_KEEP = "OK, let's carry on. {waiting_for}"
 TIMED_OUT = (
     "I stopped waiting for {waiting_for} after {minutes} minutes, so I've closed that request."
 )
+RESUME_ASK = "Do you want to carry on {what}?"
+RESUMED = "OK, back to {what}. {{waiting_for}}"
+RESUME_DROPPED = "OK, I've dropped that. What else can I help you with?"
 PLEASE_ANSWER_BUTTONS = "Please choose one of the options, or type “cancel” to stop."
-NOT_YET = (
-    "I can't {action} for you here yet. Please contact the {desk}: {contact}. "
-    "They're open Monday to Friday, 08:30 to 17:00."
-)
-UNKNOWN_USER = "Sorry, I can only help staff of {councils}. Please use your council email address."
+UNKNOWN_USER = "Sorry, I can only help staff of {councils}. Please use your {domains} address."
 ERROR = (
     "Sorry, something went wrong on my side. Please try again, or contact the {desk}: {contact}."
 )
@@ -78,6 +87,8 @@ INTENT_ACTIONS: dict[str, str] = {
     "thanks": "say thanks",
     "goodbye": "finish",
     "cancel": "cancel",
+    # something that isn't IT: the switch prompt must never read "stop that and out of scope"
+    "out_of_scope": "ask about something else",
 }
 
 
@@ -87,8 +98,112 @@ def contact(settings: Settings, council: Council | None) -> str:
     return f"{council.desk_phone} or {council.desk_email}"
 
 
+def staff_domains(settings: Settings) -> str:
+    """The staff email domains the bot accepts, as a person reads them.
+
+    >>> staff_domains(Settings())
+    '@aylesburyvaledc.gov.uk or @dacorum.gov.uk'
+    """
+    domains = [f"@{d}" for c in settings.councils for d in c.domains]
+    if len(domains) < 2:
+        return "".join(domains)
+    return f"{', '.join(domains[:-1])} or {domains[-1]}"
+
+
+def unknown_user(settings: Settings) -> str:
+    """The refusal of an address on no council's domain: who the bot serves, which to use."""
+    councils = " and ".join(c.name for c in settings.councils)
+    return UNKNOWN_USER.format(councils=councils, domains=staff_domains(settings))
+
+
 def action(intent: str) -> str:
     return INTENT_ACTIONS.get(intent, intent.replace("_", " "))
+
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def hours(calendar: WorkingCalendar) -> str:
+    """The desk's hours as replies and articles state them (from ``ITBOT_WORKING_HOURS``).
+
+    >>> hours(WorkingCalendar())
+    'Monday to Friday, 08:30 to 17:00'
+    """
+    days = sorted(calendar.workdays)
+    if days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        span = f"{_DAYS[days[0]]} to {_DAYS[days[-1]]}"
+    else:
+        span = ", ".join(_DAYS[d] for d in days)
+    return f"{span}, {calendar.opens:%H:%M} to {calendar.closes:%H:%M}"
+
+
+def closures(calendar: WorkingCalendar) -> str:
+    """The days the desk is shut besides weekends (from ``ITBOT_CLOSURE_DAYS``).
+
+    >>> closures(WorkingCalendar(closures=("12-27..12-31", "2027-04-06")))
+    'bank holidays, 27 to 31 December and 6 April 2027'
+    """
+    said = ["bank holidays"] if calendar.bank_holidays else []
+    for item in calendar.closures:
+        first, _, last = item.partition("..")
+        said.append(_day(first) if not last else _span(first, last))
+    if not said:
+        return "no other days"
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+
+
+def _day(spec: str) -> str:
+    parts = [int(n) for n in spec.split("-")]
+    year = f" {parts[0]}" if len(parts) == 3 else ""
+    return f"{parts[-1]} {_MONTHS[parts[-2] - 1]}{year}"
+
+
+def _span(first: str, last: str) -> str:
+    a, b = _day(first), _day(last)
+    a_day, _, a_rest = a.partition(" ")
+    if a_rest == b.partition(" ")[2]:  # same month (and year): "27 to 31 December"
+        return f"{a_day} to {b}"
+    return f"{a} to {b}"
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def opening(moment: datetime, now: datetime) -> str:
+    """When the desk opens next, said from ``now`` (both in the calendar's time zone).
+
+    >>> from bot.desk.calendar import LONDON
+    >>> now = datetime(2026, 11, 28, 11, 0, tzinfo=LONDON)
+    >>> opening(datetime(2026, 11, 30, 8, 30, tzinfo=LONDON), now)
+    'on Monday 30 November at 08:30'
+    >>> opening(datetime(2027, 1, 4, 8, 30, tzinfo=LONDON), now)
+    'on Monday 4 January 2027 at 08:30'
+    """
+    now = now.astimezone(moment.tzinfo)
+    days = (moment.date() - now.date()).days
+    if days == 0:
+        return f"today at {moment:%H:%M}"
+    if days == 1:
+        return f"tomorrow at {moment:%H:%M}"
+    year = f" {moment.year}" if moment.year != now.year else ""
+    return f"on {_DAYS[moment.weekday()]} {moment.day} {moment:%B}{year} at {moment:%H:%M}"
+
+
+def closed_now(calendar: WorkingCalendar, now: datetime) -> str:
+    """Why the desk is closed at ``now``: "closed {this}".
+
+    >>> from bot.desk.calendar import LONDON
+    >>> closed_now(WorkingCalendar(), datetime(2026, 12, 28, 10, 0, tzinfo=LONDON))
+    'today for the Boxing Day bank holiday'
+    """
+    why = calendar.why_closed(now.astimezone(calendar.tz).date())
+    if why == "closure":
+        return "today (one of its closure days)"
+    if why:
+        return f"today for the {why.removesuffix(' (observed)')} bank holiday"
+    return "right now"
 
 
 # -- tickets ----------------------------------------------------------------------------------
@@ -97,6 +212,15 @@ TICKET_ASK_SUMMARY = "I'll raise a ticket with the {desk}. Briefly, what's the p
 HANDOFF_INTRO = (
     "I'll pass this to the {desk} with our conversation so far, so nobody asks you to "
     "repeat yourself. An agent will reply to you here."
+)
+#: "talk to a person" outside working hours: when they're back, and what the bot can do now
+HANDOFF_CLOSED = (
+    "The {desk} is closed {closed}. It's open {hours}, except {closures}, and next opens "
+    "{opens}. I'll still pass this on with our conversation so far, and an agent will "
+    "reply to you here once they're back."
+)
+HANDOFF_MEANWHILE = (
+    "Meanwhile, I can do these for you now, or type a question and I'll search the guides:"
 )
 TICKET_ASK_CATEGORY = "Which of these is it about?"
 TICKET_ASK_IMPACT = "How much is this stopping you working?"
@@ -120,6 +244,9 @@ REDACTED_NOTE = (
 )
 TICKET_ADDED = "I've added that to {ref}. The agent working on it will see it."
 TICKET_NOT_RAISED = "OK, I haven't raised anything. What else can I help you with?"
+#: in a ticket's transcript: the guides a reply showed, and a button the person pressed
+TRANSCRIPT_GUIDES = "Guides offered: {titles}"
+TRANSCRIPT_PRESSED = "[pressed: {what}]"
 TICKET_FORM_NO_SUMMARY = "Please say in a few words what the problem is."
 TICKET_SUMMARY_TOO_SHORT = (
     "Could you say a little more? For example “Outlook won't open on my laptop”."
@@ -130,6 +257,8 @@ TICKET_NOT_FOUND = (
     "I can't find {ref} among your tickets. Check the reference, or see your open tickets:"
 )
 TICKET_ASK_COMMENT = "What would you like to add to {ref}?"
+REPLY_ADDED = "Thanks, I've added that to {ref} for {agent}."
+REPLY_OFFER = "{agent} asked you something on {ref}. Add this to {ref}?"
 TICKET_COMMENTED = "Thanks, I've added that to {ref}."
 TICKET_CLOSED = "I've closed {ref}. If it comes back within {days} working days you can reopen it."
 TICKET_REOPENED = "I've reopened {ref}; the desk will pick it up again."
@@ -166,11 +295,69 @@ APPROVAL_DENIED = (
 APPROVAL_EXPIRED = (
     "Nobody on the {desk} could approve your request to {action} in time, so it has lapsed "
     "and nothing has been changed. You can ask me again during the desk's working hours "
-    "(Monday to Friday), or contact the {desk}: {contact}."
+    "({hours}), or contact the {desk}: {contact}."
 )
 NOTIFY_STATUS = {
     "open": "{ref} ({summary}) is open again; the desk is working on it.",
     "pending": "{ref} ({summary}) is waiting for you: the desk needs something from you.",
     "resolved": "{ref} ({summary}) has been resolved.",
     "closed": "{ref} ({summary}) is closed.",
+}
+
+# -- who is asking: proving a typed address (web chat) --------------------------------------
+
+#: a flow that shows, raises or changes tickets, asked by someone not yet proven
+TICKETS_NOT_PROVEN = (
+    "I can't {action} until this chat knows it's really you. Sign in with the code we "
+    "email you (the box above the chat), then ask again; you can ask me IT questions "
+    "meanwhile. Or contact the {desk}: {contact}."
+)
+SIGN_IN_CODE_SENT = (
+    "We've sent a 6-digit code to {email}. Enter it to see your tickets and reset your "
+    "password; you can ask questions meanwhile."
+)
+SIGN_IN_CODE_LIMIT = (
+    "We've sent {email} as many codes as we can this hour. Use the last one we sent, or try "
+    "again later; you can ask questions meanwhile."
+)
+SIGN_IN_NOT_SENT = (
+    "We couldn't send a code just now. You can ask questions meanwhile; try “Send a new "
+    "code” in a minute."
+)
+SIGN_IN_WRONG = "That code isn't right. You have {left} more {tries}."
+SIGN_IN_TOO_MANY = "That's five wrong codes, so that code has stopped working. Ask for a new one."
+SIGN_IN_EXPIRED = "That code has expired or was replaced. Ask for a new one."
+SIGN_IN_NO_CODE = "There's no code waiting for this chat. Ask for a new one."
+SIGN_IN_DONE = (
+    "Thanks, that's you: you're signed in as {email}. You can now see your tickets and "
+    "reset your password here."
+)
+SIGN_IN_ALREADY = "You're already verified as {email}."
+SIGN_IN_SSO = "Sign-in is handled by your council's single sign-on."
+SIGN_IN_FIRST = "Tell me your council email address first."
+SIGN_IN_BAD_EMAIL = "Please enter your full council email address."
+SIGN_IN_BAD_CODE = "Type the 6-digit code from the email."
+
+# privacy: what is left where people's words were purged or erased
+PURGED_TEXT = "[removed after the retention period]"
+ERASED_TEXT = "[removed: the person's data was erased]"
+ERASED_NAME = "Erased person"
+#: where a subject access export leaves out what someone else wrote
+OTHERS_WORDS = "[someone else's words]"
+OTHERS_NAME = "[someone else]"
+
+# -- outages: service notices -------------------------------------------------------------
+#: the text a notice about a spike starts with (the agent may edit it before publishing)
+NOTICE_DEFAULT = "There's a known problem with {products} since {since}; we're on it."
+#: what staff are told first, before their question is answered or a ticket raised
+NOTICE_FIRST = "{text} You can add yourself to it and we'll tell you when it's fixed."
+NOTICE_ADD_ME = "Add me to it"
+NOTICE_RAISE_ANYWAY = "Raise a ticket anyway"
+NOTICE_JOINED = (
+    "Thanks, you're added. There's no need to raise a ticket: we'll tell you here when it's fixed."
+)
+NOTICE_GONE = "That problem has just been sorted, so there's nothing to add yourself to."
+NOTICE_FIXED = {
+    "resolved": "Good news: the known problem you were added to has been fixed ({text})",
+    "closed": "The known problem you were added to is closed ({text})",
 }

@@ -104,6 +104,13 @@ RULES: tuple[Rule, ...] = (
         "asks for a person",
     ),
     Rule(
+        "error-code",
+        "question",
+        _rx(r"^error$|\berror (?:code|message|num)\b|\b(?:says|shows|getting|get|got) error\b"),
+        None,
+        "quotes an error or its code (0x8004010f, aadsts50076 read as error): an IT problem",
+    ),
+    Rule(
         "raise-a-ticket",
         "raise_ticket",
         _rx(

@@ -10,6 +10,8 @@ misspelt "computer", nor "publishes" of "publisher"). Known words are never chan
 >>> fixer = SpellFixer(["calendar", "sharepoint", "password"])
 >>> fixer.fix("share my calander on sharepiont")
 'share my calendar on sharepoint'
+>>> fixer.fix("shair my calender")
+'shair my calendar'
 """
 
 from __future__ import annotations
@@ -31,6 +33,19 @@ def _common_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+#: Word endings: two words that differ only in these are forms of one word.
+_ENDINGS = frozenset(("", "s", "es", "d", "ed", "r", "er", "ers", "ing", "ly", "y", "e", "or"))
+
+
+def _is_ending(a: str, b: str) -> bool:
+    """Whether tails ``a`` and ``b`` are both word endings ("er"/"es"), not a slip ("er"/"ar").
+
+    >>> _is_ending("er", "es"), _is_ending("er", "ar"), _is_ending("", "r")
+    (True, False, True)
+    """
+    return a in _ENDINGS and b in _ENDINGS
 
 
 class SpellFixer:
@@ -58,7 +73,8 @@ class SpellFixer:
         if not best or (len(best) > 1 and best[1][1] == best[0][1]):
             return word  # nothing close, or a tie: leave it alone
         target = str(best[0][0])
-        if _common_prefix(word, target) >= min(len(word), len(target)) - 2:
+        common = _common_prefix(word, target)
+        if common >= min(len(word), len(target)) - 2 and _is_ending(word[common:], target[common:]):
             return word  # another ending of a word we know: an inflection, not a typo
         return target
 

@@ -57,6 +57,8 @@ TICKET_TOKEN = "ticketref"  # noqa: S105 - a placeholder word, not a secret
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?]")
 _NUMBER = re.compile(r"^\d+$")
+#: An error code by its shape (0x8004010f, 80070005, aadsts50076): read as the word "error".
+_ERROR_CODE = re.compile(r"^(?:0x[0-9a-f]{4,16}|8[0-9a-f]{7}|[a-z]{2,10}[0-9]{5,})$")
 
 
 def fold(text: str) -> str:
@@ -82,7 +84,9 @@ def normalise(text: str, ticket_pattern: re.Pattern[str] | None = None) -> str:
     out: list[str] = []
     for word in words(folded):
         word = _SPELLING.get(word, word)
-        if _NUMBER.match(word):
+        if _ERROR_CODE.match(word):
+            word = "error"
+        elif _NUMBER.match(word):
             word = "num"
         out.append(word)
     return " ".join(out)

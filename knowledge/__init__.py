@@ -12,6 +12,7 @@ See ``knowledge/README.md`` for the article format and how search works.
 
 from knowledge.article import Article
 from knowledge.base import KnowledgeBase, bundled_root
+from knowledge.dense import Progress
 from knowledge.problems import Problem
 from knowledge.results import Hit, ReloadReport, SearchResult
 
@@ -20,6 +21,7 @@ __all__ = [
     "Hit",
     "KnowledgeBase",
     "Problem",
+    "Progress",
     "ReloadReport",
     "SearchResult",
     "bundled_root",

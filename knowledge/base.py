@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,15 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.article import Article
-from knowledge.dense import RELEASE_AFTER, DenseIndex, EncoderLike, SemanticMode, open_encoder
+from knowledge.dense import (
+    RELEASE_AFTER,
+    DenseIndex,
+    EncoderLike,
+    Progress,
+    SemanticMode,
+    open_encoder,
+)
+from knowledge.files import Stamp, article_files
 from knowledge.lexical import release_memory
 from knowledge.parse import Parsed, parse_file
 from knowledge.problems import Problem, sort_key
@@ -36,42 +44,11 @@ from knowledge.validate import check_collection, link_target
 log = logging.getLogger(__name__)
 
 DEFAULT_COUNCILS = ("aylesbury-vale", "dacorum")
-Stamp = tuple[int, int, int]
 
 
 def bundled_root() -> Path:
     """The starter knowledge base shipped inside the package (``knowledge/articles``)."""
     return Path(__file__).resolve().parent / "articles"
-
-
-def article_files(root: Path) -> Iterator[tuple[str, Stamp]]:
-    """Every article file under ``root`` with its change stamp.
-
-    Hidden files and folders (``.git``) and ``README.md`` files are skipped.
-    """
-    stack = [str(root)]
-    seen: set[str] = set()
-    while stack:
-        folder = stack.pop()
-        real = os.path.realpath(folder)
-        if real in seen:  # a symlink loop, or the same folder linked twice
-            continue
-        seen.add(real)
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=True):
-                stack.append(entry.path)
-            elif entry.name.lower().endswith(".md") and entry.name.lower() != "readme.md":
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                yield entry.path, (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 @dataclass(slots=True)
@@ -94,6 +71,7 @@ class KnowledgeBase:
         root: Path,
         *,
         councils: Sequence[str],
+        placeholders: Collection[str] | None = None,
         dense: DenseIndex | None,
         semantic_status: str,
         today: datetime.date | None,
@@ -101,6 +79,7 @@ class KnowledgeBase:
     ) -> None:
         self.root = root
         self.councils = tuple(councils)
+        self.placeholders = frozenset(placeholders) if placeholders is not None else None
         self.semantic_status = semantic_status
         self._today = today
         self._index = Index(synonyms, dense)
@@ -122,18 +101,23 @@ class KnowledgeBase:
         root: Path | None = None,
         *,
         councils: Sequence[str] = DEFAULT_COUNCILS,
+        placeholders: Collection[str] | None = None,
         cache_dir: Path | None = None,
         semantic: SemanticMode = "auto",
         today: datetime.date | None = None,
         synonyms: Synonyms | None = None,
         encoder: EncoderLike | None = None,
+        progress: Progress | None = None,
     ) -> KnowledgeBase:
         """Read every article under ``root`` (default: the bundled ones) and index them.
 
         ``semantic="on"`` raises :class:`knowledge.semantic.SemanticUnavailable` when
         the embedding model is not installed; ``"auto"`` falls back to lexical-only.
-        ``today`` fixes the date used for ``valid_from``/``valid_until`` (tests);
-        ``encoder`` replaces the sentence-embedding model (tests, experiments).
+        ``placeholders``: the ``{{ name }}`` names the application fills in (others are
+        errors; ``None``: no check); ``today`` fixes the date of ``valid_from``/``valid_until``;
+        ``encoder`` replaces the sentence-embedding model (tests, experiments);
+        ``progress`` is told how far encoding the articles has got (a first start encodes
+        every article; later ones read the vectors from ``cache_dir``).
         """
         if encoder is None:
             encoder, status = open_encoder(semantic, cache_dir)
@@ -142,7 +126,8 @@ class KnowledgeBase:
         kb = cls(
             Path(root) if root is not None else bundled_root(),
             councils=councils,
-            dense=DenseIndex(encoder) if encoder is not None else None,
+            placeholders=placeholders,
+            dense=DenseIndex(encoder, progress=progress) if encoder is not None else None,
             semantic_status=status,
             today=today,
             synonyms=synonyms if synonyms is not None else default_synonyms(),
@@ -345,7 +330,9 @@ class KnowledgeBase:
         for path in sorted(todo):
             known = self._files.get(path)
             stamp = current[path]
-            parsed = parse_file(Path(path), self.root, councils=self.councils)
+            parsed = parse_file(
+                Path(path), self.root, councils=self.councils, placeholders=self.placeholders
+            )
             report.problems.extend(parsed.problems)
             self._apply(path, stamp, parsed, known, report, changed, retired)
         for path in sorted(set(candidates) - set(current)):

@@ -73,7 +73,7 @@ def _typo_sentence(text: str, rng: random.Random) -> str:
 
 
 def generate(
-    articles: Sequence[Article], councils: Sequence[str], seed: int = 7
+    articles: Sequence[Article], councils: Sequence[str], seed: int = 7, mode: str = "hybrid"
 ) -> tuple[list[Article], list[Sample]]:
     """Articles with their questions and two sentences cut, and the samples to ask."""
     rng = random.Random(seed)
@@ -94,7 +94,7 @@ def generate(
             body = body.replace(sentence, " ")
             samples.append(Sample(sentence, article.id, council, "sentence"))
         stripped.append(dataclasses.replace(article, questions=(), body=body))
-    for i, q in enumerate(off_topic_examples()):
+    for i, q in enumerate(off_topic_examples(mode)):
         samples.append(Sample(q, None, councils[i % len(councils)], "out-of-scope"))
     return stripped, samples
 
@@ -109,8 +109,8 @@ def collect(
     as for a question the bot has never seen.
     """
     rows, scope, top1, kinds = [], [], [], []
-    examples = off_topic_examples()
     dense = index.dense
+    examples = off_topic_examples("hybrid" if dense is not None else "lexical")
     known = dense.encoder.encode_cached(examples) if dense is not None else None
     for sample in samples:
         eligible = np.array(
@@ -168,13 +168,17 @@ def _model(w: npt.NDArray[np.float64], names: Sequence[str]) -> Model:
 def calibrate(mode: SemanticMode, cache_dir: Path | None) -> tuple[Calibration, str]:
     """Fit the calibration for ``mode``; also return a report of how it does."""
     kb = KnowledgeBase.load(bundled_root(), semantic="off")
-    stripped, samples = generate(kb.articles(), kb.councils)
     encoder, status = open_encoder(mode, cache_dir)
+    kind = "hybrid" if encoder is not None else "lexical"
+    stripped, samples = generate(kb.articles(), kb.councils, mode=kind)
     index = Index(default_synonyms(), DenseIndex(encoder) if encoder else None)
     index.update(dict(enumerate(stripped)))
     x, scope, top1, kinds = collect(kb, samples, index)
     hybrid_only = ("semantic", "semantic_max", "off_topic")
+    lexical_only = ("it_share", "pairs")  # hybrid keeps its fitted model until it is refitted
     names = [f for f in FEATURES if encoder is not None or f not in hybrid_only]
+    if encoder is not None:
+        names = [n for n in names if n not in lexical_only]
     if encoder is None:
         names = [n for n in names if n != "agree"]
     cols = [FEATURES.index(n) for n in names]

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from knowledge.results import Decision
+from knowledge.results import CLEARLY_IT, Decision
 
 #: Signals the models use, in order. All lie roughly in 0..1.
 FEATURES = (
@@ -32,6 +32,8 @@ FEATURES = (
     "semantic_max",  # best cosine similarity over all eligible articles (hybrid only)
     "off_topic",  # best cosine similarity to known out-of-scope requests (hybrid only)
     "off_topic_words",  # fuzzy word similarity to the closest known out-of-scope request
+    "pairs",  # share of the question's neighbouring-word pairs the best hit has as phrases
+    "it_share",  # share of the question's informative words that are IT vocabulary or codes
     "gap",  # relative fused-score gap between the best and second hit
     "agree",  # 1 when the retrievers' first choices agree
 )
@@ -60,15 +62,22 @@ class Calibration:
     choice_within: float = 0.5
 
 
-def off_topic_examples() -> list[str]:
+def off_topic_examples(mode: str = "hybrid") -> list[str]:
     """Requests an IT knowledge base doesn't answer (``calibration/out_of_scope.txt``).
 
-    They calibrate declining, and in hybrid mode the question's closeness to the nearest
-    of them is a decline signal (``off_topic``).
+    They calibrate declining, and the question's closeness to the nearest of them is a
+    decline signal (``off_topic_words``; in hybrid mode also ``off_topic``, by cosine).
+    In ``lexical`` mode the intent detector's out-of-scope examples
+    (``intents/data/out_of_scope.txt``) are added: word similarity is all that mode has,
+    so it needs more of the ways people ask for things that aren't IT.
     """
     text = resources.files("knowledge").joinpath("calibration/out_of_scope.txt")
     lines = text.read_text(encoding="utf-8").splitlines()
-    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    if mode == "lexical":
+        extra = resources.files("intents").joinpath("data/out_of_scope.txt")
+        lines += extra.read_text(encoding="utf-8").splitlines()
+    found = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    return list(dict.fromkeys(found))
 
 
 def load_calibration(mode: str) -> Calibration:
@@ -122,7 +131,11 @@ def decide(
         return Verdict("decline", 0.0, 0)
     p_scope = calibration.in_scope.probability(features)
     if p_scope < calibration.decline_below:
-        return Verdict("decline", p_scope * calibration.top1.probability(features), 0)
+        confidence = p_scope * calibration.top1.probability(features)
+        if features.get("it_share", 0.0) >= CLEARLY_IT and features.get("coverage", 0.0) > 0:
+            # clearly about IT but no clear article: offer the closest, never "not IT"
+            return Verdict("choose", confidence, min(3, len(fused)))
+        return Verdict("decline", confidence, 0)
     p_top1 = calibration.top1.probability(features)
     confidence = p_scope * p_top1
     close = [f for f in fused[:3] if f >= fused[0] * (1.0 - calibration.choice_within)]

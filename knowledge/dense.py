@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SemanticMode = Literal["auto", "on", "off"]
+#: told how far encoding has got: (texts done, texts in all), e.g. to draw a bar at start-up
+Progress = Callable[[int, int], None]
+#: texts encoded between two progress reports
+PROGRESS_EVERY = 64
 
 #: How much of the body (characters, after the title, summary and questions) is embedded:
 #: about what fills the model's 256-token window.
@@ -59,7 +63,7 @@ def open_encoder(mode: SemanticMode, cache_dir: Path | None) -> tuple[EncoderLik
         if mode == "on":
             raise
         log.debug("semantic encoder not importable: %s", exc)
-        return None, "semantic search: off (install itbot[semantic])"
+        return None, "semantic search: off (install onnxruntime and the model: see the README)"
     encoder, status = load_encoder(mode, cache_dir)
     return encoder, status
 
@@ -107,8 +111,11 @@ class DenseIndex:
     tells the search to stand in for it. :meth:`update` does all three at once.
     """
 
-    def __init__(self, encoder: EncoderLike, query_cache: int = 256) -> None:
+    def __init__(
+        self, encoder: EncoderLike, query_cache: int = 256, progress: Progress | None = None
+    ) -> None:
         self.encoder = encoder
+        self.progress = progress
         self._vectors = np.zeros((0, encoder.dim), np.float32)
         self._alive = np.zeros(0, bool)
         self._parts: dict[int, _Parts] = {}
@@ -190,11 +197,12 @@ class DenseIndex:
         # the same text once (a council's view of an article shares its phrasings and
         # most passages with the article)
         unique = list(dict.fromkeys(texts))
+        vectors = self._encode_reporting(unique)
         if len(unique) < len(texts):
             where = {text: i for i, text in enumerate(unique)}
-            encoded = self.encoder.encode_cached(unique)[[where[t] for t in texts]]
+            encoded = vectors[[where[t] for t in texts]]
         else:
-            encoded = self.encoder.encode_cached(texts)
+            encoded = vectors
         parts: list[_Parts] = []
         rows: list[int] = []
         at = 0
@@ -211,6 +219,16 @@ class DenseIndex:
             at = short_end + n_passages
         wholes = encoded[rows]  # one block, not a small array per slot
         return {slot: Encoded(articles[slot], wholes[i], parts[i]) for i, slot in enumerate(slots)}
+
+    def _encode_reporting(self, texts: list[str]) -> FloatMatrix:
+        """``texts`` through the cached encoder, telling :attr:`progress` as it goes."""
+        if self.progress is None or len(texts) <= PROGRESS_EVERY:
+            return self.encoder.encode_cached(texts)
+        done: list[FloatMatrix] = []
+        for start in range(0, len(texts), PROGRESS_EVERY):
+            done.append(self.encoder.encode_cached(texts[start : start + PROGRESS_EVERY]))
+            self.progress(min(start + PROGRESS_EVERY, len(texts)), len(texts))
+        return np.concatenate(done)
 
     def install(self, encoded: Mapping[int, Encoded]) -> list[int]:
         """Put in place the vectors of slots that still wait for those articles.

@@ -53,6 +53,9 @@ DEFAULT_FIELDS: dict[str, tuple[float, float]] = {
     "questions": (2.0, 0.5),
     "tags": (2.0, 0.3),
     "body": (0.5, 0.75),
+    # error codes found anywhere in the article (knowledge.text.error_codes): a pasted
+    # code is the most specific thing a question can say, wherever the article has it
+    "codes": (3.0, 0.0),
 }
 K1 = 1.2
 #: Merge the delta into the main segment when it holds more than this share of slots.

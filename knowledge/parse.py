@@ -18,15 +18,17 @@ import datetime
 import difflib
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from knowledge import placeholders as ph
 from knowledge.article import Article, split_variants
 from knowledge.problems import Problem
+from knowledge.safety import body_problems, file_problem, nul_line
 
 try:  # libyaml is much faster when present
     from yaml import CSafeLoader as _Loader
@@ -103,8 +105,17 @@ def article_id(path: Path, root: Path) -> str:
     return rel[:-3] if rel.lower().endswith(".md") else rel
 
 
-def parse_file(path: Path, root: Path, *, councils: Sequence[str] = ()) -> Parsed:
+def parse_file(
+    path: Path,
+    root: Path,
+    *,
+    councils: Sequence[str] = (),
+    placeholders: Collection[str] | None = None,
+) -> Parsed:
     """Read and check the article file at ``path`` (under the KB ``root``)."""
+    refused = file_problem(path, root)
+    if refused is not None:
+        return Parsed(None, (refused,))
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,7 +124,13 @@ def parse_file(path: Path, root: Path, *, councils: Sequence[str] = ()) -> Parse
     except OSError as exc:
         problem = Problem(path, 1, "error", f"cannot read: {exc.strerror}", "check the file")
         return Parsed(None, (problem,))
-    return parse_text(text, path=path, article_id=article_id(path, root), councils=councils)
+    return parse_text(
+        text,
+        path=path,
+        article_id=article_id(path, root),
+        councils=councils,
+        placeholders=placeholders,
+    )
 
 
 def _split_front_matter(text: str) -> tuple[str, str, int] | None:
@@ -133,9 +150,15 @@ def parse_text(
     path: Path,
     article_id: str,
     councils: Sequence[str] = (),
+    placeholders: Collection[str] | None = None,
 ) -> Parsed:
-    """Parse article ``text``; ``councils`` (when given) are the council keys allowed."""
+    """Parse article ``text``; ``councils`` (when given) are the council keys allowed,
+    ``placeholders`` (when given) the names a ``{{ name }}`` may use."""
     report = _Reporter(path)
+    nul = nul_line(text)
+    if nul is not None:
+        report.error(nul, "a NUL byte in the text: not served", "save the file as plain UTF-8 text")
+        return Parsed(None, tuple(report.problems))
     split = _split_front_matter(text)
     if split is None:
         report.error(
@@ -179,6 +202,9 @@ def parse_text(
         return Parsed(None, tuple(report.problems))
 
     _check_body(body, body_line, fields, report, councils)
+    report.problems.extend(body_problems(path, article_id, body, body_line))
+    if placeholders is not None:
+        _check_placeholders(body, body_line, fields, lines, report, placeholders)
     _check_dates(fields, lines, report)
     article = Article(id=article_id, body=body, path=path, body_line=body_line, **fields)
     return Parsed(article, tuple(report.problems), lines)
@@ -352,6 +378,23 @@ def _check_body(
                     f"block for '{key}', but the article is limited to {', '.join(limited)}",
                     f"add '{key}' to 'councils' or remove the block",
                 )
+
+
+def _check_placeholders(
+    body: str,
+    body_line: int,
+    fields: Mapping[str, Any],
+    lines: Mapping[str, int],
+    report: _Reporter,
+    known: Collection[str],
+) -> None:
+    """An unknown ``{{ name }}`` would reach staff as typed: an error at its line."""
+    found = [(body_line + offset, name) for offset, name in ph.find(body)]
+    for key in ("title", "summary"):
+        found += [(lines.get(key, 2), name) for _, name in ph.find(str(fields.get(key, "")))]
+    for line, name in sorted(found):
+        if name not in known:
+            report.error(line, f"unknown placeholder {{{{ {name} }}}}", ph.hint(name, known))
 
 
 def _check_dates(fields: Mapping[str, Any], lines: Mapping[str, int], report: _Reporter) -> None:

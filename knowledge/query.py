@@ -15,16 +15,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.fuzzy import Speller
+from knowledge.fuzzy import Speller, it_words
 from knowledge.lexical import IntArray, LexicalIndex
 from knowledge.synonyms import Synonyms
-from knowledge.text import STOP_WORDS, content_words, strip_markdown, words
+from knowledge.text import (
+    STOP_WORDS,
+    content_words,
+    error_codes,
+    is_error_code,
+    quoted,
+    strip_markdown,
+    words,
+)
 
 #: Weight of terms that come from a corrected spelling or a synonym.
 CORRECTED_WEIGHT = 0.8
 SYNONYM_WEIGHT = 0.9
 #: Weight of a pair of neighbouring words, relative to a single word.
 PAIR_WEIGHT = 1.0
+#: Extra weight of an error code the question names (0x8004010f, aadsts50076).
+CODE_WEIGHT = 2.0
+#: Extra weight of a pair of neighbouring words inside quotation marks (a pasted message).
+QUOTE_PAIR_WEIGHT = 1.0
 #: A capitalised word that doesn't start a sentence: a name ("ask Kevin", "Sam Turner").
 _NAME_RE = re.compile(r"(?<![.!?:]\s)(?<![.!?:])(?<=\s)[A-Z][a-z]+\b")
 
@@ -45,6 +57,8 @@ class Query:
     slots: list[Slot] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
+    #: Error codes the question names (whether or not an article has them).
+    codes: list[str] = field(default_factory=list)
 
     @property
     def mass(self) -> float:
@@ -85,6 +99,7 @@ def build_query(
     """Analyse ``text`` against the vocabulary of ``index``."""
     query = Query(text)
     tokens = words(strip_markdown(text))
+    codes = query.codes = error_codes(text)
 
     # 1. spelling: words no article has, corrected to the nearest word one does
     fixed: list[str] = []
@@ -123,6 +138,15 @@ def build_query(
         if joined >= 0 and joined not in weights:
             weights[joined] = 1.0
             weights[index.stem_key(a + b)] = 1.0
+    # 3b. error codes count most, in either form (0x8004010f / 8004010f); word pairs
+    #     inside quotation marks count more (part of a pasted message matches)
+    for code in codes:
+        key = index.word_key(code)
+        weights[key] = weights.get(key, 0.0) + CODE_WEIGHT
+    for passage in quoted(text):
+        for a, b in itertools.pairwise(content_words(words(passage))):
+            key = index.pair_key(a, b)
+            weights[key] = weights.get(key, 0.0) + QUOTE_PAIR_WEIGHT
     query.weights = {k: w for k, w in weights.items() if k >= 0 and w > 0}
 
     # 4. coverage slots: one per content word or synonym phrase of the question; a
@@ -142,8 +166,8 @@ def build_query(
             continue
         keys = {index.word_key(w) for w in candidates} | {index.stem_key(w) for w in candidates}
         keys.discard(-1)
-        if not keys and word in names:
-            continue
+        if not keys and (word in names or is_error_code(word)):
+            continue  # a name, or an error code no article has: context, not topic
         idf = max((index.idf(k) for k in keys), default=unknown_idf)
         query.slots.append(Slot(word, tuple(sorted(keys)), idf))
     return query
@@ -159,3 +183,25 @@ def coverage(query: Query, index: LexicalIndex, rows: IntArray) -> npt.NDArray[n
         if slot.keys:
             out += index.contains_any(rows, slot.keys).astype(np.float32) * np.float32(slot.idf)
     return out / np.float32(mass)
+
+
+def it_share(query: Query) -> float:
+    """The share of the question's informative words (by idf) that are IT vocabulary
+    (:func:`knowledge.fuzzy.it_words`, as corrected) or error codes.
+
+    Articles use plenty of everyday words ("table", "book", "open"); a question made of
+    IT words is about IT even when no article answers it.
+    """
+    mass = query.mass
+    if mass <= 0:
+        return 1.0 if query.codes else 0.0
+    vocabulary = it_words()
+    it = sum(
+        s.idf
+        for s in query.slots
+        if any(
+            w in vocabulary or w.rstrip("s") in vocabulary or is_error_code(w)
+            for w in s.word.split()
+        )
+    )
+    return min(1.0, it / mass + (0.5 if query.codes else 0.0))

@@ -10,6 +10,9 @@ from knowledge.problems import Problem
 
 Decision = Literal["answer", "choose", "decline"]
 
+#: See :attr:`SearchResult.it_share`.
+CLEARLY_IT = 0.6
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -38,6 +41,14 @@ class SearchResult:
     confidence: float
     hits: list[Hit]
     n_choices: int = 0
+    #: Share of the question's informative words that are IT vocabulary or error codes
+    #: (as corrected): at :data:`CLEARLY_IT` or more the question is about IT, whether or
+    #: not an article answers it, and is never turned away as "not IT".
+    it_share: float = 0.0
+
+    @property
+    def about_it(self) -> bool:
+        return self.it_share >= CLEARLY_IT
 
     @property
     def candidates(self) -> list[Hit]:

@@ -16,12 +16,12 @@ from knowledge.article import Article, split_variants
 from knowledge.decide import HYBRID, LEXICAL, Calibration, decide, off_topic_examples
 from knowledge.dense import DenseIndex
 from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse, top_slots
-from knowledge.fuzzy import Speller, similarity
-from knowledge.lexical import LexicalIndex
-from knowledge.query import Query, build_query, coverage
+from knowledge.fuzzy import Speller, it_words, similarity
+from knowledge.lexical import PAIR_FLAG, LexicalIndex
+from knowledge.query import Query, build_query, coverage, it_share
 from knowledge.results import Hit, SearchResult
 from knowledge.synonyms import Synonyms
-from knowledge.text import normalise
+from knowledge.text import error_codes, normalise, words
 
 #: How many fused candidates get the (slower) fuzzy title/question comparison.
 FUZZY_POOL = 10
@@ -31,13 +31,15 @@ MAX_QUERY_CHARS = 1000
 
 def article_fields(article: Article) -> dict[str, str]:
     """The BM25F fields of an article, as text (the body without ``::: council`` lines)."""
-    return {
+    fields = {
         "title": article.title,
         "summary": article.summary,
         "questions": "\n".join(article.questions),
         "tags": "\n".join(article.tags),
         "body": "".join(segment.text for segment in split_variants(article.body)[0]),
     }
+    fields["codes"] = " ".join(error_codes("\n".join(fields.values())))
+    return fields
 
 
 def stand_in(
@@ -83,12 +85,13 @@ class Index:
         self.speller = Speller()
         self.synonyms = synonyms
         self.dense = dense
-        examples = off_topic_examples()
         if dense is not None:
-            dense.set_off_topic(examples)
+            dense.set_off_topic(off_topic_examples("hybrid"))
+        examples = off_topic_examples("hybrid" if dense is not None else "lexical")
         self._off_topic_words = [normalise(t) for t in examples]
         self.articles: dict[int, Article] = {}
         self._fuzzy_texts: dict[int, list[str]] = {}
+        self._domain_seeded = False
 
     @property
     def calibration(self) -> Calibration:
@@ -127,6 +130,18 @@ class Index:
         fields = {slot: article_fields(a) for slot, a in changed.items()}
         self.lexical.add(fields, removed, shadows=views)
         self.speller.add(self.lexical.new_words)
+        # domain words: what articles are about (titles, tags, phrasings) and IT vocabulary
+        # the articles use; a slip of two letters still reaches them
+        domain = {
+            w
+            for f in fields.values()
+            for key in ("title", "tags", "questions")
+            for w in words(f[key])
+        }
+        if not self._domain_seeded:
+            domain |= it_words()
+            self._domain_seeded = True
+        self.speller.add_domain(domain)
         if self.dense is not None:
             if embed:
                 self.dense.update(changed, removed)
@@ -193,6 +208,15 @@ class Index:
             stand_in(out, lexical, eligible, ready)
         return out
 
+    def _pair_share(self, query: Query, slot: int) -> float:
+        """Share of the question's word pairs (that any article has) the ``slot`` has."""
+        pairs = [k for k in query.weights if k & PAIR_FLAG]
+        if not pairs:
+            return 0.0
+        row = np.array([slot], np.int32)
+        found = sum(bool(self.lexical.contains_any(row, (k,))[0]) for k in pairs)
+        return found / len(pairs)
+
     def _decide(
         self,
         text: str,
@@ -203,7 +227,7 @@ class Index:
         limit: int,
     ) -> tuple[SearchResult, dict[str, float]]:
         if not candidates:
-            return SearchResult(text, "decline", 0.0, []), {}
+            return SearchResult(text, "decline", 0.0, [], it_share=it_share(query)), {}
         top = candidates[: max(limit, 3)]
         rows = np.array([c.slot for c in top], np.int32)
         cover = coverage(query, self.lexical, rows)
@@ -224,6 +248,10 @@ class Index:
                 and best.parts.get("semantic_rank", 1.0) == 1.0
             ),
         }
+        if self.dense is None:
+            # lexical-only signals (the hybrid model declines by cosine to known requests)
+            features["it_share"] = it_share(query)
+            features["pairs"] = self._pair_share(query, best.slot)
         if "semantic" in scores:
             features["semantic"] = best.parts.get("semantic", 0.0)
             sem = scores["semantic"]
@@ -232,5 +260,7 @@ class Index:
             features["off_topic"] = self.dense.off_topic(query.corrected_text)
         verdict = decide(features, [c.fused for c in top], self.calibration)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
-        result = SearchResult(text, verdict.decision, verdict.confidence, hits, verdict.n_choices)
+        result = SearchResult(
+            text, verdict.decision, verdict.confidence, hits, verdict.n_choices, it_share(query)
+        )
         return result, features

@@ -25,6 +25,20 @@ _LINK_RE = re.compile(r"\]\([^)]*\)")
 _HTML_RE = re.compile(r"<[^>\s][^>]*>")
 _MARKER_RE = re.compile(r"^\s*:::\s*(?:council\b.*)?$", re.MULTILINE | re.IGNORECASE)
 _IT_RE = re.compile(r"\bIT\b")
+#: Error codes, on normalised text: hex (0x8004010f, or 8004010f / 80070005 as HRESULTs
+#: are often written), sign-in codes (aadsts50076), negative decimal HRESULTs
+#: (-2147467259), and a number of three or more digits right after "error" or "code".
+_CODE_RE = re.compile(
+    r"\b0x[0-9a-f]{4,16}\b"
+    r"|\b8[0-9a-f]{7}\b"
+    r"|\b[a-z]{2,10}[0-9]{4,}\b"
+    r"|(?<![0-9])-21[0-9]{8}\b"
+    r"|(?<=error )[0-9]{3,}\b|(?<=code )[0-9]{3,}\b|(?<=error code )[0-9]{3,}\b"
+    r"|(?<=error: )[0-9]{3,}\b|(?<=code: )[0-9]{3,}\b"
+)
+_CODE_SHAPE_RE = re.compile(r"0x[0-9a-f]{4,16}|8[0-9a-f]{7}|[a-z]{2,10}[0-9]{4,}")
+#: Text between quotation marks (straight or curly), at least two words long.
+_QUOTE_RE = re.compile(r"[\"“”]([^\"“”]{3,300}?\s[^\"“”]{1,300}?)[\"“”]")
 
 #: English function words that carry no topic. Negations and words that change an IT
 #: meaning ("out", "off", "down", "up", "new") are kept.
@@ -78,6 +92,42 @@ def strip_markdown(text: str) -> str:
     if "](" in text:
         text = _LINK_RE.sub("] ", text)
     return _HTML_RE.sub(" ", text) if "<" in text else text
+
+
+def error_codes(text: str) -> list[str]:
+    """The error codes in ``text``, as the word tokens :func:`words` makes of them,
+    each with its bare form too when written with ``0x`` (articles write both).
+
+    >>> error_codes("Error 0x8004010F, then AADSTS50076; error code 30088 (not 2024)")
+    ['0x8004010f', '8004010f', 'aadsts50076', '30088']
+    >>> error_codes("HRESULT -2147467259 at 80070005")
+    ['2147467259', '80070005']
+    """
+    found: list[str] = []
+    for match in _CODE_RE.finditer(normalise(text)):
+        code = match.group(0).lstrip("-")
+        found.append(code)
+        if code.startswith("0x"):
+            found.append(code[2:])
+    return list(dict.fromkeys(found))
+
+
+def is_error_code(word: str) -> bool:
+    """Whether one word token is an error code by its shape (hex or letters+digits).
+
+    >>> [is_error_code(w) for w in ("0x8004010f", "aadsts50076", "80070005", "2024", "win32")]
+    [True, True, True, False, False]
+    """
+    return bool(_CODE_SHAPE_RE.fullmatch(word))
+
+
+def quoted(text: str) -> list[str]:
+    """Passages of ``text`` in quotation marks (two words or more): pasted messages.
+
+    >>> quoted('Outlook says "We could not sign you in" and “Your mailbox is full”')
+    ['We could not sign you in', 'Your mailbox is full']
+    """
+    return [m.group(1) for m in _QUOTE_RE.finditer(text)]
 
 
 def words(text: str) -> list[str]:

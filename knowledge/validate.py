@@ -34,6 +34,11 @@ def link_target(article_id: str, href: str) -> str | None:
     return joined[:-3]
 
 
+def _escapes(article_id: str, href: str) -> bool:
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(article_id), href))
+    return joined == ".." or joined.startswith("../")
+
+
 def links(article: Article) -> Iterator[tuple[int, str]]:
     """``(line number, href)`` of every markdown link in the body."""
     for offset, line in enumerate(article.body.splitlines()):
@@ -136,6 +141,8 @@ def _check_links(article: Article, articles: Mapping[str, Article]) -> Iterator[
             continue
         clean = unquote(href.split("#", 1)[0].split("?", 1)[0])
         local = clean and not clean.startswith("/") and not _SCHEME_RE.match(clean)
+        if local and _escapes(article.id, clean):
+            continue  # reported with the article (knowledge.safety); never looked at on disk
         if local and not (article.path.parent / clean).exists():
             yield Problem(
                 article.path,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -74,6 +76,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def itbot_command() -> list[str]:
+    """How to start ``itbot`` in a process: the installed script, else ``python -m bot``."""
+    found = shutil.which("itbot")
+    return [found] if found else [sys.executable, "-m", "bot"]
+
+
 def itbot(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str]:
     """Run the ``itbot`` command line in-process: (exit code, what it printed)."""
     from bot.cli import main
@@ -107,13 +115,20 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(database_url: str, embedding_cache: Path) -> Settings:
+def notify_file(tmp_path: Path) -> Path:
+    """Where the file notifier writes codes and notices (``ITBOT_NOTIFY=file:PATH``)."""
+    return tmp_path / "notify.jsonl"
+
+
+@pytest.fixture
+def settings(database_url: str, embedding_cache: Path, notify_file: Path) -> Settings:
     return Settings.from_environ(
         {
             "ITBOT_DATABASE_URL": database_url,
             "ITBOT_CACHE_DIR": str(embedding_cache),
             "ITBOT_SECRET_KEY": "test-secret-key-0123456789",
             "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
+            "ITBOT_NOTIFY": f"file:{notify_file}",
         }
     )
 
@@ -128,9 +143,49 @@ async def client(settings: Settings) -> AsyncIterator[TestClient[web.Request, we
         yield test_client
 
 
-async def sign_in(client: TestClient[web.Request, web.Application], email: str = SAM) -> None:
+def sent_messages(path: Path) -> list[dict[str, Any]]:
+    """Every message the file notifier wrote to ``path``, oldest first."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def last_sign_in_code(path: Path, email: str) -> str:
+    """The code in the last sign-in email the file notifier sent to ``email``."""
+    found = [m for m in sent_messages(path) if m["to"] == email and m["purpose"] == "sign_in_code"]
+    assert found, f"no sign-in code was sent to {email}"
+    code = re.search(r"\b(\d{6})\b", found[-1]["text"])
+    assert code is not None, "the sign-in email holds no 6-digit code"
+    return code.group(1)
+
+
+def notify_path(client: TestClient[web.Request, web.Application]) -> Path:
+    """The file the running app's notifier writes to (its settings' ``file:PATH``)."""
+    from bot.web import keys
+
+    notify = client.app[keys.SETTINGS].notify
+    assert notify.startswith("file:"), f"sign_in reads codes from file:PATH, not {notify}"
+    return Path(notify.removeprefix("file:"))
+
+
+async def start_session(
+    client: TestClient[web.Request, web.Application], email: str = SAM
+) -> dict[str, Any]:
+    """Type ``email`` into the chat: an unproven session, and a code emailed to it."""
     response = await client.post("/api/session", json={"email": email})
     assert response.status == 200, await response.text()
+    data: dict[str, Any] = await response.json()
+    assert data["proven"] is False and data["code_sent"] is True, data
+    return data
+
+
+async def sign_in(client: TestClient[web.Request, web.Application], email: str = SAM) -> None:
+    """Sign in to the web chat as a person does: type the address, then the emailed code."""
+    await start_session(client, email)
+    code = last_sign_in_code(notify_path(client), email)
+    response = await client.post("/api/session/verify", json={"code": code})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["proven"] is True
 
 
 async def say(
@@ -169,8 +224,16 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """``itbot serve`` in a real process, on a free port, in an empty folder."""
+def server_env() -> dict[str, str]:
+    """More settings for :func:`live_server`: a test parametrizes ``server_env`` to set them."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, embedding_cache: Path, server_env: dict[str, str]) -> Iterator[str]:
+    """``itbot serve`` in a real process, on a free port, in an empty folder (the run's
+    embedding cache, so it doesn't encode the articles again; ``test_serve`` does), with
+    the test's ``server_env`` settings."""
     import subprocess
     import sys
     import time
@@ -178,7 +241,14 @@ def live_server(tmp_path: Path) -> Iterator[str]:
 
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
-    env = {**os.environ, "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto")}
+    env = {
+        **os.environ,
+        "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
+        "ITBOT_CACHE_DIR": str(embedding_cache),
+        # codes and notices as JSON lines a test can read (see ``notify_file``)
+        "ITBOT_NOTIFY": f"file:{tmp_path / 'notify.jsonl'}",
+        **server_env,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -203,6 +273,18 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     process.terminate()
     process.wait(timeout=20)
     log.close()
+
+
+#: where browser tests save their screenshots (kept out of git; CI may upload the folder)
+SCREENSHOTS = Path(__file__).resolve().parent / "artefacts" / "screenshots"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the whole page as ``tests/artefacts/screenshots/<name>.png``; its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 @pytest.fixture
@@ -233,3 +315,30 @@ def browser_page() -> Iterator[Any]:
         page = browser.new_page()
         yield page
         browser.close()
+
+
+async def deliver_outbox(services: Any) -> None:
+    """Deliver every due outbox row, including any the app's own worker has claimed and
+    is still delivering (``run_once`` skips a row another worker holds)."""
+    from sqlalchemy import func, select
+
+    from bot.app import build_outbox
+    from bot.desk.tickets import OutboxMessage
+
+    worker = build_outbox(services)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30.0
+    while True:
+        await worker.run_once()
+        async with services.db.session() as session:
+            due = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.sent_at.is_(None), OutboxMessage.available_at <= worker.clock()
+                )
+            )
+        if not due:
+            return
+        assert loop.time() < deadline, f"{due} outbox rows still undelivered after 30 s"
+        await asyncio.sleep(0.05)

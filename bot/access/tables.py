@@ -21,6 +21,7 @@ class OneTimeCode(Base):
     __table_args__ = (
         Index("ix_access_codes_requester", "requester_id", "created_at"),
         Index("ix_access_codes_subject", "subject", "purpose", "ended"),
+        Index("ix_access_codes_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +47,10 @@ class AccessReset(Base):
     """A change made to an account: counted by the per-account limit."""
 
     __tablename__ = "access_resets"
-    __table_args__ = (Index("ix_access_resets_subject", "subject", "done_at"),)
+    __table_args__ = (
+        Index("ix_access_resets_subject", "subject", "done_at"),
+        Index("ix_access_resets_done", "done_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(320))

@@ -10,13 +10,13 @@ function ``(args, settings) -> int`` returning the exit code.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 
-from bot.errors import SettingsError
+from bot import logs
+from bot.errors import SettingsError, StorageError
 from bot.redaction import install_log_redaction
 from bot.settings import Settings
 
@@ -30,6 +30,9 @@ COMMAND_MODULES = (
     "intents",
     "desk",
     "audit",
+    "privacy",
+    "report",
+    "notice",
     "slack",
     "db",
     "settings",
@@ -48,6 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def log_level(args: argparse.Namespace, settings: Settings) -> str:
+    """``ITBOT_LOG_LEVEL``, except for a command that counts ``-v`` (``itbot chat``).
+
+    Such a command talks to a person on the same terminal: warnings only by default,
+    ``-v`` for INFO, ``-vv`` for DEBUG (always on standard error).
+    """
+    verbose: int | None = getattr(args, "verbose", None)
+    if verbose is None:
+        return settings.log_level
+    return ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``itbot`` console script."""
     parser = build_parser()
@@ -57,11 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"itbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    # text or JSON lines, each with the turn's context (turn id, channel, council, ticket)
+    logs.configure(log_level(args, settings), settings.log_format, sys.stderr)
     install_log_redaction()  # no log line holds a secret someone typed
     handler: Handler = args.handler
     try:
@@ -69,5 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"itbot: configuration error: {exc}", file=sys.stderr)
         return 2
+    except StorageError as exc:  # one line naming the database (never its password)
+        print(f"itbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.errors import StorageError
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.db import head_revision
@@ -30,11 +29,7 @@ def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await db.dispose()
 
-    try:
-        revision = asyncio.run(go())
-    except StorageError as exc:
-        print(f"itbot: {exc}")
-        return 1
+    revision = asyncio.run(go())  # StorageError: itbot prints its one line
     print(f"database at revision {revision} (head {head_revision()})")
     return 0
 

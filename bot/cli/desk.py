@@ -19,6 +19,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from bot import wording
 from bot.desk import accounts
 from bot.desk.passwords import PasswordError, check_new_password, hash_password
 from bot.desk.queue import QueueFilter
@@ -240,8 +241,8 @@ def add_agent_command(args: argparse.Namespace, settings: Settings) -> int:
     email = staff_repo.normalise_email(args.email)
     council = settings.council_for_email(email)
     if council is None:
-        domains = ", ".join(d for c in settings.councils for d in c.domains)
-        print(f"itbot: an agent needs a council email address (on {domains})", file=sys.stderr)
+        domains = wording.staff_domains(settings)
+        print(f"itbot: an agent needs a council email address ({domains})", file=sys.stderr)
         return 2
     password_hash = None
     if not args.sso:

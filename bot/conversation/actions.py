@@ -44,6 +44,13 @@ class ConfirmSwitch:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """The answer to "carry on with the request you set aside?"."""
+
+    yes: bool
+
+
+@dataclass(frozen=True, slots=True)
 class FlowAnswer:
     """An answer to the question ``flow`` is waiting on; ``value`` is the option chosen."""
 
@@ -84,7 +91,7 @@ class SubmitForm:
         return dict(self.fields)
 
 
-Action = Ask | ChooseIntent | ConfirmSwitch | FlowAnswer | FlowCommand | SubmitForm
+Action = Ask | ChooseIntent | ConfirmSwitch | Resume | FlowAnswer | FlowCommand | SubmitForm
 
 
 def encode_action(action: Action) -> str:
@@ -101,6 +108,8 @@ def encode_action(action: Action) -> str:
             return f"intent|{intent}"
         case ConfirmSwitch(yes):
             return f"switch|{'yes' if yes else 'no'}"
+        case Resume(yes):
+            return f"resume|{'yes' if yes else 'no'}"
         case FlowAnswer(flow, value):
             return f"flow:{flow}|{value}"
         case FlowCommand(flow, verb, value):
@@ -130,6 +139,8 @@ def decode_action(raw: str, value: str | None = None) -> Action | None:
         return ChooseIntent(argument) if _NAME.fullmatch(argument) else None
     if name == "switch":
         return {"yes": ConfirmSwitch(True), "no": ConfirmSwitch(False)}.get(argument)
+    if name == "resume":
+        return {"yes": Resume(True), "no": Resume(False)}.get(argument)
     if name.startswith("flow:"):
         flow = name.removeprefix("flow:")
         return FlowAnswer(flow, argument) if _NAME.fullmatch(flow) else None

@@ -13,23 +13,27 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot import wording
+from bot import logs, wording
+from bot.conversation import history
 from bot.conversation import text as texts
 from bot.conversation.actions import (
     Action,
     Ask,
     ChooseIntent,
     FlowAnswer,
+    Resume,
     SubmitForm,
     encode_action,
 )
 from bot.conversation.messages import Button, Incoming, Reply
 from bot.conversation.notify import take_pending
+from bot.conversation.outcomes import count_turn, failed, measure
 from bot.conversation.presses import press as handle_press
 from bot.conversation.runner import FlowRunner, Outcome, Scope, yes_no_buttons
 from bot.conversation.state import ConversationState
 from bot.conversation.switch import answer_switch, offer_switch
-from bot.flows.base import Asker, FlowRegistry, Step
+from bot.flows import followup
+from bot.flows.base import Asker, Flow, FlowContext, FlowRegistry, Step
 from bot.redaction import redact
 from bot.services import Services
 from bot.storage import conversations as conversation_repo
@@ -47,6 +51,9 @@ ACT = 0.70
 CONFIRM = 0.45
 OFFER = 0.15
 
+#: intents that are never a new request in the middle of something (said in passing)
+_IN_PASSING = frozenset({"out_of_scope", "cancel", "greeting", "thanks", "goodbye"})
+
 
 class ConversationEngine:
     """Runs one turn: who is asking, their state, the intent, a flow, the replies."""
@@ -63,15 +70,16 @@ class ConversationEngine:
         self.clock = clock
         self.runner = FlowRunner(services, flows)
 
+    @logs.turn  # every record logged in the turn carries its id, channel, council, ticket
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message or button press and return the bot's replies."""
         started = time.perf_counter()
         settings = self.services.settings
         council = settings.council_for_email(incoming.email) if "@" in incoming.email else None
         if council is None:
-            names = " and ".join(c.name for c in settings.councils)
             log.info("turn refused channel=%s reason=unknown-domain", incoming.channel)
-            return [Reply(wording.UNKNOWN_USER.format(councils=names), kind="error")]
+            return [Reply(wording.unknown_user(settings), kind="error")]
+        logs.update(council=council.key)
         text, truncated = texts.clean(incoming.text)
         incoming = dataclasses.replace(incoming, text=text)
         secrets: tuple[str, ...] = ()
@@ -103,8 +111,13 @@ class ConversationEngine:
                     proven=incoming.proven,
                 )
                 scope = Scope(incoming, asker, session, conv.id, now)
-                result, prediction = await self._turn(scope, text, conv)
-                result.replies[0:0] = await take_pending(session, staff.id, incoming.channel, now)
+                result, prediction, state = await self._turn(scope, text, conv)
+                # ticket news only for someone proven to be its requester, where only they see it
+                if incoming.proven and incoming.personal:
+                    result.replies[0:0] = await take_pending(session, staff.id, now)
+                # every button shown this turn, in the order channels number them
+                state.offered = tuple(b for r in result.replies for b in r.buttons)
+                state.save(conv, now)
                 if truncated:
                     result.replies.insert(0, Reply(wording.TOO_LONG.format(limit=len(text))))
                 if secrets:
@@ -114,7 +127,7 @@ class ConversationEngine:
                     session,
                     conv,
                     created_at=now,
-                    user_text=SECRET_ANSWER if result.secret_answer else redact(text),
+                    user_text=SECRET_ANSWER if result.secret_answer else _kept_text(text, result),
                     # a press may carry typed text (a submitted form): redacted like typed text
                     action=_kept_action(incoming.press, result.secret_answer),
                     intent=prediction.intent if prediction else None,
@@ -124,10 +137,11 @@ class ConversationEngine:
                     reply_text="\n".join(
                         (r.kept_as if r.private else r.text) for r in result.replies
                     ),
-                    details=result.details,
+                    details={**result.details, history.REPLIES: history.kept(result.replies)},
                 )
-        except Exception:
-            log.exception("turn failed channel=%s", incoming.channel)
+                await count_turn(self.services, scope, result, prediction)
+        except Exception as error:
+            failed(self.services, incoming.channel, error)  # logged with its traceback, and counted
             return [
                 Reply(
                     wording.ERROR.format(
@@ -136,6 +150,7 @@ class ConversationEngine:
                     kind="error",
                 )
             ]
+        measure(self.services, incoming.channel, result, prediction)  # for /metrics
         log.info(
             "turn channel=%s staff=%s council=%s intent=%s confidence=%s flow=%s outcome=%s "
             "articles=%s ms=%.1f",
@@ -155,18 +170,32 @@ class ConversationEngine:
 
     async def _turn(
         self, scope: Scope, text: str, conv: Conversation
-    ) -> tuple[Outcome, Prediction | None]:
+    ) -> tuple[Outcome, Prediction | None, ConversationState]:
         state = ConversationState.load(conv)
         out = Outcome()
         out.secret_answer = self._answers_secret(state, scope.incoming.press, text)
         self._expire(state, conv, scope.now, out)
         pending = state.take_switch()  # only this turn may answer it
+        parked = state.parked
         press = scope.incoming.press
+        if press is None and parked is not None and parked.offered and not state.waiting:
+            # the last question asked was whether to carry on: a typed yes or no answers it
+            resume = texts.yes_no(text)
+            press = Resume(resume) if resume is not None else None
+        if press is None and text and not out.secret_answer and not texts.is_cancel(text):
+            # a button's number or label, typed: the same as pressing it ("cancel" always
+            # cancels, whatever a button is called)
+            typed = texts.typed_button(text, state.offered)
+            if typed is not None:
+                press = typed.action
+                out.details["typed_button"] = typed.label
         if isinstance(press, Ask):
             text, _ = texts.clean(press.text)
             press = None
         prediction: Prediction | None = None
-        if press is not None:
+        if isinstance(press, Resume):
+            self._resume(press.yes, state, out)
+        elif press is not None:
             await handle_press(self.runner, press, pending, scope, state, out)
         elif not text:
             out.replies.append(Reply(wording.EMPTY_MESSAGE))
@@ -182,8 +211,66 @@ class ConversationEngine:
                 )
             else:
                 await self._text(text, prediction, scope, state, out)
-        state.save(conv, scope.now)
-        return out, prediction
+        if state.parked is not None and state.parked is parked and parked.offered:
+            state.parked = None  # offered back and not taken up: they have moved on
+        self._offer_resume(state, out)
+        return out, prediction, state
+
+    # -- a request set aside --------------------------------------------------------------
+
+    def _parked_what(self, state: ConversationState) -> str:
+        """The parked request in words: "raising a ticket (“printer”)"."""
+        parked = state.parked
+        flow = self.flows.get(parked.flow) if parked is not None else None
+        if parked is None or flow is None:
+            return "what we were doing"
+        what = flow.describe or wording.action(flow.name)
+        about = str(parked.data.get("summary") or parked.data.get("text") or "").strip()
+        if about:
+            short = about if len(about) <= 50 else about[:47].rsplit(" ", 1)[0] + "…"
+            what += f" (“{short}”)"
+        return what
+
+    def _offer_resume(self, state: ConversationState, out: Outcome) -> None:
+        """Once the request that interrupted it is done, offer the parked one back."""
+        parked = state.parked
+        if parked is None or parked.offered or state.pending_switch is not None:
+            return
+        if state.flow == parked.flow:  # they started that again: the new one replaces it
+            state.parked = None
+            return
+        waiting = self.runner.waiting_flow(state)
+        if waiting is not None and not waiting.interruptible:
+            return  # still busy with the new request: ask when it is done
+        out.replies.append(
+            Reply(
+                wording.RESUME_ASK.format(what=self._parked_what(state)),
+                buttons=(
+                    Button("Yes, carry on", Resume(True), style="primary"),
+                    Button("No, drop it", Resume(False)),
+                ),
+                kind="question",
+            )
+        )
+        state.parked = dataclasses.replace(parked, offered=True)
+
+    def _resume(self, yes: bool, state: ConversationState, out: Outcome) -> None:
+        if state.parked is None:
+            self.runner.stale(out)
+            return
+        if not yes:
+            state.parked = None
+            out.replies.append(Reply(wording.RESUME_DROPPED))
+            out.outcome = "resume_dropped"
+            return
+        what = self._parked_what(state)
+        state.unpark()
+        if self.runner.waiting_flow(state) is None:  # the flow changed since: nothing to resume
+            state.clear()
+            self.runner.stale(out)
+            return
+        self.runner.reprompt(state, out, wording.RESUMED.format(what=what))
+        out.outcome = "resumed"
 
     def _answers_secret(self, state: ConversationState, press: Action | None, text: str) -> bool:
         """Whether this turn answers a secret state (a code typed, or a code form)."""
@@ -199,10 +286,12 @@ class ConversationEngine:
     def _expire(
         self, state: ConversationState, conv: Conversation, now: datetime, out: Outcome
     ) -> None:
-        if not state.waiting:
-            return
         minutes = self.services.settings.flow_timeout_minutes
         if now - conv.updated_at <= timedelta(minutes=minutes):
+            return
+        state.offered = ()  # buttons of a conversation long gone: a typed "1" is just "1"
+        if not state.waiting:
+            state.parked = None
             return
         flow = self.runner.waiting_flow(state)
         waiting = flow.states[state.step].waiting_for if flow and state.step else ""
@@ -211,6 +300,7 @@ class ConversationEngine:
         )
         out.details["timed_out"] = state.flow
         state.clear()
+        state.parked = None
 
     async def _predict(self, text: str, state: ConversationState) -> Prediction:
         context: dict[str, str] = {}
@@ -234,20 +324,28 @@ class ConversationEngine:
         if state.waiting:
             flow = runner.waiting_flow(state)
             if flow is not None and state.step is not None:
-                ctx = runner.context(scope, prediction, state.data, text)
-                result = await flow.states[state.step].handler(ctx)
-                if isinstance(result, Step):
-                    await runner.apply(flow, result, ctx, state, out)
-                    return
+                waiting = flow.states[state.step]
+                new_request = self._new_request(prediction, flow)
+                if not (waiting.optional and new_request):
+                    ctx = runner.context(scope, prediction, state.data, text)
+                    result = await waiting.handler(ctx)
+                    if isinstance(result, Step):
+                        await runner.apply(flow, result, ctx, state, out)
+                        return
                 if prediction.intent == "cancel" and prediction.confidence >= CONFIRM:
                     runner.cancel(state, out)
                     return
-                if not flow.interruptible:
+                if new_request and not flow.interruptible:
+                    # a clear new request goes through; this one waits to be offered back
+                    state.park()
+                    out.details["parked"] = flow.name
+                elif not flow.interruptible:
                     new_flow = self.flows.for_intent(prediction.intent)
                     if (
                         new_flow is not None
                         and new_flow.name != flow.name
-                        and prediction.confidence >= ACT
+                        and prediction.intent not in _IN_PASSING
+                        and prediction.confidence >= CONFIRM
                     ):
                         offer_switch(flow, prediction.intent, text, state, out)
                         return
@@ -258,6 +356,33 @@ class ConversationEngine:
             runner.cancel(state, out)
             return
         await self._route(text, prediction, scope, state, out)
+
+    def _new_request(self, prediction: Prediction, flow: Flow) -> bool:
+        """Whether a message is clearly a request of its own, not an answer to ``flow``."""
+        new_flow = self.flows.for_intent(prediction.intent)
+        return (
+            prediction.intent not in _IN_PASSING
+            and prediction.confidence >= ACT
+            and new_flow is not None
+            and new_flow.name != flow.name
+        )
+
+    async def _follow_up(
+        self, ctx: FlowContext, prediction: Prediction, state: ConversationState, out: Outcome
+    ) -> bool:
+        """A reply to an agent's question on the person's ticket, unless clearly new."""
+        flow = self.flows.get(followup.NAME)
+        intent, confidence = prediction.intent, prediction.confidence
+        clearly_new = confidence >= ACT and intent not in {"question", "out_of_scope"}
+        if flow is None or clearly_new or intent == "cancel":
+            return False
+        step = await followup.follow_up(
+            ctx, question=intent == "question" and confidence >= CONFIRM
+        )
+        if step is None:
+            return False
+        await self.runner.apply(flow, step, ctx, state, out)
+        return True
 
     async def _route(
         self,
@@ -270,6 +395,8 @@ class ConversationEngine:
         """A new request: act on it, check first, offer a choice, or search the guides."""
         ctx = self.runner.context(scope, prediction, {}, text)
         intent, confidence = prediction.intent, prediction.confidence
+        if await self._follow_up(ctx, prediction, state, out):
+            return
         if intent in {"question", "out_of_scope"} or confidence >= ACT:
             await self.runner.start_intent(intent, ctx, state, out)
             return
@@ -312,3 +439,12 @@ def _kept_action(press: Action | None, secret: bool) -> str | None:
     if secret and isinstance(press, SubmitForm):
         press = SubmitForm(press.flow, press.verb)
     return redact(encode_action(press))[:200]
+
+
+def _kept_text(text: str, result: Outcome) -> str:
+    """What the transcript keeps of typed text: redacted, and a typed button number with
+    the button's label ("3 (I can work around it for now)"), so agents can read it."""
+    label = result.details.get("typed_button")
+    if label and texts.choice_number(text, 99) is not None:
+        return f"{redact(text)} ({label})"
+    return redact(text)

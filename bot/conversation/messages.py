@@ -19,6 +19,8 @@ class Incoming:
     ``proven`` says the channel proved that email (Slack's verified profile, the operator's
     terminal, an SSO header, a code sent to the mailbox); a typed, unproven address may ask
     questions but sees no ticket, raises none and resets nothing, and never has agent powers.
+    ``forms`` says the channel offers :attr:`Reply.form` as a form of its own (Slack's
+    modals), so a secret shown in reply to it never enters the chat's history.
     """
 
     channel: str
@@ -28,6 +30,13 @@ class Incoming:
     press: Action | None = None
     display_name: str = ""
     proven: bool = False
+    #: the channel can show a form (a Slack modal) for :attr:`Reply.form` and private
+    #: replies inside it; a flow then asks for secrets there rather than in the chat
+    forms: bool = False
+    #: only this person sees the replies here (the web chat, the terminal, a Slack DM or
+    #: a slash command's answer): ticket news kept for them is shown here, never in a
+    #: channel others read
+    personal: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,18 @@
-"""Telling requesters what happened to their tickets, on whichever channel they used.
+"""Telling requesters what happened to their tickets, wherever they are now.
 
 The requester's notifier subscribes to the desk's events (``bot.desk.events``) under the
 destination ``requester`` and turns each into chat replies here, on the conversation
 side: the desk only announces. It also tells a person whose request waited for an
 agent's approval (an MFA reset) that it was denied or expired; an approved change is
-told by whatever carries it out. A channel that can push (Slack: a DM) registers a
-pusher; for the others (web chat, terminal) the reply is kept and shown at the person's
-next turn, and the web chat page polls for it.
+told by whatever carries it out.
+
+Where: a channel that can push (Slack: a DM) registers a pusher. The pusher of the
+channel the person last used goes first, then any other that can reach them (a DM when
+their Slack is linked), wherever the ticket was raised. If none can, the replies are kept
+and shown once: at the person's next turn on any channel where only they see the replies
+(:attr:`Incoming.personal`), or when the web chat page polls for them. A pushed update is
+never kept, and a kept one is taken once (see :func:`take_pending`), so nothing is told
+twice on two channels.
 """
 
 from __future__ import annotations
@@ -21,17 +27,22 @@ from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand, decode_action, encode_action
 from bot.conversation.messages import Button, Reply
 from bot.desk.approvals import DENIED, EXPIRED, Approval
+from bot.desk.calendar import WorkingCalendar
 from bot.desk.events import (
     APPROVAL_DECIDED,
     COMMENT_ADDED,
     CSAT_REQUESTED,
+    NOTICE_RESOLVED,
     STATUS_CHANGED,
     TICKET_ASSIGNED,
     Events,
 )
+from bot.desk.hours import calendar_for
+from bot.desk.outage_tables import ServiceNotice
 from bot.desk.outbox import Handler, Skip
 from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
 from bot.settings import Settings
+from bot.storage import conversations as conversation_repo
 from bot.storage import notifications
 from bot.storage.models import Staff
 
@@ -53,6 +64,7 @@ def subscribe(events: Events) -> None:
     events.subscribe(
         DESTINATION, APPROVAL_DECIDED, when=lambda p: p.get("outcome") in (DENIED, EXPIRED)
     )
+    events.subscribe(DESTINATION, NOTICE_RESOLVED)  # those who added themselves to a notice
 
 
 def csat_buttons(ref: str) -> tuple[Button, ...]:
@@ -144,6 +156,7 @@ class Notifier:
     def handlers(self) -> dict[str, Handler]:
         handlers: dict[str, Handler] = dict.fromkeys(KINDS, self.deliver)
         handlers[APPROVAL_DECIDED] = self.approval_decided
+        handlers[NOTICE_RESOLVED] = self.notice_resolved
         return handlers
 
     async def deliver(self, session: AsyncSession, message: OutboxMessage) -> None:
@@ -189,6 +202,9 @@ class Notifier:
             contact=wording.contact(self.settings, council)
             if self.settings is not None
             else "your usual IT contacts",
+            hours=wording.hours(
+                calendar_for(self.settings) if self.settings is not None else WorkingCalendar()
+            ),
         )
         ticket = await session.get(Ticket, approval.ticket_id) if approval.ticket_id else None
         await self.tell(
@@ -199,6 +215,29 @@ class Notifier:
             [Reply(text)],
             channel=approval.channel,
             thread=approval.thread,
+        )
+
+    async def notice_resolved(self, session: AsyncSession, message: OutboxMessage) -> None:
+        """``notice_resolved``: someone who added themselves to a notice hears it is fixed,
+        where they joined it (or wherever they are now)."""
+        notice_id, staff_id = message.payload.get("notice_id"), message.payload.get("staff_id")
+        notice = await session.get(ServiceNotice, notice_id) if isinstance(notice_id, int) else None
+        staff = await session.get(Staff, staff_id) if isinstance(staff_id, int) else None
+        if notice is None or staff is None:
+            raise Skip("the notice or the person no longer exists")
+        template = wording.NOTICE_FIXED.get(str(message.payload.get("status")))
+        if template is None:
+            raise Skip("nothing to tell for this notice")
+        channel = str(message.payload.get("channel") or "web")
+        thread = str(message.payload.get("thread") or "")
+        await self.tell(
+            session,
+            message,
+            staff,
+            None,
+            [Reply(template.format(text=notice.text))],
+            channel=channel,
+            thread=thread,
         )
 
     async def tell(
@@ -212,31 +251,37 @@ class Notifier:
         channel: str,
         thread: str,
     ) -> None:
-        """Push the replies on ``channel`` if it can; else keep them for the next turn."""
-        pusher = self.pushers.get(channel)
-        if pusher is not None and await pusher(
-            session,
-            staff,
-            ticket,
-            replies,
-            key=f"outbox:{message.id}",
-            retry=message.attempts > 0,
-        ):
-            return
+        """Push the replies where the person is now if a channel can; else keep them.
+
+        ``channel`` and ``thread`` are where the news began (the ticket's conversation);
+        the person's last channel comes first.
+        """
+        last = await conversation_repo.last_channel(session, staff.id) or channel
+        order = [last, *(name for name in self.pushers if name != last)]
+        for name in order:
+            pusher = self.pushers.get(name)
+            if pusher is not None and await pusher(
+                session,
+                staff,
+                ticket,
+                replies,
+                key=f"outbox:{message.id}",
+                retry=message.attempts > 0,
+            ):
+                return
         for index, reply in enumerate(replies):
             await notifications.keep(
                 session,
                 staff_id=staff.id,
-                channel=channel,
-                thread=thread,
+                channel=last,
+                thread=thread if last == channel else "",
                 reply=reply_to_json(reply),
                 source_key=f"outbox:{message.id}:{index}",
             )
 
 
-async def take_pending(
-    session: AsyncSession, staff_id: int, channel: str, now: datetime
-) -> list[Reply]:
-    """Undelivered notifications for this person on this channel, marked delivered."""
-    kept = await notifications.take_pending(session, staff_id, channel, now)
+async def take_pending(session: AsyncSession, staff_id: int, now: datetime) -> list[Reply]:
+    """Undelivered notifications for this person, kept on any channel, marked delivered
+    (each is taken once: by this turn, or by another channel's, never both)."""
+    kept = await notifications.take_pending(session, staff_id, now)
     return [reply_from_json(data) for data in kept]

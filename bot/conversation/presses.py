@@ -62,6 +62,16 @@ async def _command(
         runner.stale(out)
         return
     value = action.value if isinstance(action, FlowCommand) else ""
+    if not handler.starts_flow and runner.waiting_flow(state) is flow:
+        # it answers the flow the conversation waits in (a code form): with that flow's
+        # data, and its step moves the conversation on like a typed answer would
+        ctx = runner.context(scope, None, state.data, value)
+        result = await handler.handler(ctx)
+        if isinstance(result, Step):
+            await runner.apply(flow, result, ctx, state, out)
+        else:
+            runner.reprompt(state, out, "{waiting_for}")
+        return
     ctx = runner.context(scope, None, {}, value)
     result = await handler.handler(ctx)
     if isinstance(result, Step) and handler.starts_flow:

@@ -106,6 +106,8 @@ class FlowRunner:
             if step.next not in flow.states:
                 raise LookupError(f"flow {flow.name} has no state {step.next!r}")
             state.flow, state.step, state.data = flow.name, step.next, ctx.data
+            # the buttons of the question it now waits on, to show again with a reminder
+            state.asked = tuple(b for r in step.replies for b in r.buttons)
 
     def reprompt(self, state: ConversationState, out: Outcome, template: str) -> None:
         flow = self.waiting_flow(state)
@@ -113,7 +115,9 @@ class FlowRunner:
         buttons: tuple[Button, ...] = ()
         if flow is not None and state.step is not None:
             waiting = f"I'm waiting for {flow.states[state.step].waiting_for}."
-            if flow.states[state.step].expecting == "yes_no":
+            if state.asked:
+                buttons = state.asked
+            elif flow.states[state.step].expecting == "yes_no":
                 buttons = yes_no_buttons(FlowAnswer(flow.name, "yes"), FlowAnswer(flow.name, "no"))
         out.replies.append(
             Reply(
@@ -127,8 +131,9 @@ class FlowRunner:
 
     @staticmethod
     def cancel(state: ConversationState, out: Outcome) -> None:
-        had_flow = state.flow is not None
+        had_flow = state.flow is not None or state.parked is not None
         state.clear()
+        state.parked = None
         out.replies.append(Reply(wording.CANCELLED if had_flow else wording.NOTHING_TO_CANCEL))
         out.outcome = "cancelled" if had_flow else "nothing_to_cancel"
 

@@ -6,12 +6,16 @@ import dataclasses
 import re
 import unicodedata
 
+from rapidfuzz import fuzz
+
 from bot.conversation.actions import Ask, FlowCommand, SubmitForm
-from bot.conversation.messages import MAX_TEXT, Incoming
+from bot.conversation.messages import MAX_TEXT, Button, Incoming
 from bot.redaction import scan
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"[ \t]+")
+#: lone surrogates (JSON's "\ud800"): no encoding can store them, so the database refuses them
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 YES = frozenset(
     {
@@ -29,10 +33,12 @@ NO = frozenset(
 
 
 def clean(text: str) -> tuple[str, bool]:
-    """Normalise typed text: NFC, no control characters, trimmed, at most ``MAX_TEXT``.
+    """Normalise typed text: NFC, no control characters or lone surrogates, trimmed, at
+    most ``MAX_TEXT``.
 
     Returns the text and whether it was cut short.
     """
+    text = _SURROGATE.sub("\ufffd", text)
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
@@ -114,3 +120,41 @@ def has_digits(text: str) -> bool:
     (True, False)
     """
     return _DIGIT_RUN.search(text) is not None
+
+
+def _label_key(text: str) -> str:
+    words = re.sub(r"[^\w' ]+", " ", text.lower().replace("’", "'"))
+    return _SPACES.sub(" ", words).strip()
+
+
+def typed_button(text: str, buttons: tuple[Button, ...]) -> Button | None:
+    """The button ``text`` presses: its number (``2``, ``2.``) or its label, typed
+    (case, punctuation and a slip of the keyboard aside); ``None`` when it is neither.
+
+    >>> from bot.conversation.actions import Ask
+    >>> buttons = (Button("Email", Ask("e")), Button("Calendar", Ask("c")))
+    >>> typed_button("2", buttons).label, typed_button("calender", buttons).label
+    ('Calendar', 'Calendar')
+    >>> typed_button("my calendar won't sync", buttons) is None
+    True
+    """
+    if not buttons:
+        return None
+    index = choice_number(text, len(buttons))
+    if index is not None:
+        return buttons[index]
+    wanted = _label_key(text)
+    if not wanted:
+        return None
+    exact = [b for b in buttons if _label_key(b.label) == wanted]
+    if exact:
+        return exact[0]
+    if len(wanted) < 6:  # "yes", "no", short labels: exactly or not at all
+        return None
+    scored = sorted(
+        ((fuzz.ratio(wanted, _label_key(b.label)), i) for i, b in enumerate(buttons)),
+        reverse=True,
+    )
+    best, index = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    return buttons[index] if best >= 85 and best - runner_up >= 10 else None

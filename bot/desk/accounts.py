@@ -62,7 +62,8 @@ class DeskSession(Base):
 
 
 class DeskLoginAttempt(Base):
-    """A sign-in attempt not (yet) followed by a success, for rate limiting per email + IP."""
+    """A sign-in attempt not (yet) followed by a success, for rate limiting per email + IP
+    and per IP (the table only holds the last ``FAILURE_WINDOW``, so counting by IP is cheap)."""
 
     __tablename__ = "desk_login_attempts"
     __table_args__ = (
@@ -141,20 +142,32 @@ async def remove_agent(session: AsyncSession, email: str) -> bool:
     return staff is not None or bool(getattr(result, "rowcount", 0))
 
 
-async def note_attempt(session: AsyncSession, *, email: str, ip: str, now: datetime) -> int:
-    """Record a sign-in attempt; the attempts for ``email`` + ``ip`` in the window, this
-    one included. Recording first means concurrent guesses cannot slip past the limit."""
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    """Sign-in attempts in the window, this one included: for the email from this address,
+    and from this address whatever the email (password spraying)."""
+
+    pair: int
+    address: int
+
+
+async def note_attempt(session: AsyncSession, *, email: str, ip: str, now: datetime) -> Attempts:
+    """Record a sign-in attempt and count the ones in the window. Recording first means
+    concurrent guesses cannot slip past the limit."""
     await session.execute(
         delete(DeskLoginAttempt).where(DeskLoginAttempt.created_at < now - FAILURE_WINDOW)
     )
     session.add(DeskLoginAttempt(email=email, ip=ip, created_at=now))
     await session.flush()
-    query = select(func.count()).where(
-        DeskLoginAttempt.email == email,
-        DeskLoginAttempt.ip == ip,
-        DeskLoginAttempt.created_at >= now - FAILURE_WINDOW,
+    recent = DeskLoginAttempt.created_at >= now - FAILURE_WINDOW
+    pair = select(func.count()).where(
+        DeskLoginAttempt.email == email, DeskLoginAttempt.ip == ip, recent
     )
-    return int((await session.execute(query)).scalar_one())
+    address = select(func.count()).where(DeskLoginAttempt.ip == ip, recent)
+    return Attempts(
+        pair=int((await session.execute(pair)).scalar_one()),
+        address=int((await session.execute(address)).scalar_one()),
+    )
 
 
 async def clear_attempts(session: AsyncSession, *, email: str, ip: str) -> None:

@@ -7,8 +7,8 @@ done in UTC. England & Wales bank holidays come from the ``holidays`` package
 council closure days (e.g. 27–31 December) are configured.
 
 >>> cal = WorkingCalendar()
->>> friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=LONDON)
->>> cal.add(friday_4pm, timedelta(hours=1)).isoformat()   # 1h of working time
+>>> friday_half_4 = datetime(2026, 11, 27, 16, 30, tzinfo=LONDON)
+>>> cal.add(friday_half_4, timedelta(hours=1)).isoformat()   # 1h of working time
 '2026-11-30T09:00:00+00:00'
 """
 
@@ -29,8 +29,8 @@ _DAY = re.compile(r"^(?:(\d{4})-)?(\d{2})-(\d{2})$")
 def parse_closures(spec: str) -> tuple[str, ...]:
     """Validate a closure list: ``MM-DD`` (every year) or ``YYYY-MM-DD``, ranges with ``..``.
 
-    >>> parse_closures("12-27..12-31, 2027-04-06")
-    ('12-27..12-31', '2027-04-06')
+    >>> parse_closures("12-27..12-31, 2027-04-06, 12-30..01-02")
+    ('12-27..12-31', '2027-04-06', '12-30..01-02')
     """
     items = tuple(part.strip() for part in spec.split(",") if part.strip())
     for item in items:
@@ -45,6 +45,8 @@ def parse_closures(spec: str) -> tuple[str, ...]:
                 date(year, int(match.group(2)), int(match.group(3)))
             except ValueError:
                 raise ValueError(f"{item!r} is not a real date ({end})") from None
+        if len(ends) == 2 and all(len(end) == 10 for end in ends) and ends[0] > ends[1]:
+            raise ValueError(f"{item!r} ends before it starts")
     return items
 
 
@@ -78,6 +80,44 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.workdays and day not in self.holidays_in(day.year)
+
+    def why_closed(self, day: date) -> str | None:
+        """Why a weekday is not a working day: the bank holiday's name, or ``"closure"`` for
+        a configured closure day; ``None`` for a working day or a day off every week.
+
+        >>> cal = WorkingCalendar()
+        >>> cal.why_closed(date(2026, 12, 25)), cal.why_closed(date(2026, 12, 29))
+        ('Christmas Day', 'closure')
+        """
+        if day.weekday() not in self.workdays or day not in self.holidays_in(day.year):
+            return None
+        if self.bank_holidays:
+            import holidays
+
+            name = holidays.country_holidays("GB", subdiv="ENG", years=day.year).get(day)
+            if name:
+                return str(name)
+        return "closure"
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` falls in working hours."""
+        if at.tzinfo is None:
+            raise ValueError("at must be timezone-aware")
+        day = at.astimezone(self.tz).date()
+        if not self.is_working_day(day):
+            return False
+        opens, closes = self._window(day)
+        return opens <= at < closes
+
+    def next_opening(self, at: datetime) -> datetime:
+        """When working time next starts at or after ``at``, in the calendar's time zone
+        (``at`` itself while open): bank holidays and closure days skipped.
+
+        >>> cal = WorkingCalendar()
+        >>> cal.next_opening(datetime(2026, 12, 24, 17, 5, tzinfo=LONDON)).isoformat()
+        '2027-01-04T08:30:00+00:00'
+        """
+        return self.add(at, timedelta(0)).astimezone(self.tz)
 
     def _window(self, day: date) -> tuple[datetime, datetime]:
         start = datetime.combine(day, self.opens, tzinfo=self.tz).astimezone(UTC)
@@ -133,16 +173,24 @@ class WorkingCalendar:
 
 
 def _closure_days(items: Iterable[str], year: int) -> set[date]:
+    """The closure days that fall in ``year``. A range may cross the new year
+    (``12-29..01-02`` every year, or ``2026-12-24..2027-01-04``)."""
     days: set[date] = set()
     for item in items:
         ends = item.split("..")
-        first = _resolve(ends[0], year)
-        last = _resolve(ends[-1], year)
-        if first is None or last is None:
-            continue
-        while first <= last:
-            days.add(first)
-            first += timedelta(days=1)
+        for start_year in (year - 1, year):  # a range begun last year may reach into this one
+            first = _resolve(ends[0], start_year)
+            if first is None:
+                continue
+            last = _resolve(ends[-1], first.year)
+            if last is None or last < first:  # the range crosses the new year
+                last = _resolve(ends[-1], first.year + 1)
+            if last is None or last < first:
+                continue
+            day = max(first, date(year, 1, 1))
+            while day <= min(last, date(year, 12, 31)):
+                days.add(day)
+                day += timedelta(days=1)
     return days
 
 

@@ -46,6 +46,13 @@ APPROVAL_REQUESTED: Final = "approval_requested"
 #: ``outcome`` is approved, denied or expired; ``decided_by`` the agent's email ("" if expired)
 APPROVAL_DECIDED: Final = "approval_decided"
 
+#: similar reports from several people arrived close together (:mod:`bot.desk.spikes`):
+#: ``{spike_id, category, reports}``; announced once per spike
+OUTAGE_SPIKE: Final = "outage_spike"
+#: a service notice's problem is fixed (its parent ticket resolved or closed): one per
+#: person who added themselves to it, ``{notice_id, staff_id, status}``
+NOTICE_RESOLVED: Final = "notice_resolved"
+
 KINDS: Final = (
     TICKET_CREATED,
     TICKET_CHANGED,
@@ -56,6 +63,8 @@ KINDS: Final = (
     SLA_ALERT,
     APPROVAL_REQUESTED,
     APPROVAL_DECIDED,
+    OUTAGE_SPIKE,
+    NOTICE_RESOLVED,
 )
 
 Filter = Callable[[Mapping[str, Any]], bool]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.desk import queries
 from bot.desk.queue import QueueFilter
 from bot.desk.queue import page as queue_page
-from bot.desk.tickets import Ticket, TicketComment, TicketEvent
+from bot.desk.tickets import OPEN_STATUSES, Ticket, TicketComment, TicketEvent
 
 
 class TicketReader:
@@ -23,6 +23,9 @@ class TicketReader:
 
     async def get(self, session: AsyncSession, ref: str) -> Ticket | None:
         return await queries.by_ref(session, ref)
+
+    async def get_by_id(self, session: AsyncSession, ticket_id: int | None) -> Ticket | None:
+        return await session.get(Ticket, ticket_id) if ticket_id is not None else None
 
     async def for_requester(
         self, session: AsyncSession, staff_id: int, *, open_only: bool = True, limit: int = 20
@@ -36,6 +39,28 @@ class TicketReader:
         tickets = await self.for_requester(session, staff_id, open_only=True, limit=50)
         scored = [(fuzz.token_set_ratio(summary.lower(), t.summary.lower()), t) for t in tickets]
         return [t for score, t in sorted(scored, key=lambda p: -p[0]) if score >= threshold][:3]
+
+    async def awaiting_requester(
+        self, session: AsyncSession, staff_id: int, *, since: datetime
+    ) -> tuple[Ticket, TicketComment] | None:
+        """The requester's open ticket whose newest public word is an agent's, said since
+        ``since`` (a question to them, most likely), with that comment; the newest first."""
+        found: tuple[Ticket, TicketComment] | None = None
+        for ticket in await self.for_requester(session, staff_id, open_only=True, limit=50):
+            if ticket.status not in OPEN_STATUSES:
+                continue
+            query = (
+                select(TicketComment)
+                .where(TicketComment.ticket_id == ticket.id, TicketComment.public.is_(True))
+                .order_by(TicketComment.created_at.desc(), TicketComment.id.desc())
+                .limit(1)
+            )
+            last = (await session.execute(query)).scalars().first()
+            if last is None or last.author_role == "requester" or last.created_at < since:
+                continue
+            if found is None or last.created_at > found[1].created_at:
+                found = (ticket, last)
+        return found
 
     async def queue(
         self,

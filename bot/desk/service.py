@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.desk import sla
+from bot.desk import activity, sla
 from bot.desk.actor import (
     SYSTEM,
     Actor,
@@ -46,9 +46,11 @@ from bot.desk.events import (
     TICKET_CREATED,
     Events,
 )
+from bot.desk.notices import Notices
 from bot.desk.numbering import insert_numbered, ref_for
 from bot.desk.reading import TicketReader
 from bot.desk.sla import PRIORITIES, SlaPolicy
+from bot.desk.spikes import Spikes
 from bot.desk.tickets import (
     CATEGORIES,
     OPEN_STATUSES,
@@ -75,6 +77,10 @@ class Desk(TicketReader, SlaAlerts):
     listeners: Events = field(default_factory=Events)
     #: working hours an approval request waits before it expires (``ITBOT_APPROVAL_HOURS``)
     approval_hours: float = 1.0
+    #: distinct people whose similar reports within ``spike_minutes`` make a spike
+    #: (``ITBOT_SPIKE_REPORTS``, ``ITBOT_SPIKE_MINUTES``)
+    spike_reports: int = 5
+    spike_minutes: int = 15
 
     @cached_property
     def approvals(self) -> Approvals:
@@ -82,6 +88,18 @@ class Desk(TicketReader, SlaAlerts):
         return Approvals(
             calendar=self.policy.calendar, hours=self.approval_hours, listeners=self.listeners
         )
+
+    @cached_property
+    def spikes(self) -> Spikes:
+        """The spike check every raised ticket passes through, announcing to the listeners."""
+        return Spikes(
+            reports=self.spike_reports, minutes=self.spike_minutes, listeners=self.listeners
+        )
+
+    @cached_property
+    def notices(self) -> Notices:
+        """The service notices, announcing to the same listeners."""
+        return Notices(listeners=self.listeners)
 
     def ref_for(self, ticket_id: int) -> str:
         return ref_for(self.prefix, ticket_id)
@@ -326,6 +344,7 @@ class Desk(TicketReader, SlaAlerts):
         external desk, so nothing is sent back to it."""
         before = ticket.status
         self._move(session, ticket, status, now)
+        await activity.reopened(session, ticket, before, now)  # counts against deflection
         if note:
             await self.comment(session, ticket, actor, note, now=now, via="desk")
         if remote:
@@ -347,6 +366,10 @@ class Desk(TicketReader, SlaAlerts):
             self._emit(session, ticket, TICKET_CHANGED, now)
         if status == "resolved":
             self._emit(session, ticket, CSAT_REQUESTED, now)
+        if status in ("resolved", "closed") and not remote:
+            # the parent of a notice: the linked tickets go with it, everyone is told
+            for child in await self.notices.parent_done(session, ticket, status, now=now):
+                await self._transition(session, child, actor, status, now)
 
     def _move(self, session: AsyncSession, ticket: Ticket, status: str, now: datetime) -> None:
         """Set the status and its timestamps; stop or restart the SLA clocks to match."""

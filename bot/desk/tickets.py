@@ -25,6 +25,10 @@ class Ticket(Base):
         Index("ix_tickets_assignee", "assignee_id", "status"),
         Index("ix_tickets_due", "status", "resolution_due"),
         Index("ix_tickets_sla_next_alert", "sla_next_alert_at"),
+        Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_requester_created", "requester_id", "created_at"),
+        #: the last minutes of one category, for the spike check (bot.desk.spikes)
+        Index("ix_tickets_recent", "category", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

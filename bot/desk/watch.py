@@ -29,12 +29,22 @@ async def sweep_once(db: Database, desk: Desk, *, now: datetime, limit: int = 20
     return (await _sweep(db, desk, now=now, limit=limit))[0]
 
 
-async def _sweep(db: Database, desk: Desk, *, now: datetime, limit: int) -> tuple[int, bool]:
-    """(tickets alerted + approvals expired, whether more may be due now)."""
+async def _sweep(
+    db: Database,
+    desk: Desk,
+    *,
+    now: datetime,
+    limit: int,
+    count: Callable[[str], None] = lambda alert: None,
+) -> tuple[int, bool]:
+    """(tickets alerted + approvals expired, whether more may be due now); ``count`` is
+    told each alert recorded (``response_breached``, ...)."""
     async with db.session() as session, session.begin():
         alerted, examined = await desk.sla_sweep(session, now=now, limit=limit)
     for ref, alerts in alerted:
         log.info("sla alert %s: %s", ref, ", ".join(alerts))
+        for alert in alerts:
+            count(alert)
     async with db.session() as session, session.begin():
         expired = await desk.approvals.expire_due(session, now=now, limit=limit)
         expired_ids = [approval.id for approval in expired]
@@ -51,10 +61,12 @@ async def watch_sla(
     every: float = 30.0,
     clock: Callable[[], datetime] = utcnow,
     on_alert: Callable[[], None] = lambda: None,
+    count: Callable[[str], None] = lambda alert: None,
     limit: int = 50,
     catch_up_pause: float = 1.0,
 ) -> None:
-    """Sweep until ``stop`` is set; ``on_alert`` is called after a pass that alerted.
+    """Sweep until ``stop`` is set; ``on_alert`` is called after a pass that alerted,
+    ``count`` with each alert (for ``/metrics``).
 
     A backlog (after downtime) is worked through ``limit`` tickets per pass with
     ``catch_up_pause`` seconds between passes, so it never starves the web server.
@@ -62,7 +74,7 @@ async def watch_sla(
     while not stop.is_set():
         alerted, more = 0, False
         try:
-            alerted, more = await _sweep(db, desk, now=clock(), limit=limit)
+            alerted, more = await _sweep(db, desk, now=clock(), limit=limit, count=count)
         except Exception:
             log.exception("SLA watch pass failed; trying again shortly")
         if alerted:

@@ -5,10 +5,10 @@ from bot.flows.base import Flow, FlowContext, FlowRegistry, State, Step
 
 def default_registry() -> FlowRegistry:
     """Every flow the bot ships, registered once."""
-    from bot.flows import answer, clarify, reset, smalltalk, status, tickets
+    from bot.flows import answer, clarify, followup, notices, reset, smalltalk, status, tickets
 
     registry = FlowRegistry()
-    for module in (answer, smalltalk, clarify, tickets, status, reset):
+    for module in (answer, smalltalk, clarify, tickets, status, reset, followup, notices):
         module.register(registry)
     return registry
 

@@ -5,20 +5,48 @@ from __future__ import annotations
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand
 from bot.conversation.messages import ArticleCard, Button, Reply
+from bot.facts import DeskFacts
+from bot.flows import notices
 from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.redaction import redact
 from knowledge import Article
 
 NAME = "answer"
+#: the most of an article's markdown one chat reply carries; a longer one is cut at a
+#: paragraph and ends with a link to its full page
+MAX_REPLY_ARTICLE_CHARS = 4000
 
 
-def card(article: Article, council: str) -> ArticleCard:
+def card(ctx: FlowContext, article: Article) -> ArticleCard:
+    """``article`` as the asker's council sees it, with the desk's facts filled in."""
+    facts = DeskFacts.of(ctx.services.settings, ctx.services.desk.policy.calendar)
+    return article_card(article, ctx.asker.council, facts)
+
+
+def article_card(article: Article, council: str, facts: DeskFacts) -> ArticleCard:
+    """``article`` as ``council`` sees it, with the desk's ``facts`` filled in."""
     return ArticleCard(
         article_id=article.id,
-        title=article.title,
-        summary=article.summary,
-        body_markdown=article.for_council(council),
+        title=facts.render(article.title, council),
+        summary=facts.render(article.summary, council),
+        body_markdown=_capped(article, facts.body(article, council)),
     )
+
+
+def _capped(article: Article, markdown: str) -> str:
+    if len(markdown) <= MAX_REPLY_ARTICLE_CHARS:
+        return markdown
+    cut = markdown.rfind("\n\n", 0, MAX_REPLY_ARTICLE_CHARS)
+    if cut < MAX_REPLY_ARTICLE_CHARS // 2:
+        cut = markdown.rfind("\n", 0, MAX_REPLY_ARTICLE_CHARS)
+    if cut < MAX_REPLY_ARTICLE_CHARS // 2:
+        cut = MAX_REPLY_ARTICLE_CHARS
+    kept = markdown[:cut].rstrip()
+    fences = sum(1 for line in kept.splitlines() if line.lstrip().startswith(("```", "~~~")))
+    if fences % 2:  # cut inside a code block: close it so the link stays a link
+        kept += "\n```"
+    own = article.id.rsplit("/", 1)[-1] + ".md"  # a link to itself: every channel resolves it
+    return kept + "\n\n" + wording.article_cut(own)
 
 
 def feedback_buttons(article_id: str) -> tuple[Button, ...]:
@@ -43,7 +71,7 @@ def _answer(ctx: FlowContext, article: Article, outcome: str) -> Step:
         replies=(
             Reply(
                 wording.ANSWER,
-                cards=(card(article, ctx.asker.council),),
+                cards=(card(ctx, article),),
                 kind="answer",
             ),
             Reply(wording.HELPFUL_Q, buttons=feedback_buttons(article.id), kind="question"),
@@ -54,9 +82,25 @@ def _answer(ctx: FlowContext, article: Article, outcome: str) -> Step:
 
 
 async def start(ctx: FlowContext) -> Step:
+    step = await _search(ctx)
+    # a known problem (a service notice) is told first, before any answer
+    notice = await notices.standing_for(ctx, ctx.text)
+    if notice is None or step.outcome == "out_of_scope":
+        return step
+    details = {**step.details, "notice": notice.id}
+    return Step((notices.told_first(notice), *step.replies), outcome=step.outcome, details=details)
+
+
+async def _search(ctx: FlowContext) -> Step:
     result = await ctx.services.knowledge.search(ctx.text, ctx.asker.council)
     details = {"decision": result.decision, "kb_confidence": round(result.confidence, 3)}
-    out_of_scope = ctx.prediction is not None and ctx.prediction.intent == "out_of_scope"
+    # the detector's "not IT" stands unless the question is clearly about IT (its words,
+    # spelling mended against the knowledge base, or an error code): then a ticket is offered
+    out_of_scope = (
+        ctx.prediction is not None
+        and ctx.prediction.intent == "out_of_scope"
+        and not result.about_it
+    )
     if result.decision == "answer" and result.candidates:
         step = _answer(ctx, result.candidates[0].article, "answered")
         return Step(step.replies, outcome=step.outcome, details={**details, **step.details})

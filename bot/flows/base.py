@@ -91,6 +91,9 @@ class State:
     starts_flow: bool = False
     #: the answer is a secret (a one-time code): the transcript keeps a placeholder
     secret: bool = False
+    #: an answer may be skipped (a rating's comment): a message that is clearly a new
+    #: request goes to that request rather than into this state
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,5 +32,7 @@ def register(registry: FlowRegistry) -> None:
             start=_never_started,
             states={"confirm": State(confirm, expecting="yes_no", waiting_for="a yes or no")},
             describe="checking what you need",
+            # nothing to lose: a new request simply replaces the question
+            interruptible=True,
         )
     )

@@ -7,8 +7,10 @@
 The person must be proven by their channel (Slack profile, terminal, SSO, a code to the
 mailbox). The code goes to the contact the directory holds, never to the chat, and the
 reply only says where ("your mobile ending 123"). A temporary password is a private reply
-(:attr:`Reply.private`): shown once, kept in the transcript as a placeholder. Whatever
-check fails, the reply is the same (the reason goes to the audit log and the desk).
+(:attr:`Reply.private`): shown once, kept in the transcript as a placeholder. A channel
+with forms (``Incoming.forms``: Slack's modals) shows it only in the form the code was
+entered in, so there a password reset takes its code from the form, never from the chat.
+Whatever check fails, the reply is the same (the reason goes to the audit log and the desk).
 """
 
 from __future__ import annotations
@@ -56,6 +58,20 @@ REFUSED = (
 CODE_SENT = (
     "To check it's you, I've sent a {digits}-digit code to {where}. Type it here to "
     "{action}. It works for {minutes} minutes; never share it with anyone."
+)
+#: where the code goes when the channel has forms (``Incoming.forms``: Slack's modals)
+CODE_SENT_FORM = (
+    "To check it's you, I've sent a {digits}-digit code to {where}. Press \"Enter the code\" "
+    "and type it in the window that opens to {action}. It works for {minutes} minutes; never "
+    "share it with anyone."
+)
+USE_THE_FORM = (
+    'Please enter the code with the "Enter the code" button instead: your temporary '
+    "password can only be shown in the window it opens, never in this chat. The code still "
+    "works, so nothing has changed yet."
+)
+NO_CODE_ASKED = (
+    "I'm not waiting for a code any more, so nothing has changed. Ask me again to {action}."
 )
 CODE_WRONG = "That code isn't right. You have {left} more {tries}."
 CODE_EXPIRED = "That code has expired. I can send you a new one."
@@ -105,7 +121,7 @@ def _intent(ctx: FlowContext) -> str:
 
 def _guide(ctx: FlowContext, intent: str) -> tuple[ArticleCard, ...]:
     article = ctx.services.knowledge.kb.get(GUIDES[intent])
-    return (card(article, ctx.asker.council),) if article is not None else ()
+    return (card(ctx, article),) if article is not None else ()
 
 
 async def _ticket(ctx: FlowContext, intent: str, why: str, colleague: str = "") -> str:
@@ -176,7 +192,8 @@ async def _code_or_refusal(ctx: FlowContext, intent: str) -> Step:
         return await _refused(ctx, intent, begun)
     assert isinstance(begun, Started)
     ctx.data.update({"code_id": begun.code_id, "sent_to": begun.sent_to})
-    text = CODE_SENT.format(digits=6, where=begun.sent_to, **words)
+    template = CODE_SENT_FORM if ctx.incoming.forms else CODE_SENT
+    text = template.format(digits=6, where=begun.sent_to, **words)
     buttons = (
         Button("Send a new code", FlowAnswer(intent, "resend")),
         Button("Cancel", FlowAnswer(intent, "cancel")),
@@ -217,6 +234,14 @@ async def on_code(ctx: FlowContext) -> Step | NotForMe:
     if typed is None:
         return NOT_FOR_ME
     words = _words(ctx)
+    form = f"{intent}:{CODE_FORM}"
+    if "code_id" not in ctx.data:  # a code form submitted after the flow ended
+        return Step((Reply(NO_CODE_ASKED.format(**words)),), outcome="no_code_asked")
+    if intent == "reset_password" and ctx.incoming.forms and not _from_form(ctx):
+        # the temporary password may only be shown in the channel's form, so the typed
+        # code isn't checked (no try is used): the person enters it there
+        reply = Reply(USE_THE_FORM, kind="question", form=form)
+        return Step((reply,), next="code", outcome="code_form_needed")
     code_id = int(ctx.data.get("code_id", 0))
     checked = await ctx.services.access.check(
         ctx.session,
@@ -230,16 +255,21 @@ async def on_code(ctx: FlowContext) -> Step | NotForMe:
     if checked.verdict == "wrong":
         tries = "try" if checked.tries_left == 1 else "tries"
         text = CODE_WRONG.format(left=checked.tries_left, tries=tries)
-        return Step((Reply(text, kind="question"),), next="code", outcome="code_wrong")
+        reply = Reply(text, kind="question", form=form)
+        return Step((reply,), next="code", outcome="code_wrong")
     if checked.verdict == "too_many_tries":
         return Step((Reply(TOO_MANY.format(**words)),), outcome="too_many_tries")
     if checked.verdict != "ok":
         buttons = (Button("Send a new code", FlowAnswer(intent, "resend"), style="primary"),)
-        reply = Reply(CODE_EXPIRED, buttons=buttons, kind="question")
+        reply = Reply(CODE_EXPIRED, buttons=buttons, kind="question", form=form)
         return Step((reply,), next="code", outcome="code_expired")
     if intent == "reset_mfa":
         return await _ask_approval(ctx)
     return await _perform(ctx, intent)
+
+
+def _from_form(ctx: FlowContext) -> bool:
+    return isinstance(ctx.incoming.press, SubmitForm)
 
 
 def _typed(ctx: FlowContext) -> str | None:

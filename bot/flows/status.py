@@ -15,6 +15,7 @@ from bot.conversation.messages import Button, Reply
 from bot.desk.errors import DeskError
 from bot.desk.service import REOPEN_WINDOW_DAYS, Actor
 from bot.desk.tickets import OPEN_STATUSES, Ticket
+from bot.flows import proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.flows.tickets import when
 from bot.storage.models import Staff
@@ -31,6 +32,9 @@ def describe(ticket: Ticket) -> str:
 
 
 async def _mine(ctx: FlowContext, ref: str) -> Ticket | None:
+    """The ticket ``ref`` if the asker may see it: a proven requester, or a proven agent."""
+    if not ctx.asker.proven:
+        return None
     ticket = await ctx.services.desk.get(ctx.session, ref)
     if ticket is None or (ticket.requester_id != ctx.asker.staff_id and not ctx.asker.is_agent):
         return None
@@ -55,6 +59,8 @@ async def _show(ctx: FlowContext, ticket: Ticket) -> Step:
 
 
 async def start(ctx: FlowContext) -> Step:
+    if not ctx.asker.proven:
+        return proof.refuse(ctx, NAME)
     slots = ctx.prediction.slots if ctx.prediction else None
     ref = slots.ticket_ref if slots is not None else None
     if ref:
@@ -136,6 +142,8 @@ async def on_comment(ctx: FlowContext) -> Step | NotForMe:
 
 
 async def on_csat(ctx: FlowContext) -> Step | NotForMe:
+    if not ctx.asker.proven:
+        return proof.refuse(ctx, NAME)
     ref, _, score = ctx.text.partition(":")
     ticket = await _mine(ctx, ref)
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
@@ -154,7 +162,7 @@ async def on_csat(ctx: FlowContext) -> Step | NotForMe:
 
 
 async def on_csat_comment(ctx: FlowContext) -> Step | NotForMe:
-    if ctx.incoming.press is not None or _is_new_question(ctx):
+    if ctx.incoming.press is not None:
         return NOT_FOR_ME
     ticket = await _mine(ctx, str(ctx.data.get("ref", "")))
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
@@ -169,17 +177,6 @@ async def on_csat_comment(ctx: FlowContext) -> Step | NotForMe:
     return Step((Reply(wording.CSAT_DONE),), outcome="rated_with_comment")
 
 
-def _is_new_question(ctx: FlowContext) -> bool:
-    """A clear IT question rather than feedback: the engine takes it, not the comment box."""
-    prediction = ctx.prediction
-    return (
-        ctx.text.rstrip().endswith("?")
-        and prediction is not None
-        and prediction.confidence >= 0.7
-        and prediction.intent not in {"thanks", "goodbye", "greeting", "out_of_scope"}
-    )
-
-
 def register(registry: FlowRegistry) -> None:
     registry.register(
         Flow(
@@ -190,7 +187,9 @@ def register(registry: FlowRegistry) -> None:
                 "pick": State(on_pick, expecting="choice", waiting_for="which ticket to look at"),
                 "act": State(on_act, expecting="choice", waiting_for="what to do with the ticket"),
                 "comment": State(on_comment, waiting_for="your comment"),
-                "csat_comment": State(on_csat_comment, waiting_for="anything to add"),
+                "csat_comment": State(
+                    on_csat_comment, waiting_for="anything to add", optional=True
+                ),
                 # rating starts the flow afresh: the person's next message is their comment
                 f"{NAME}:csat": State(on_csat, starts_flow=True),
             },

@@ -13,16 +13,18 @@ the confirmation, but the person is still offered their similar open tickets fir
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import wording
-from bot.conversation.actions import FlowAnswer, SubmitForm
+from bot.conversation.actions import ChooseIntent, FlowAnswer, SubmitForm
 from bot.conversation.messages import Button, Reply
 from bot.conversation.text import yes_no
 from bot.desk.calendar import LONDON
 from bot.desk.sla import PRIORITY_MEANING
+from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.flows.ticket_text import problem_turns, summary_of, transcript_entry
 from bot.storage import conversations as conversation_repo
 from bot.storage.models import Staff
 
@@ -67,22 +69,70 @@ def _is_just_asking(text: str) -> bool:
 
 
 async def _start(ctx: FlowContext, flow: str) -> Step:
+    if not ctx.asker.proven:  # no ticket in the name of an address someone typed
+        return proof.refuse(ctx, flow)
     ctx.data.update({"flow": flow})
+    await _mark_start(ctx)
     slots = ctx.prediction.slots if ctx.prediction else None
     if slots is not None and slots.product in PRODUCT_CATEGORY:
         ctx.data["category"] = PRODUCT_CATEGORY[slots.product]
     desk = ctx.services.settings.desk_name
     intro: tuple[Reply, ...] = ()
     if flow == "talk_to_human":
-        intro = (Reply(wording.HANDOFF_INTRO.format(desk=desk)),)
-    if ctx.text and not _is_just_asking(ctx.text):
-        ctx.data["summary"] = ctx.text[:200]
+        intro = _handoff_intro(ctx)
+    if ctx.text and not _is_just_asking(ctx.text) and _take_summary(ctx, ctx.text):
         step = await _next_question(ctx)
         return Step(intro + step.replies, next=step.next, outcome=step.outcome)
     ask = wording.TICKET_ASK_SUMMARY.format(desk=desk)
     if flow == "talk_to_human":
         ask = "What do you need help with?"
     return Step((*intro, Reply(ask, kind="question")), next="summary", outcome="asked_summary")
+
+
+#: what the bot can do while the desk is closed (labels as in the help menu)
+WHILE_CLOSED: tuple[tuple[str, str], ...] = (
+    ("Reset my password", "reset_password"),
+    ("Unlock my account", "unlock_account"),
+    ("My tickets", "ticket_status"),
+)
+
+
+def _handoff_intro(ctx: FlowContext) -> tuple[Reply, ...]:
+    """In hours: an agent will reply. Out of hours: when the desk is back (bank holidays and
+    closure days counted), that the ticket still goes to them, and what the bot can do now."""
+    desk = ctx.services.settings.desk_name
+    calendar = ctx.services.desk.policy.calendar
+    if calendar.is_open(ctx.now):
+        return (Reply(wording.HANDOFF_INTRO.format(desk=desk)),)
+    closed = wording.HANDOFF_CLOSED.format(
+        desk=desk,
+        closed=wording.closed_now(calendar, ctx.now),
+        hours=wording.hours(calendar),
+        closures=wording.closures(calendar),
+        opens=wording.opening(calendar.next_opening(ctx.now), ctx.now),
+    )
+    now = tuple(Button(label, ChooseIntent(intent)) for label, intent in WHILE_CLOSED)
+    return (Reply(closed), Reply(wording.HANDOFF_MEANWHILE, buttons=now))
+
+
+async def _mark_start(ctx: FlowContext) -> None:
+    """Remember where this ticket's conversation starts: its transcript is the turns since."""
+    if "since_turn" not in ctx.data:
+        ctx.data["since_turn"] = await conversation_repo.last_turn_id(
+            ctx.session, ctx.conversation_id
+        )
+
+
+def _take_summary(ctx: FlowContext, text: str) -> bool:
+    """Keep the problem in ``text`` as the summary (all of it in the details if it was cut);
+    ``False`` if nothing but request words is left."""
+    summary = summary_of(text)
+    if len(summary.split()) < 2:
+        return False
+    ctx.data["summary"] = summary
+    if summary.endswith("…") and not ctx.data.get("details"):
+        ctx.data["details"] = text[:MAX_DETAILS]
+    return True
 
 
 async def start_raise(ctx: FlowContext) -> Step:
@@ -95,6 +145,18 @@ async def start_handoff(ctx: FlowContext) -> Step:
 
 async def _next_question(ctx: FlowContext) -> Step:
     """Ask for whatever is still missing, in order."""
+    if "notice_checked" not in ctx.data:
+        ctx.data["notice_checked"] = True
+        summary, category = str(ctx.data["summary"]), str(ctx.data.get("category", ""))
+        notice = await notices.standing_for(ctx, summary, category)
+        if notice is not None:  # a known problem: told first, and they may add themselves
+            anyway = Button(wording.NOTICE_RAISE_ANYWAY, FlowAnswer(_flow_name(ctx), "new"))
+            return Step(
+                (notices.told_first(notice, anyway),),
+                next="notice",
+                outcome="told_notice",
+                details={"notice": notice.id},
+            )
     if "category" not in ctx.data:
         options = list(wording.CATEGORY_LABELS.items())
         return Step(
@@ -143,9 +205,8 @@ async def _next_question(ctx: FlowContext) -> Step:
 async def on_summary(ctx: FlowContext) -> Step | NotForMe:
     if ctx.incoming.press is not None:
         return NOT_FOR_ME
-    if len(ctx.text.split()) < 2:
+    if len(ctx.text.split()) < 2 or not _take_summary(ctx, ctx.text):
         return Step((Reply(wording.TICKET_SUMMARY_TOO_SHORT, kind="question"),), next="summary")
-    ctx.data["summary"] = ctx.text[:200]
     return await _next_question(ctx)
 
 
@@ -202,6 +263,13 @@ async def on_similar(ctx: FlowContext) -> Step | NotForMe:
     )
 
 
+async def on_notice(ctx: FlowContext) -> Step | NotForMe:
+    """After a notice: "Raise a ticket anyway" goes on ("Add me to it" is ``notice:join``)."""
+    if ctx.text.strip() != "new" and yes_no(ctx.text.strip().lower()) is not True:
+        return NOT_FOR_ME
+    return await _next_question(ctx)
+
+
 async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
     answer = ctx.text.strip().lower()
     agreed = True if answer == "yes" else False if answer == "no" else yes_no(answer)
@@ -213,17 +281,25 @@ async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
 
 
 async def _raise(ctx: FlowContext) -> Step:
+    if not ctx.asker.proven:
+        return proof.refuse(ctx, _flow_name(ctx))
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
     assert staff is not None
-    turns = await conversation_repo.transcript(ctx.session, ctx.conversation_id, limit=30)
+    turns = await conversation_repo.transcript(ctx.session, ctx.conversation_id, limit=40)
+    since = ctx.data.get("since_turn")
+    kb = ctx.services.knowledge.kb
+
+    def title(article_id: str) -> str | None:
+        article = kb.get(article_id)
+        return article.title if article is not None else None
+
     transcript: list[dict[str, Any]] = [
-        {
-            "at": t.created_at.isoformat(),
-            "user": t.user_text,
-            "bot": t.reply_text,
-            "intent": t.intent,
-        }
-        for t in turns
+        transcript_entry(t, title)
+        for t in problem_turns(
+            turns,
+            since=since if isinstance(since, int) else None,
+            gap=timedelta(minutes=ctx.services.settings.flow_timeout_minutes),
+        )
     ]
     ticket = await ctx.services.desk.raise_ticket(
         ctx.session,
@@ -278,9 +354,12 @@ def form_errors(fields: Mapping[str, str]) -> dict[str, str]:
 
 async def on_form(ctx: FlowContext) -> Step:
     """Every answer at once: check for similar open tickets, then raise it (no second ask)."""
+    if not ctx.asker.proven:
+        return proof.refuse(ctx, FORM_FLOW)
     submitted = ctx.incoming.press
     fields = form_fields(submitted.values() if isinstance(submitted, SubmitForm) else {})
     ctx.data.update({"flow": "raise_ticket", "confirmed": True})
+    await _mark_start(ctx)
     if fields.get("summary"):
         ctx.data["summary"] = fields["summary"][:MAX_SUMMARY]
     if fields.get("category") in wording.CATEGORY_LABELS:
@@ -311,6 +390,9 @@ STATES = {
     ),
     "category": State(on_category, expecting="choice", waiting_for="what it's about"),
     "impact": State(on_impact, expecting="choice", waiting_for="how much it's stopping you"),
+    "notice": State(
+        on_notice, expecting="choice", waiting_for="whether to raise a ticket about a known problem"
+    ),
     "similar": State(
         on_similar, expecting="choice", waiting_for="whether to add it to your ticket"
     ),

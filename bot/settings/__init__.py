@@ -51,6 +51,10 @@ def _councils_text(councils: tuple[Council, ...]) -> str:
     return json.dumps([dataclasses.asdict(c) for c in councils])
 
 
+def _address_text(value: tuple[str, int] | None) -> str:
+    return f"{value[0]}:{value[1]}" if value else ""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Settings(AccessSettings):
     """Typed, frozen configuration. Build it with :meth:`from_environ`."""
@@ -64,7 +68,19 @@ class Settings(AccessSettings):
         group="core",
     )
     log_level: str = setting(
-        "ITBOT_LOG_LEVEL", parsers.log_level, "INFO", "Python logging level.", group="core"
+        "ITBOT_LOG_LEVEL",
+        parsers.log_level,
+        "INFO",
+        "Python logging level (`itbot chat` logs warnings only unless given `-v` or `-vv`).",
+        group="core",
+    )
+    log_format: str = setting(
+        "ITBOT_LOG_FORMAT",
+        parsers.log_format,
+        "text",
+        "`text` (one readable line per record) or `json` (one JSON object per line, with the "
+        "turn's id, channel, council and ticket reference).",
+        group="core",
     )
     councils: tuple[Council, ...] = setting(
         "ITBOT_COUNCILS",
@@ -82,6 +98,22 @@ class Settings(AccessSettings):
         parsers.positive_int,
         30,
         "Idle time after which a flow waiting for an answer gives up.",
+        group="core",
+    )
+    retention_days: int = setting(
+        "ITBOT_RETENTION_DAYS",
+        parsers.positive_int,
+        180,
+        "Days what people typed is kept (turns, ticket transcripts, feedback, delivered "
+        "notifications); `itbot serve` purges older texts, as `itbot privacy purge` does.",
+        group="core",
+    )
+    purge_every_seconds: int = setting(
+        "ITBOT_PURGE_EVERY_SECONDS",
+        parsers.positive_int,
+        3600,
+        "How often `itbot serve` runs the retention purge (the first run this long after the "
+        "start).",
         group="core",
     )
     # web
@@ -103,8 +135,8 @@ class Settings(AccessSettings):
         "ITBOT_SECRET_KEY",
         parsers.secret(16),
         None,
-        "Key that signs web session cookies (at least 16 characters). "
-        "Set it when running several replicas.",
+        "Key that signs the dashboard's session cookies and CSRF tokens (at least 16 "
+        "characters). Set it when running several replicas.",
         group="web",
         shown="generated into `.itbot-secret-key`",
     )
@@ -114,6 +146,25 @@ class Settings(AccessSettings):
         8,
         "Hours a web chat sign-in lasts (signing out ends it at once).",
         group="web",
+    )
+    metrics_token: Secret | None = setting(
+        "ITBOT_METRICS_TOKEN",
+        parsers.secret(16),
+        None,
+        "When set, `/metrics` answers only requests with `Authorization: Bearer <token>` "
+        "(at least 16 characters).",
+        group="web",
+        shown="none: open",
+    )
+    metrics_address: tuple[str, int] | None = setting(
+        "ITBOT_METRICS_ADDRESS",
+        parsers.address,
+        None,
+        "`host:port` of a separate listener for `/metrics`; the bot's own address then "
+        "has no `/metrics`.",
+        group="web",
+        shown="the bot's own address",
+        text=_address_text,
     )
     trusted_email_header: str | None = setting(
         "ITBOT_TRUSTED_EMAIL_HEADER",
@@ -143,8 +194,8 @@ class Settings(AccessSettings):
         "ITBOT_SEMANTIC",
         parsers.semantic,
         "auto",
-        "`auto` uses sentence embeddings when `itbot[semantic]` is installed, `on` requires "
-        "them, `off` is lexical-only.",
+        "`auto` uses sentence embeddings when the model is installed (the quick start "
+        "does), `on` requires them, `off` is lexical-only.",
         group="knowledge",
     )
     # Slack
@@ -219,7 +270,8 @@ class Settings(AccessSettings):
         "ITBOT_WORKING_HOURS",
         parsers.hours,
         ("08:30", "17:00"),
-        "Desk hours, Monday to Friday, Europe/London; SLA clocks only run then.",
+        "Desk hours, Monday to Friday, Europe/London: SLA clocks only run then, and the bot "
+        '("talk to a person" out of hours) and articles (`{{ desk.hours }}`) state them.',
         group="desk",
         text="-".join,
     )
@@ -228,7 +280,45 @@ class Settings(AccessSettings):
         parsers.closures,
         ("12-27..12-31",),
         "Days the desk is closed besides England & Wales bank holidays: `MM-DD` every year or "
-        "`YYYY-MM-DD`, ranges with `..`, comma-separated.",
+        "`YYYY-MM-DD`, ranges with `..`, comma-separated (`{{ desk.closures }}` in articles).",
+        group="desk",
+    )
+    spike_reports: int = setting(
+        "ITBOT_SPIKE_REPORTS",
+        parsers.positive_int,
+        5,
+        "Similar reports from this many different people within `ITBOT_SPIKE_MINUTES` make "
+        "an outage alert (once per spike) in the triage channel and on the dashboard.",
+        group="desk",
+    )
+    spike_minutes: int = setting(
+        "ITBOT_SPIKE_MINUTES",
+        parsers.positive_int,
+        15,
+        "The window, in minutes, in which similar reports count towards an outage alert.",
+        group="desk",
+    )
+    signin_address_limit: int = setting(
+        "ITBOT_SIGNIN_ADDRESS_LIMIT",
+        parsers.positive_int,
+        20,
+        "Failed dashboard sign-ins allowed from one network address, whatever the emails, "
+        "within 15 minutes (password spraying); 5 per email + address besides.",
+        group="desk",
+    )
+    outbox_per_destination: int = setting(
+        "ITBOT_OUTBOX_PER_DESTINATION",
+        parsers.positive_int,
+        4,
+        "Outbox rows delivered at once to each destination (Slack, the external desk, email): "
+        "a slow one never holds up the others.",
+        group="desk",
+    )
+    notice_hours: int = setting(
+        "ITBOT_NOTICE_HOURS",
+        parsers.positive_int,
+        4,
+        "Hours a service notice stands by default before it expires (editable when published).",
         group="desk",
     )
     # an external desk

@@ -98,6 +98,22 @@ def log_level(raw: str) -> str:
     return value
 
 
+def log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError(f"must be text or json (got {raw!r})")
+    return value
+
+
+def address(raw: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:9100`` for IPv6)."""
+    host, sep, port_text = raw.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host:
+        raise ValueError(f"must be host:port (got {raw!r})")
+    return host, port(port_text)
+
+
 def database_url(raw: str) -> str:
     value = raw.strip()
     if value.startswith(("postgresql://", "postgres://")):

@@ -6,6 +6,39 @@
   const ask = document.getElementById("ask");
   const who = document.getElementById("who");
   const text = document.getElementById("text");
+  const chat = document.getElementById("chat");
+  const codeStep = document.getElementById("code-step");
+  const codeInput = document.getElementById("code");
+  const codeError = document.getElementById("code-error");
+  const codeStatus = document.getElementById("code-status");
+  const signedIn = document.getElementById("signed-in");
+  const proof = document.getElementById("proof");
+  const signout = document.getElementById("signout");
+
+  // who is asking: nobody (email step), an address not yet proven (code step), or proven
+  function showSignedIn(email, proven) {
+    document.getElementById("me").textContent = email;
+    proof.textContent = proven ? "(verified)" : "(not verified)";
+    proof.className = "proof " + (proven ? "verified" : "unverified");
+    signedIn.hidden = false;
+    who.hidden = true;
+    ask.hidden = false;
+    codeStep.hidden = proven || chat.dataset.sso === "yes";
+    chat.dataset.proven = proven ? "yes" : "no";
+  }
+
+  function showSignedOut() {
+    signedIn.hidden = true;
+    codeStep.hidden = true;
+    ask.hidden = true;
+    who.hidden = false;
+    document.getElementById("email").focus();
+  }
+
+  function showCodeError(message) {
+    codeError.textContent = message;
+    codeError.hidden = !message;
+  }
 
   function addMine(content) {
     const li = document.createElement("li");
@@ -45,7 +78,7 @@
     try {
       const result = await post("/api/chat", body);
       busy.remove();
-      if (result.status === 401) { who.hidden = false; ask.hidden = true; return; }
+      if (result.status === 401) { showSignedOut(); return; }
       addHtml(result.data.html || "<li class=\"msg bot error\"><p class=\"text\">Sorry, something went wrong. Please try again.</p></li>");
     } catch (e) {
       busy.remove();
@@ -58,19 +91,56 @@
     const email = document.getElementById("email").value.trim();
     const error = document.getElementById("who-error");
     const result = await post("/api/session", { email: email });
-    if (!result.ok) {
+    if (!result.data.email) {  // refused: no session was started
       error.textContent = result.data.error || "That email address didn't work.";
       error.hidden = false;
       return;
     }
+    // a session was started; the code may not have gone (too many this hour): say so
     error.hidden = true;
-    who.hidden = true;
-    ask.hidden = false;
-    document.getElementById("me").textContent = result.data.email;
-    document.getElementById("signed-in").hidden = false;
+    showSignedIn(result.data.email, !!result.data.proven);
+    showCodeError(result.ok ? "" : (result.data.error || ""));
+    codeStatus.textContent = result.data.message || "";
+    if (result.data.html) addHtml(result.data.html);
+    codeInput.value = "";
+    codeInput.focus();
+  });
+
+  codeStep.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const code = codeInput.value.trim();
+    if (!code) { showCodeError("Type the 6-digit code from the email."); return; }
+    const result = await post("/api/session/verify", { code: code });
+    codeInput.value = "";
+    if (result.status === 401) { showSignedOut(); return; }
+    if (!result.ok) {
+      showCodeError(result.data.error || "That code didn't work.");
+      codeInput.focus();
+      return;
+    }
+    showCodeError("");
+    codeStatus.textContent = "";
+    showSignedIn(result.data.email, true);
     if (result.data.html) addHtml(result.data.html);
     text.focus();
   });
+
+  document.getElementById("resend").addEventListener("click", async function () {
+    const result = await post("/api/session/resend", {});
+    if (result.status === 401) { showSignedOut(); return; }
+    if (result.data.proven) { showSignedIn(result.data.email, true); return; }
+    showCodeError(result.ok ? "" : (result.data.error || "We couldn't send a new code."));
+    codeStatus.textContent = result.ok ? (result.data.message || "We've sent a new code.") : "";
+    codeInput.focus();
+  });
+
+  if (signout) {
+    signout.addEventListener("click", async function () {
+      await post("/api/signout", {});
+      log.textContent = "";
+      showSignedOut();
+    });
+  }
 
   ask.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -107,5 +177,21 @@
   }
   setInterval(poll, 20000);
 
-  if (document.getElementById("chat").dataset.signedIn === "yes") text.focus();
+  // after a reload: the conversation so far, and the last question's buttons if the
+  // server still waits on them (only for a proven session; the server checks)
+  async function restore() {
+    try {
+      const response = await fetch("/api/history", { credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      if (data.html && !log.children.length) addHtml(data.html);
+    } catch (e) { /* offline: the page starts empty, as before */ }
+  }
+
+  if (chat.dataset.signedIn === "yes" && chat.dataset.proven === "yes") restore();
+
+  if (chat.dataset.signedIn === "yes") {
+    if (chat.dataset.proven === "yes" || chat.dataset.sso === "yes") text.focus();
+    else codeInput.focus();
+  }
 })();

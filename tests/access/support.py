@@ -1,5 +1,13 @@
 """A bot for reset conversations: the real services on the demo directory, codes read
-from the file notifier, a clock the test moves, and one terminal per person."""
+from the file notifier, a clock the test moves, and one terminal or one browser session per
+person.
+
+``channel="terminal"`` types into ``itbot chat --as``'s chat; ``channel="web"`` talks to the
+real web application over HTTP, the person proven by the councils' single sign-on header.
+Both print what the person sees the same way (numbered buttons, "== title" for a guide), so
+one conversation test runs on each channel: typing a button's number in the web chat
+presses that button, as a click would.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +20,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import sqlalchemy as sa
+from aiohttp.test_utils import BaseTestServer, TestServer
 
-from bot.app import build_outbox, open_services
+from bot.app import build_outbox, create_app, open_services
 from bot.channels.terminal import TerminalChat
 from bot.conversation.engine import ConversationEngine
+from bot.conversation.text import choice_number
 from bot.flows import default_registry
 from bot.services import KnowledgeService, Services
 from bot.settings import Settings
@@ -33,6 +44,8 @@ ALEX = "alex.jones@aylesburyvaledc.gov.uk"
 
 #: a Tuesday morning in working hours (approvals expire in working time)
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+#: the header the councils' single sign-on proxy sets (the web channel's proven identity)
+SSO_HEADER = "X-Forwarded-Email"
 
 _MODELS: dict[str, Any] = {}
 
@@ -51,18 +64,44 @@ def models(settings: Settings) -> tuple[KnowledgeService, IntentDetector]:
 
 
 @dataclasses.dataclass
+class Browser:
+    """One person's web chat: their own cookies, and the buttons on screen."""
+
+    http: aiohttp.ClientSession
+    buttons: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def shown(replies: list[dict[str, Any]]) -> str:
+    """The web chat's replies as the terminal prints them: text, guides, numbered buttons."""
+    lines: list[str] = []
+    number = 0
+    for reply in replies:
+        lines.append(str(reply["text"]))
+        lines.extend(f"== {card['title']}" for card in reply["cards"])
+        for button in reply["buttons"]:
+            number += 1
+            lines.append(f"  [{number}] {button['label']}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclasses.dataclass
 class ResetBot:
     services: Services
     outbox: Path
+    channel: str = "terminal"
     now: datetime = START
     terminals: dict[str, tuple[TerminalChat, io.StringIO]] = dataclasses.field(default_factory=dict)
+    browsers: dict[str, Browser] = dataclasses.field(default_factory=dict)
+    server: BaseTestServer | None = None
 
     @property
     def engine(self) -> ConversationEngine:
         return ConversationEngine(self.services, default_registry(), clock=lambda: self.now)
 
     async def say(self, email: str, line: str) -> str:
-        """What ``email`` types in their terminal → what the bot printed."""
+        """What ``email`` types in their terminal or web chat → what the bot showed."""
+        if self.channel == "web":
+            return await self._say_on_the_web(email, line)
         if email not in self.terminals:
             out = io.StringIO()
             self.terminals[email] = (TerminalChat(self.engine, email, out=out), out)
@@ -71,6 +110,24 @@ class ResetBot:
         start = out.tell()
         await chat.say(line)
         return out.getvalue()[start:]
+
+    async def _say_on_the_web(self, email: str, line: str) -> str:
+        assert self.server is not None
+        if email not in self.browsers:
+            http = aiohttp.ClientSession(
+                base_url=str(self.server.make_url("/")), headers={SSO_HEADER: email}
+            )
+            self.browsers[email] = Browser(http)
+        browser = self.browsers[email]
+        body: dict[str, Any] = {"text": line}
+        index = choice_number(line, len(browser.buttons))
+        if index is not None:  # the person clicks the button they read the number of
+            body = {"press": {"action": browser.buttons[index]["action"]}}
+        async with browser.http.post("/api/chat", json=body) as response:
+            assert response.status == 200, await response.text()
+            replies = (await response.json())["replies"]
+        browser.buttons = [b for r in replies for b in r["buttons"]]
+        return shown(replies)
 
     def sent(self) -> list[dict[str, Any]]:
         """Every message the file notifier wrote, oldest first."""
@@ -100,9 +157,24 @@ class ResetBot:
 
 
 @contextlib.asynccontextmanager
-async def reset_bot(settings: Settings, tmp_path: Path, **changes: Any) -> AsyncIterator[ResetBot]:
+async def reset_bot(
+    settings: Settings, tmp_path: Path, *, channel: str = "terminal", **changes: Any
+) -> AsyncIterator[ResetBot]:
     outbox = tmp_path / "notify.jsonl"
+    if channel == "web":
+        changes.setdefault("trusted_email_header", SSO_HEADER)
     settings = dataclasses.replace(settings, directory="demo", notify=f"file:{outbox}", **changes)
     knowledge, detector = models(settings)
     async with open_services(settings, knowledge=knowledge, detector=detector) as services:
-        yield ResetBot(services, outbox)
+        bot = ResetBot(services, outbox, channel=channel)
+        if channel != "web":
+            yield bot
+            return
+        app = create_app(settings, services=services, watch_knowledge=False, clock=lambda: bot.now)
+        async with TestServer(app) as server:
+            bot.server = server
+            try:
+                yield bot
+            finally:
+                for browser in bot.browsers.values():
+                    await browser.http.close()

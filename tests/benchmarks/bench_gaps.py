@@ -17,11 +17,11 @@ import resource
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.conversation.gaps import MAX_QUESTIONS, _Asked, _group
+from bot.conversation.gaps import MAX_QUESTIONS, Asked, _group
 from knowledge.fuzzy import english_words
 
 
-def questions(n: int, topics: int, seed: int = 1) -> list[_Asked]:
+def questions(n: int, topics: int, seed: int = 1) -> list[Asked]:
     rng = random.Random(seed)
     words = sorted(english_words())[:5000]
     bases = [[rng.choice(words) for _ in range(rng.randint(4, 10))] for _ in range(topics)]
@@ -30,7 +30,7 @@ def questions(n: int, topics: int, seed: int = 1) -> list[_Asked]:
     for i in range(n):
         base = list(bases[rng.randrange(topics)])
         rng.shuffle(base)  # the same words in another order
-        out.append(_Asked(" ".join(base), "dacorum", "declined", now - timedelta(minutes=i)))
+        out.append(Asked(" ".join(base), "dacorum", "declined", now - timedelta(minutes=i)))
     return out
 
 

@@ -12,7 +12,7 @@ oos_declined and in_scope_declined for:
 * ours, lexical-only (``semantic="off"``) and hybrid (``semantic="on"``).
 
 The anchors never decline, so their decline columns are empty. The MiniLM rows need
-the ``itbot[semantic]`` extra and the model; without them they are skipped.
+the model (installed by the quick start); without them they are skipped.
 """
 
 from __future__ import annotations

@@ -245,3 +245,31 @@ def test_itbot_settings_markdown_prints_the_readme_table(
     assert code == 0
     assert out == settings_table_markdown()
     assert "| `ITBOT_SERVICEDESK_USER` | `itbot` |" in out
+
+
+def test_metrics_and_log_format_settings() -> None:
+    settings = Settings.from_environ(
+        {
+            "ITBOT_METRICS_ADDRESS": "[::1]:9100",
+            "ITBOT_METRICS_TOKEN": "scrape-token-0123456789",
+            "ITBOT_LOG_FORMAT": "JSON",
+        }
+    )
+    assert settings.metrics_address == ("::1", 9100)
+    assert settings.log_format == "json"
+    assert "scrape-token" not in repr(settings)
+    defaults = Settings.from_environ({})
+    assert (defaults.metrics_address, defaults.metrics_token, defaults.log_format) == (
+        None,
+        None,
+        "text",
+    )
+    for name, raw in (
+        ("ITBOT_METRICS_ADDRESS", "nonsense"),
+        ("ITBOT_METRICS_ADDRESS", "host:99999"),
+        ("ITBOT_METRICS_TOKEN", "short"),
+        ("ITBOT_LOG_FORMAT", "xml"),
+    ):
+        with pytest.raises(SettingsError) as info:
+            Settings.from_environ({name: raw})
+        assert name in str(info.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +26,19 @@ async def test_migrations_reach_head_and_are_idempotent(database_url: str) -> No
         assert await db.current_revision() == head_revision()
     finally:
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_replicas_starting_together_migrate_once(postgres_url: str) -> None:
+    """Two ``itbot serve`` replicas on one empty PostgreSQL database: both start."""
+    replicas = [Database(postgres_url) for _ in range(3)]
+    try:
+        async with asyncio.timeout(60):  # without a lock they deadlock or fail
+            await asyncio.gather(*(db.upgrade() for db in replicas))
+        assert {await db.current_revision() for db in replicas} == {head_revision()}
+    finally:
+        for db in replicas:
+            await db.dispose()
 
 
 async def test_state_and_turns_persist_across_engines(database_url: str) -> None:
@@ -76,7 +91,9 @@ async def test_unreachable_database_is_a_clear_error() -> None:
     from bot.errors import StorageError
 
     db = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    with pytest.raises(StorageError, match="could not migrate the database at"):
+    with pytest.raises(
+        StorageError, match=re.escape("cannot reach the database none on 127.0.0.1:1: ")
+    ):
         await db.upgrade()
     await db.dispose()
 

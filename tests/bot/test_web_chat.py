@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import create_app
+from bot.settings import Settings
 from tests.conftest import ALEX, SAM, say, sign_in
 
 Client = TestClient[web.Request, web.Application]
@@ -53,9 +57,29 @@ async def test_the_article_page_is_rendered_for_the_viewers_council(client: Clie
 async def test_unknown_people_are_turned_away_clearly(client: Client) -> None:
     response = await client.post("/api/session", json={"email": "someone@example.com"})
     assert response.status == 400
-    assert "staff of" in (await response.json())["error"]
+    assert (await response.json())["error"] == (
+        "Sorry, I can only help staff of Aylesbury Vale District Council and Dacorum Borough "
+        "Council. Please use your @aylesburyvaledc.gov.uk or @dacorum.gov.uk address."
+    )
     response = await client.post("/api/chat", json={"text": "hello"})
     assert response.status == 401
+
+
+async def test_a_single_sign_on_address_outside_the_councils_is_told_which_to_use(
+    settings: Settings,
+) -> None:
+    sso = dataclasses.replace(settings, trusted_email_header="X-Forwarded-Email", semantic="off")
+    async with TestClient(TestServer(create_app(sso, watch_knowledge=False))) as client:
+        response = await client.post(
+            "/api/chat",
+            json={"text": "how do i share my calendar"},
+            headers={"X-Forwarded-Email": "pat@contractor.example"},
+        )
+        assert response.status == 200
+        [reply] = (await response.json())["replies"]
+        assert reply["kind"] == "error" and not reply["cards"]
+        assert "only help staff of" in reply["text"]
+        assert "use your @aylesburyvaledc.gov.uk or @dacorum.gov.uk address" in reply["text"]
 
 
 async def test_hostile_and_odd_input_never_breaks_the_chat(client: Client) -> None:

@@ -212,3 +212,33 @@ async def test_external_desk_webhooks_are_not_behind_the_dashboard_sign_in(
     response = await client.post("/desk/webhooks/rt", data=b"{}", allow_redirects=False)
     assert response.status != 303 and "Location" not in response.headers
     assert "Form expired" not in await response.text()
+
+
+async def test_password_spraying_from_one_address_is_throttled(
+    client: Client, settings: Settings
+) -> None:
+    await add_agent(database(client))
+    limit = settings.signin_address_limit
+
+    async def attempt(email: str, password: str) -> tuple[int, str]:
+        form = await client.get("/desk/login")
+        response = await client.post(
+            "/desk/login",
+            data={"email": email, "password": password, "csrf": csrf_in(await form.text())},
+            allow_redirects=False,
+        )
+        html = await response.text()
+        error = html.split('id="login-error">')[1].split("<")[0] if response.status != 303 else ""
+        return response.status, error
+
+    sprayed = [await attempt(f"person{i}@dacorum.gov.uk", "Summer2026!") for i in range(limit)]
+    assert [status for status, _ in sprayed] == [401] * limit, "each email is only tried once"
+    unknown = await attempt("nobody.else@dacorum.gov.uk", "Summer2026!")
+    known = await attempt(PAT, PASSWORD)
+    assert unknown[0] == known[0] == 429, "the address is throttled across emails"
+    assert unknown == known, "the refusal does not tell whether the account exists"
+    assert "Too many sign-in attempts from your network" in known[1]
+    assert PASSWORD not in known[1]
+    async with database(client).session() as session, session.begin():
+        await session.execute(delete(DeskLoginAttempt))
+    assert (await attempt(PAT, PASSWORD))[0] == 303, "the right password works after the window"

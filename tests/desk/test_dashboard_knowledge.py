@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,9 @@ async def test_agents_see_what_no_article_answered(client: Client, settings: Set
     response = await client.get("/desk/knowledge")
     assert response.status == 200
     page = await response.text()
-    assert "6 questions for the knowledge base in the last 30 days; 5 not answered." in page
+    assert re.search(r"<title>Knowledge gaps · [^<]*</title>", page)  # one title, no table in it
+    assert page.count('id="usage"') == 1
+    assert "6 questions for the knowledge base in the last 30 days; 6 not answered." in page
     microfiche = page.index(html.escape("microfiche reader in the archive room, how do I use it?"))
     assert microfiche < page.index("where is the parking permit renewal form")
     assert "Aylesbury Vale District Council 1, Dacorum Borough Council 1" in page

@@ -154,7 +154,9 @@ async def test_raising_numbers_each_ticket_and_queues_its_work(db: Database) -> 
     async with db.session() as s:
         outbox = (await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
         assert sorted((m.ticket_id, m.kind, m.destination, m.payload["ref"]) for m in outbox) == [
-            (t.id, "ticket_created", to, t.ref) for t in raised for to in ("external", "slack")
+            (t.id, "ticket_created", to, t.ref)
+            for t in raised
+            for to in ("external", "outages", "slack")  # outages: the desk's own outage check
         ]
         events = (await s.execute(select(TicketEvent).order_by(TicketEvent.id))).scalars()
         assert [(e.ticket_id, e.kind, e.actor, e.details) for e in events] == [

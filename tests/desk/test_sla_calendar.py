@@ -74,6 +74,22 @@ def test_closures_are_validated() -> None:
             parse_closures(bad)
 
 
+def test_a_closure_may_cross_the_new_year() -> None:
+    """Every year's 29 Dec to 2 Jan, and one dated range from 2026 into 2027."""
+    for closures in (("12-29..01-02",), ("2026-12-29..2027-01-02",)):
+        cal = WorkingCalendar(closures=closures)
+        assert cal.why_closed(date(2026, 12, 29)) == "closure"
+        assert cal.why_closed(date(2026, 12, 31)) == "closure"
+        assert str(cal.why_closed(date(2027, 1, 1))).startswith("New Year")
+        assert not cal.is_working_day(date(2027, 1, 2))  # a Saturday
+        # Thursday 24 Dec 16:00 + 2 working hours: the rest of the 24th, then (Christmas,
+        # the Boxing Day substitute, the closure, New Year's Day) Monday 4 January
+        at = cal.add(london(2026, 12, 24, 16, 0), timedelta(hours=2))
+        assert at == london(2027, 1, 4, 9, 30)
+    with pytest.raises(ValueError, match="ends before it starts"):
+        parse_closures("2027-01-02..2026-12-29")
+
+
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         CAL.add(datetime(2026, 1, 5, 9, 0), timedelta(hours=1))

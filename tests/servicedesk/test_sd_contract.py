@@ -156,6 +156,7 @@ async def test_answer_slower_than_the_timeout(harness: Harness) -> None:
     assert "did not answer" in str(caught.value)
 
     harness.faults.clear()
+    await harness.faults.settled()
     ticket = await impatient.create(filed)
     assert await harness.count(filed.reference) == 1
 
@@ -164,6 +165,7 @@ async def test_answer_slower_than_the_timeout(harness: Harness) -> None:
     with pytest.raises(DeskUnavailable):
         await impatient.add_comment(ticket.remote_id, note)
     harness.faults.clear()
+    await harness.faults.settled()
     await impatient.add_comment(ticket.remote_id, note)
     assert len(await harness.comments(ticket.remote_id)) == 1
 

@@ -545,3 +545,37 @@ async def slack(
         TestClient(TestServer(app)) as client,
     ):
         yield SlackDriver(client, fake_slack)
+
+
+def is_approval_request(call: Call, triage: str) -> bool:
+    """An approval request the bot posted in the ``triage`` channel."""
+    return call.params.get("channel") == triage and "Approval" in call.params.get("text", "")
+
+
+def press_approval(user: str, post: Call, verb: str, triage: str) -> str:
+    """``user`` presses Approve or Deny (``verb``) on the request's message ``post``."""
+    for block in post.blocks:
+        for element in block.get("elements") or []:
+            if element.get("action_id") == f"itbot:triage:{verb}":
+                action = {
+                    **element,
+                    "block_id": block["block_id"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+                break
+        else:
+            continue
+        break
+    else:
+        raise AssertionError(f"no {verb} button in {post.block_text}")
+    ts = str(post.result["ts"])
+    return interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": user},
+            "container": {"type": "message", "message_ts": ts, "channel_id": triage},
+            "channel": {"id": triage},
+            "message": {"type": "message", "user": BOT_USER, "ts": ts, "blocks": post.blocks},
+            "actions": [action],
+        }
+    )

@@ -14,6 +14,7 @@ import yaml
 
 from bot.channels.slack import jobs
 from bot.channels.slack.client import is_slack_url, web_client
+from bot.channels.slack.codeform import CodeForms
 from bot.channels.slack.identity import IdentityResolver, SlackPerson
 from bot.channels.slack.inbox import Inbox
 from bot.channels.slack.listeners.commands import COMMAND
@@ -21,7 +22,7 @@ from bot.channels.slack.manifest import ManifestError, manifest
 from bot.channels.slack.mrkdwn import chunks, to_mrkdwn
 from bot.channels.slack.process import Processor
 from bot.channels.slack.render import SlackRenderer
-from bot.conversation.actions import Ask
+from bot.conversation.actions import Ask, SubmitForm, encode_action
 from bot.conversation.messages import ArticleCard, Button, Incoming, Reply
 from bot.render import build_environment
 from bot.settings import Settings
@@ -102,7 +103,7 @@ def test_button_values_carry_the_conversation_and_fit() -> None:
     assert jobs.decode_value("not json") is None
 
 
-# -- privacy: secrets only ever in a DM -------------------------------------------------------
+# -- privacy: a temporary password only ever in the code form's modal ----------------------
 
 
 class _Engine:
@@ -130,35 +131,44 @@ def _processor() -> Processor:
         renderer=RENDERER,
         deliverer=cast(Any, None),
         knowledge=lambda: None,
+        code_forms=CodeForms(cast(Any, None), RENDERER),
     )
 
 
-async def test_private_replies_never_reach_a_channel() -> None:
-    mention = jobs.Job(
-        kind="mention", user=SAM_ID, thread="CGEN:1.1", reply_to="channel", channel="CGEN",
-        thread_ts="1.1", text="reset my password",
-    )  # fmt: skip
-    ops = await _processor().plan(mention)
-    assert [op["op"] for op in ops] == ["post", "dm", "ephemeral"]
-    in_channel = json.dumps(ops[0]) + json.dumps(ops[2])
-    assert "Blue-Kettle-42" not in in_channel
-    assert "Blue-Kettle-42" in json.dumps(ops[1])
-    assert "direct message" in ops[2]["message"]["text"]
+async def test_private_replies_are_never_posted_anywhere() -> None:
+    """Not in a channel, not through a response_url, not even in a DM (it keeps history)."""
+    jobs_without_a_form = [
+        jobs.Job(
+            kind="mention", user=SAM_ID, thread="CGEN:1.1", reply_to="channel", channel="CGEN",
+            thread_ts="1.1", text="reset my password",
+        ),
+        jobs.Job(
+            kind="command", user=SAM_ID, thread="command:CGEN", reply_to="response_url",
+            channel="CGEN", response_url="https://hooks.slack.com/x", text="reset my password",
+        ),
+        jobs.Job(
+            kind="message", user=SAM_ID, thread="dm", reply_to="channel", channel="DSAM",
+            text="reset my password",
+        ),
+    ]  # fmt: skip
+    for job in jobs_without_a_form:
+        ops = await _processor().plan(job)
+        assert len(ops) == 1 and "Blue-Kettle-42" not in json.dumps(ops)
+        assert "only show it in a window" in json.dumps(ops)
 
-    itdesk = jobs.Job(
-        kind="command", user=SAM_ID, thread="command:CGEN", reply_to="response_url",
-        channel="CGEN", response_url="https://hooks.slack.com/x", text="reset my password",
-    )  # fmt: skip
-    ops = await _processor().plan(itdesk)
-    assert [op["op"] for op in ops] == ["respond", "dm", "respond"]
-    assert "Blue-Kettle-42" not in json.dumps(ops[0]) + json.dumps(ops[2])
 
-    direct = jobs.Job(
-        kind="message", user=SAM_ID, thread="dm", reply_to="channel", channel="DSAM",
-        text="reset my password",
+async def test_a_private_reply_is_shown_only_in_the_code_form_it_answers() -> None:
+    form = SubmitForm.of("reset_password", "code_form", {"code": "123456"})
+    submitted = jobs.Job(
+        kind="submission", user=SAM_ID, thread="dm", reply_to="dm",
+        press=jobs.PressData(encode_action(form)), view_id="VCODE1",
     )  # fmt: skip
-    ops = await _processor().plan(direct)
-    assert [(op["op"], op["channel"]) for op in ops] == [("post", "DSAM"), ("post", "DSAM")]
+    ops = await _processor().plan(submitted)
+    assert [op["op"] for op in ops] == ["view", "dm"]
+    assert ops[0]["view_id"] == "VCODE1" and "Blue-Kettle-42" in json.dumps(ops[0]["view"])
+    assert "Blue-Kettle-42" not in json.dumps(ops[0]["stored"])  # what the inbox may keep
+    assert "Blue-Kettle-42" not in json.dumps(ops[1])
+    assert "shown in the window" in ops[1]["message"]["text"]
 
 
 def test_answers_are_only_posted_to_slack() -> None:

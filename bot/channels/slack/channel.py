@@ -22,17 +22,21 @@ from aiohttp import web
 from jinja2 import Environment
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
+from bot.channels.slack import codeform, guard
 from bot.channels.slack import triage as triage_channel
 from bot.channels.slack.app import build_bolt_app
 from bot.channels.slack.approvals import ApprovalMessages
-from bot.channels.slack.client import web_client
+from bot.channels.slack.client import quiet_sdk_loggers, web_client
+from bot.channels.slack.codeform import CodeForms
 from bot.channels.slack.controls import AgentActions
 from bot.channels.slack.deliver import Deliverer
 from bot.channels.slack.fastpath import FastPath
 from bot.channels.slack.forms import TicketForms
+from bot.channels.slack.held import Held
 from bot.channels.slack.identity import IdentityResolver
 from bot.channels.slack.inbox import Inbox
 from bot.channels.slack.jobs import Job
+from bot.channels.slack.outages import OutageAlerts
 from bot.channels.slack.process import CHANNEL, Processor, TurnHandler
 from bot.channels.slack.render import SlackRenderer
 from bot.channels.slack.requester import RequesterNotifier
@@ -69,17 +73,30 @@ class SlackChannel:
         self.client: Any = None
         self.triage: Triage | None = None
         self.approvals: ApprovalMessages | None = None
+        self.outages: OutageAlerts | None = None
         self.actions: AgentActions | None = None
         self.forms: TicketForms | None = None
+        self.code_forms: CodeForms | None = None
+        #: codes and typed secrets between the ack and the worker: never in the inbox
+        self.held = Held()
+        quiet_sdk_loggers()
         secret = settings.slack_signing_secret
         self.fast_path = FastPath(secret.reveal(), self, lambda: self.client) if secret else None
+        self._secret = secret.reveal().encode() if secret else b""
 
     async def record(self, key: str, job: Job) -> bool:
         """The listeners' recorder: into the inbox, then wake this replica's worker."""
         if self.inbox is None:
             raise RuntimeError("the Slack channel is not running")
-        new = await self.inbox.record(key, job)
-        if new and self.worker is not None:
+        job = self.held.hold(job)
+        try:
+            new = await self.inbox.record(key, job)
+        except BaseException:
+            self.held.forget(job)
+            raise
+        if not new:
+            self.held.forget(job)
+        elif self.worker is not None:
             self.worker.wake()
         return new
 
@@ -87,11 +104,40 @@ class SlackChannel:
         """The listeners' way to open the ticket form (``views.open``) before their ack."""
         return self.forms is not None and await self.forms.open(trigger_id, text=text)
 
+    async def open_code_form(self, trigger_id: str, *, state: str, thread: str) -> bool:
+        """The listeners' way to open the code form (``views.open``) before their ack."""
+        return self.code_forms is not None and await self.code_forms.open(
+            trigger_id, state=state, thread=thread
+        )
+
+    def code_form_checking(self, job: Job) -> dict[str, Any] | None:
+        """What a submitted code form shows until the worker has the answer."""
+        if self.code_forms is None:
+            return None
+        form = codeform.form_of(job)
+        state = form.state if form is not None else ""
+        return dict(self.code_forms.view(state, job.thread, checking=True))
+
     async def handle_http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: the fast path for DMs (see ``fastpath``), bolt for the rest.
 
-        Both verify the signature first (401 if forged or stale).
+        The signature is checked on the raw body before anything parses it (see
+        :mod:`~bot.channels.slack.guard`): 401 if forged or stale, 400 if signed but not
+        shaped as Slack sends, 413 if too large.
         """
+        if request.content_length is not None and request.content_length > guard.MAX_BODY_BYTES:
+            guard.refuse(413, "body too large", request.remote)
+            return web.json_response({"error": "request too large"}, status=413)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            guard.refuse(413, "body too large", request.remote)
+            return web.json_response({"error": "request too large"}, status=413)
+        refused = guard.verdict(body, request.headers, self._secret)
+        if refused is not None:
+            status, reason = refused
+            guard.refuse(status, reason, request.remote)
+            return web.json_response({"error": "invalid request"}, status=status)
         if self.fast_path is not None:
             fast = await self.fast_path(request)
             if fast is not None:
@@ -127,6 +173,7 @@ class SlackChannel:
             renderer = SlackRenderer(templates, self.settings, knowledge)
             deliverer = Deliverer(client, session, self.settings)
             self.forms = TicketForms(client, renderer, self.settings)
+            self.code_forms = CodeForms(client, renderer)
             if desk is not None:
                 self.triage = Triage(
                     settings=self.settings, desk=desk, client=client, env=templates
@@ -134,6 +181,7 @@ class SlackChannel:
                 self.approvals = ApprovalMessages(
                     settings=self.settings, desk=desk, client=client, env=templates
                 )
+                self.outages = OutageAlerts(settings=self.settings, desk=desk, client=client)
                 self.actions = AgentActions(
                     settings=self.settings,
                     db=db,
@@ -157,6 +205,8 @@ class SlackChannel:
                     deliverer=deliverer,
                     knowledge=knowledge,
                     actions=self.actions,
+                    held=self.held,
+                    code_forms=self.code_forms,
                 )
                 self.worker = Worker(inbox, processor, concurrency=4 if db.is_sqlite else 8)
                 await self.worker.start()
@@ -189,8 +239,10 @@ class SlackChannel:
                 self.inbox = None
                 self.client = None
                 self.forms = None
+                self.code_forms = None
                 self.triage = None
                 self.approvals = None
+                self.outages = None
                 self.actions = None
                 if notifier is not None:
                     notifier.pushers.pop(CHANNEL, None)
@@ -203,6 +255,8 @@ class SlackChannel:
         handlers = self.triage.handlers()
         if self.approvals is not None:
             handlers |= self.approvals.handlers()
+        if self.outages is not None:
+            handlers |= self.outages.handlers()
         return {triage_channel.DESTINATION: handlers}
 
 

@@ -10,6 +10,7 @@ Slack's 500/503 are retried once too.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -34,6 +35,19 @@ def retry_handlers() -> list[AsyncRetryHandler]:
         AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         AsyncServerErrorRetryHandler(max_retry_count=1),
     ]
+
+
+#: loggers that write whole request and response bodies at DEBUG (views with a temporary
+#: password, a submitted code): never below INFO, whatever the root logger's level
+SDK_LOGGERS = ("slack_sdk", "slack_bolt")
+
+
+def quiet_sdk_loggers() -> None:
+    """Keep slack_sdk's and bolt's DEBUG lines (request bodies) from being written at all."""
+    for name in SDK_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # NOTSET too: it would follow the root logger
+            logger.setLevel(logging.INFO)
 
 
 def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:

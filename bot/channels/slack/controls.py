@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.slack import approvals, threads
+from bot.channels.slack import approvals, outages, threads
 from bot.channels.slack.agents import AgentDirectory
 from bot.channels.slack.deliver import Op
 from bot.channels.slack.identity import IdentityResolver, SlackPerson
@@ -27,6 +27,7 @@ from bot.channels.slack.render import SlackRenderer
 from bot.desk.errors import InvalidChange, NotAllowed
 from bot.desk.service import Actor, Desk
 from bot.desk.tickets import Ticket
+from bot.flows.notices import draft_for
 from bot.settings import Settings
 from bot.storage import slack_threads
 from bot.storage import staff as staff_repo
@@ -156,6 +157,10 @@ class AgentActions:
     ) -> list[Op]:
         assert job.press is not None
         verb, ref, value = job.press.action, job.press.value, job.press.label
+        if verb == outages.PUBLISH:
+            return await self._publish(session, job, staff, ref)
+        if verb == "edit_notice":
+            return []  # a link to the dashboard: Slack opens it
         ticket = await self.desk.get(session, ref)
         if ticket is None:
             return [self._note(job, f"I can't find {ref}.")]
@@ -177,6 +182,31 @@ class AgentActions:
         except (InvalidChange, NotAllowed) as exc:
             return [self._note(job, str(exc))]
         return []  # the desk wrote a triage_update: the message changes for everyone
+
+    async def _publish(self, session: AsyncSession, job: Job, staff: Staff, value: str) -> list[Op]:
+        """Publish notice pressed on an outage alert: the notice the dashboard offers."""
+        raw = value.removeprefix(outages.SPIKE_PREFIX)
+        spike = await self.desk.spikes.get(session, int(raw)) if raw.isdigit() else None
+        if spike is None:
+            return [self._note(job, "I can't find that outage alert.")]
+        now = self.clock()
+        draft = draft_for(spike, hours=self.settings.notice_hours, now=now)
+        try:
+            notice = await self.desk.notices.publish(
+                session,
+                text=draft.text,
+                products=draft.products,
+                councils=draft.councils,
+                expires_at=draft.expires_at,
+                by=staff.email,
+                now=now,
+                spike_id=spike.id,
+            )
+        except InvalidChange as exc:
+            return [self._note(job, str(exc))]
+        url = f"{self.settings.base_url}/desk/notices"
+        text = f"Notice {notice.id} published: {notice.text} Edit or end it at {url}"
+        return [self._note(job, text)]
 
     async def _decide(self, session: AsyncSession, job: Job, staff: Staff) -> list[Op]:
         """Approve or Deny pressed: the desk decides as this person (agents only, never

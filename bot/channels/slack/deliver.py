@@ -10,6 +10,10 @@ restart sends the missing ones instead of running the turn again:
 ``ephemeral`` chat.postEphemeral: a note only the person sees
 ``update``    chat.update: mark which button was pressed
 ``publish``   views.publish: the App Home tab
+``view``      views.update: the code form, replaced by its answer (a temporary password)
+
+An op may carry ``"stored"``: what the inbox keeps instead of it (an op that shows a
+secret is never stored; after a restart its stand-in is sent).
 ``react``     reactions.add: acknowledge a message (e.g. an agent's relayed reply)
 """
 
@@ -68,6 +72,8 @@ class Deliverer:
                     text=message["text"],
                     blocks=message["blocks"],
                 )
+            elif kind == "view":
+                await self.client.views_update(view_id=op["view_id"], view=op["view"])
             elif kind == "publish":
                 await self.client.views_publish(user_id=op["user"], view=op["view"])
             elif kind == "react":

@@ -33,6 +33,7 @@ from bot.channels.slack.jobs import Job
 from bot.conversation.actions import ChooseIntent, SubmitForm
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import tickets
+from bot.redaction import redact
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -100,8 +101,9 @@ class TicketForms:
         self.within = within
 
     def view(self, text: str = "") -> dict[str, Any]:
-        """The modal, prefilled with ``text`` (the message the shortcut was used on)."""
-        summary, details = prefill(text)
+        """The modal, prefilled with ``text`` (the message the shortcut was used on), its
+        secrets hidden first (``bot.redaction``): a typed password never fills a form."""
+        summary, details = prefill(redact(text))
         metadata = {"action": tickets.FORM_ACTION, "thread": jobs.DM_THREAD}
         return self.renderer.ticket_form(
             callback_id=CALLBACK_ID,

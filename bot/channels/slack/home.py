@@ -10,6 +10,7 @@ from bot import wording
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.identity import SlackPerson
 from bot.desk import queries as tickets_repo
+from bot.desk.hours import calendar_for
 from bot.flows.smalltalk import help_buttons
 from bot.settings import Settings
 from bot.storage import conversations
@@ -84,6 +85,7 @@ async def home_context(
     context: dict[str, Any] = {
         "desk_name": settings.desk_name,
         "contact": wording.contact(settings, council),
+        "hours": wording.hours(calendar_for(settings)),
         "refusal": None,
         "first_name": (person.display_name.split(" ")[0] if person.display_name else "there"),
         "council_name": council.name if council else "",

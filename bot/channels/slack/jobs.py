@@ -53,6 +53,8 @@ LINK_PREFIX = "link:"
 TRIAGE_ACTION_PREFIX = "itbot:triage:"
 #: block_id prefix of the triage message's controls; the ticket reference follows
 TRIAGE_BLOCK_PREFIX = "triage:"
+#: action_id of the "Enter the code" button and callback_id of the code form (see ``codeform``)
+CODE_FORM_ID = "itbot:code_form"
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
@@ -94,6 +96,10 @@ class Job:
     message_text: str = ""
     message_blocks: list[dict[str, Any]] = field(default_factory=list)
     block_id: str = ""
+    #: the modal a submission came from (its answer may update it: ``views.update``)
+    view_id: str = ""
+    #: the key of values held in memory instead of being recorded (see ``held``)
+    held: str = ""
 
     @property
     def ordering_key(self) -> str:
@@ -342,6 +348,7 @@ def from_submission(body: dict[str, Any]) -> Job | None:
         thread=str(meta.get("thread") or DM_THREAD),
         reply_to="dm",
         press=PressData(encode_action(form)),
+        view_id=str(view.get("id") or ""),
     )
 
 

@@ -1,9 +1,11 @@
 """After the ack: one recorded job → who is asking → the engine → deliveries.
 
 This is where a Slack job becomes the channel-neutral ``Incoming`` and the engine's
-``Reply`` list becomes Slack messages. Private replies (``Reply.private``: temporary
-passwords, codes) only ever go to the person's direct messages; when the conversation is
-somewhere else the person gets a note there that only they can see.
+``Reply`` list becomes Slack messages. Private replies (``Reply.private``: a temporary
+password) are never posted, not even in a DM (a DM keeps its history): they are shown
+only in the code form they answer (``views.update``, see ``codeform``), and the chat gets
+a note that they were. The op that shows one is never stored in the inbox's outbox.
+Values held in memory at the ack (``held``: a code, a typed password) are put back here.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.channels.slack import home
+from bot.channels.slack import codeform, home
 from bot.channels.slack import wording as slack_wording
+from bot.channels.slack.codeform import CodeForms
 from bot.channels.slack.controls import AgentActions
 from bot.channels.slack.deliver import Deliverer, Op
+from bot.channels.slack.held import Held
 from bot.channels.slack.identity import IdentityResolver, SlackPerson
 from bot.channels.slack.inbox import Claimed, Inbox
 from bot.channels.slack.jobs import Job
@@ -51,6 +55,8 @@ class Processor:
         deliverer: Deliverer,
         knowledge: Callable[[], Any],
         actions: AgentActions | None = None,
+        held: Held | None = None,
+        code_forms: CodeForms | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -61,6 +67,8 @@ class Processor:
         self.deliverer = deliverer
         self.knowledge = knowledge
         self.actions = actions
+        self.held = held if held is not None else Held()
+        self.code_forms = code_forms
 
     async def __call__(self, row: Claimed) -> None:
         started = time.perf_counter()
@@ -69,12 +77,14 @@ class Processor:
             ops = await self.plan(row.job)
             outbox = {"ops": ops, "sent": 0}
             if len(ops) and row.job.kind != "home":  # publishing the Home tab again is harmless
-                await self.inbox.save_outbox(row, outbox)
+                stored = [op.get("stored") or op for op in ops]  # never an op with a secret
+                await self.inbox.save_outbox(row, {"ops": stored, "sent": 0})
         ops = list(outbox["ops"])
         for index in range(int(outbox.get("sent") or 0), len(ops)):
             await self.deliverer.send(ops[index])
             if index + 1 < len(ops):
-                await self.inbox.save_outbox(row, {"ops": ops, "sent": index + 1})
+                stored = [op.get("stored") or op for op in ops]
+                await self.inbox.save_outbox(row, {"ops": stored, "sent": index + 1})
         log.info(
             "slack job=%d kind=%s user=%s attempt=%d deliveries=%d ms=%.1f",
             row.id,
@@ -87,6 +97,10 @@ class Processor:
 
     async def plan(self, job: Job) -> list[Op]:
         """What to send for ``job``; runs the conversation turn (the only state change)."""
+        restored = self.held.restore(job)
+        if restored is None:
+            return self._lost(job)
+        job = restored
         person = await self.identity.resolve(job.user)
         if job.kind == "home":
             context = await home.home_context(self.settings, self.db, self.knowledge(), person)
@@ -120,20 +134,34 @@ class Processor:
                     },
                 }
             )
-        public = [reply for reply in replies if not reply.private]
         private = [reply for reply in replies if reply.private]
-        if public:
-            ops.append(self._to(job, self.renderer.message(public, thread=job.thread)))
+        in_form = self.code_forms is not None and job.view_id and codeform.form_of(job)
+        if in_form and self.code_forms is not None:
+            # the form the code was entered in shows the answer, a private reply included
+            view = self.code_forms.answer(job, replies)
+            op: Op = {"op": "view", "view_id": job.view_id, "view": view}
+            if private:
+                shown = Reply(slack_wording.SHOWN_IN_WINDOW)
+                stand_in = self.code_forms.answer(job, [shown])
+                op["stored"] = {"op": "view", "view_id": job.view_id, "view": stand_in}
+            ops.append(op)
         if private:
-            message = self.renderer.message(private, thread=job.thread)
-            if _is_direct(job):
-                ops.append(self._to(job, message))
-            else:
-                ops.append({"op": "dm", "user": job.user, "message": message})
-                ops.append(
-                    self._private_note(job, self.renderer.text(slack_wording.SENT_PRIVATELY))
-                )
+            # never posted, not even in a DM: the chat keeps its history
+            note = slack_wording.SHOWN_IN_WINDOW if in_form else slack_wording.NOT_SHOWN
+            if not in_form:
+                log.warning("slack job=%s: a private reply with no form to show it in", job.user)
+            replies = [Reply(note) if reply.private else reply for reply in replies]
+        if replies:
+            ops.append(self._to(job, self.renderer.message(replies, thread=job.thread)))
         return ops
+
+    def _lost(self, job: Job) -> list[Op]:
+        """The job's held values are gone (a restart): ask the person to enter them again."""
+        form = codeform.form_of(job)
+        if form is not None and job.view_id and self.code_forms is not None:
+            view = self.code_forms.view(form.state, job.thread, message=slack_wording.LOST_CODE)
+            return [{"op": "view", "view_id": job.view_id, "view": dict(view)}]
+        return [self._to(job, self.renderer.text(slack_wording.LOST_MESSAGE))]
 
     def _incoming(self, job: Job, person: SlackPerson) -> Incoming:
         assert person.email is not None
@@ -146,6 +174,8 @@ class Processor:
             display_name=person.display_name,
             # the workspace's verified profile email (users.info), mapped to the directory
             proven=True,
+            forms=True,  # modals: the code form (see ``codeform``)
+            personal=job.reply_to != "channel",  # a DM, or a command's ephemeral answer
         )
 
     @staticmethod
@@ -180,8 +210,3 @@ class Processor:
                 "message": message,
             }
         return Processor._to(job, message)
-
-
-def _is_direct(job: Job) -> bool:
-    """Whether the conversation happens where only the person and the bot can read it."""
-    return job.reply_to == "dm" or (job.reply_to == "channel" and job.channel.startswith("D"))

@@ -15,27 +15,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import Environment
 
 from bot.channels.slack import jobs
+from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.mrkdwn import chunks, to_mrkdwn
+from bot.conversation.actions import FlowCommand, decode_action
 from bot.conversation.messages import ArticleCard, Button, Reply
 from bot.flows.answer import show_article_action
+from bot.render import ArticleLinks, LinkResolver, article_link_resolver, article_url
 from bot.settings import Settings
 
 MAX_BLOCKS = 50
 MAX_STEP_SECTIONS = 4
 MAX_LABEL = 75
-
-
-class ArticleLinks(Protocol):
-    """What rendering needs of the knowledge base: relative links between articles."""
-
-    def get(self, article_id: str) -> Any: ...
-
-    def resolve_link(self, article: Any, href: str) -> str | None: ...
 
 
 def base_url(settings: Settings) -> str:
@@ -107,10 +102,21 @@ class SlackRenderer:
         return [choice if block.get("block_id") == block_id else block for block in blocks]
 
     def _part(self, reply: Reply, thread: str, index: int, counter: Any) -> PartView:
+        buttons = tuple(self._button(b, thread, next(counter)) for b in reply.buttons)
+        form = decode_action(reply.form) if reply.form else None
+        if isinstance(form, FlowCommand):
+            # a form for the answer (a code): a modal, opened by this button (see ``codeform``)
+            enter = ButtonView(
+                label=slack_wording.ENTER_CODE,
+                action_id=jobs.CODE_FORM_ID,
+                value=jobs.encode_value(form, thread),
+                style="primary",
+            )
+            buttons = (enter, *buttons)
         return PartView(
             text=reply.text,
             cards=tuple(self._card(card, next(counter)) for card in reply.cards),
-            buttons=tuple(self._button(b, thread, next(counter)) for b in reply.buttons),
+            buttons=buttons,
             notes=reply.notes,
             block_id=f"reply-{index}-buttons",
         )
@@ -136,18 +142,10 @@ class SlackRenderer:
         )
 
     def article_url(self, article_id: str) -> str:
-        return f"{base_url(self.settings)}/kb/{article_id}"
+        return article_url(article_id, base_url(self.settings))
 
-    def _resolver(self, article_id: str) -> Callable[[str], str | None]:
-        def resolve(href: str) -> str | None:
-            links = self.links()
-            if links is None:
-                return None
-            article = links.get(article_id)
-            target = links.resolve_link(article, href) if article is not None else None
-            return self.article_url(target) if target else None
-
-        return resolve
+    def _resolver(self, article_id: str) -> LinkResolver:
+        return article_link_resolver(self.links(), article_id, base_url(self.settings))
 
     # -- views ---------------------------------------------------------------------------
 
@@ -170,6 +168,10 @@ class SlackRenderer:
         view = self._render("slack/home.json.j2", **context)
         view["blocks"] = view["blocks"][:100]
         return view
+
+    def view(self, template: str, **context: Any) -> dict[str, Any]:
+        """A modal from ``templates/<template>`` (see ``codeform``)."""
+        return self._render(template, **context)
 
     def ticket_form(self, **context: Any) -> dict[str, Any]:
         """The ticket form modal (``templates/slack/ticket_form.json.j2``; see ``forms``)."""

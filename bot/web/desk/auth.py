@@ -26,6 +26,7 @@ from bot.storage import staff as staff_repo
 from bot.web import keys
 from bot.web.desk import pages
 from bot.web.desk.user import STARTED, USER, DeskUser, now
+from bot.web.session import is_https
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def sso_header(request: web.Request) -> str | None:
     return request.config_dict[keys.SETTINGS].trusted_email_header
-
-
-def is_https(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:

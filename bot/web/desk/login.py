@@ -3,8 +3,10 @@
 Sign-in attempts are counted per email + IP address in the database; after
 :data:`~bot.desk.accounts.MAX_FAILURES` failures in
 :data:`~bot.desk.accounts.FAILURE_WINDOW` further attempts are refused without
-checking the password. An unknown email costs the same scrypt work as a wrong password,
-and both get the same answer. The sign-in form carries its own CSRF token (a nonce in a
+checking the password; the same once one address has made ``ITBOT_SIGNIN_ADDRESS_LIMIT``
+failed attempts in the window whatever the emails (password spraying). An unknown
+email costs the same scrypt work as a wrong password, and both get the same answer. The
+sign-in form carries its own CSRF token (a nonce in a
 signed, short-lived cookie), so another site cannot sign a browser in as someone else.
 """
 
@@ -23,6 +25,7 @@ from bot.storage.staff import normalise_email
 from bot.web import keys
 from bot.web.desk import auth, pages
 from bot.web.desk.user import now, user
+from bot.web.session import is_https
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def _form(
         max_age=LOGIN_FORM_SECONDS,
         httponly=True,
         samesite="Strict",
-        secure=auth.is_https(request),
+        secure=is_https(request),
         path=auth.LOGIN_PATH,
     )
     return response
@@ -103,9 +106,20 @@ async def login(request: web.Request) -> web.StreamResponse:
     ip = request.remote or "unknown"
     async with services.db.session() as session, session.begin():
         attempts = await accounts.note_attempt(session, email=email, ip=ip, now=now())
-    if attempts > accounts.MAX_FAILURES:
+    minutes = int(accounts.FAILURE_WINDOW.total_seconds() // 60)
+    if attempts.address > request.config_dict[keys.SETTINGS].signin_address_limit:
+        # the same answer whatever the email: it must not tell whether an account exists
+        log.warning("desk: sign-in rate limit reached for address %s", ip)
+        return _form(
+            request,
+            status=429,
+            email=email,
+            next_=next_,
+            error=f"Too many sign-in attempts from your network. Wait {minutes} minutes, "
+            "then try again.",
+        )
+    if attempts.pair > accounts.MAX_FAILURES:
         log.warning("desk: sign-in rate limit reached for %s from %s", email, ip)
-        minutes = int(accounts.FAILURE_WINDOW.total_seconds() // 60)
         return _form(
             request,
             status=429,

@@ -29,6 +29,8 @@ EVENT_LABELS = {
     "rated": "Rated",
     "sla_alert": "SLA alert",
     "sla_resumed": "SLA clocks restarted",
+    "time_spent": "Time spent",
+    "linked": "Linked to an outage",
 }
 
 
@@ -79,6 +81,10 @@ def event_text(kind: str, details: dict[str, Any]) -> str:
         hours, minutes = divmod(minutes, 60)
         held = f"{hours} h {minutes} min" if hours else f"{minutes} min"
         return f"due times moved on by {held} of working time spent waiting for the requester"
+    if kind == "time_spent":
+        return f"{details.get('minutes')} minutes"
+    if kind == "linked":
+        return f"linked to {details.get('parent') or '—'} (service notice {details.get('notice')})"
     if kind == "sla_alert":
         return ", ".join(str(a).replace("_", " ") for a in details.get("alerts") or ())
     return ", ".join(f"{k} {v}" for k, v in details.items() if k != "comment")

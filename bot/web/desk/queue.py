@@ -108,6 +108,7 @@ async def queue(request: web.Request) -> web.Response:
         page = await listing.queue_page(
             session, form.to_filter(agent), now=moment, limit=listing.PAGE_SIZE, offset=offset
         )
+        outages = await services.desk.spikes.unpublished(session, now=moment)
     started_render = time.perf_counter()
     response = pages.render(
         request,
@@ -117,6 +118,7 @@ async def queue(request: web.Request) -> web.Response:
         now=moment,
         priorities=PRIORITIES,
         status_filters=[s for s in STATUS_FILTERS if s],
+        outages=outages,
     )
     done = time.perf_counter()
     response.headers["Server-Timing"] = ", ".join(

@@ -17,6 +17,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.desk import activity
 from bot.desk.errors import InvalidChange, NotAllowed
 from bot.desk.service import Actor, Desk
 from bot.desk.sla import PRIORITIES, PRIORITY_MEANING
@@ -114,7 +115,9 @@ async def _status(
     status = str(form.get("status", ""))
     if status not in AGENT_STATUSES:
         raise InvalidChange(f"Status must be one of {', '.join(AGENT_STATUSES)}.")
+    minutes = _minutes(form)
     await desk.set_status(s, t, Actor.of(agent), status, now=at)
+    _log_time(s, t, agent, minutes, at)
     return "status"
 
 
@@ -125,8 +128,27 @@ async def _comment(
     if len(body) > MAX_COMMENT:
         raise InvalidChange(f"Please keep a comment under {MAX_COMMENT:,} characters.")
     public = form.get("visibility") == "public"
+    minutes = _minutes(form)
     await desk.comment(s, t, Actor.of(agent), body, now=at, public=public, via="desk")
+    _log_time(s, t, agent, minutes, at)
     return "reply" if public else "note"
+
+
+def _minutes(form: Form) -> int | None:
+    """The optional "time spent" of a reply or status change: whole minutes, or nothing."""
+    raw = str(form.get("minutes", "")).strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) <= activity.MAX_MINUTES:
+        raise InvalidChange(f"Time spent should be whole minutes from 1 to {activity.MAX_MINUTES}.")
+    return int(raw)
+
+
+def _log_time(s: AsyncSession, t: Ticket, agent: Staff, minutes: int | None, at: datetime) -> None:
+    if minutes is not None:
+        activity.time_spent(
+            s, t, agent_id=agent.id, agent_email=agent.email, minutes=minutes, now=at
+        )
 
 
 ACTIONS: dict[str, Action] = {

@@ -1,24 +1,34 @@
 """Every reset conversation in the terminal (``itbot chat --as``: proven by the operator's
-credentials), on the demo directory, with codes read from the file notifier.
+credentials) and in the web chat (proven by the single sign-on header), on the demo
+directory, with codes read from the file notifier. Slack's, with its modals, are in
+``tests/slack/test_slack_resets.py``.
 
-Each test runs on SQLite and on the local PostgreSQL server.
+Each test runs on each channel, on SQLite and on the local PostgreSQL server.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bot.desk.actor import Actor
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
-from bot.storage.models import AuditEntry, Turn
+from bot.storage.models import AuditEntry, Base, Turn
 from integrations.identity.demo import DemoDirectory
 from tests.access.support import CHRIS, JAMIE, ROBIN, SAM, ResetBot, reset_bot
 
 SAM_MOBILE = "07700 900123"
+
+
+@pytest.fixture(params=["terminal", "web"])
+def channel(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def temporary_password(printed: str) -> str:
@@ -38,9 +48,9 @@ async def audit_actions(bot: ResetBot, subject: str) -> list[str]:
 
 
 async def test_a_password_reset_from_code_to_temporary_password(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, channel: str
 ) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         printed = await bot.say(SAM, "I forgot my password")
         assert "your mobile ending 123" in printed
         assert SAM_MOBILE not in printed  # the reply says where, masked
@@ -64,10 +74,18 @@ async def test_a_password_reset_from_code_to_temporary_password(
         assert password not in kept and code not in kept
         assert "[temporary password shown once]" in kept and "[one-time code]" in kept
         assert await audit_actions(bot, SAM) == ["access_code_sent", "access_reset"]
+        if channel == "web":  # a reloaded page gets the history back, never the password
+            async with bot.browsers[SAM].http.get("/api/history") as response:
+                assert response.status == 200
+                history = await response.text()
+            assert "[temporary password shown once]" in history
+            assert password not in history and code not in history
 
 
-async def test_an_unlock_clears_a_real_lockout(settings: Settings, tmp_path: Path) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+async def test_an_unlock_clears_a_real_lockout(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         assert (await bot.person(JAMIE))["locked"]
         assert "mobile ending 345" in await bot.say(JAMIE, "my account is locked")
         printed = await bot.say(JAMIE, bot.last_code("07700 900345"))
@@ -75,8 +93,10 @@ async def test_an_unlock_clears_a_real_lockout(settings: Settings, tmp_path: Pat
         assert not (await bot.person(JAMIE))["locked"]
 
 
-async def test_five_wrong_codes_end_the_attempt(settings: Settings, tmp_path: Path) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+async def test_five_wrong_codes_end_the_attempt(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         await bot.say(SAM, "reset my password")
         code = bot.last_code(SAM_MOBILE)
         wrong = "000000" if code != "000000" else "111111"
@@ -92,9 +112,9 @@ async def test_five_wrong_codes_end_the_attempt(settings: Settings, tmp_path: Pa
 
 
 async def test_an_expired_code_is_refused_and_a_new_one_works(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, channel: str
 ) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         await bot.say(SAM, "reset my password")
         code = bot.last_code(SAM_MOBILE)
         bot.later(minutes=10, seconds=1)
@@ -113,9 +133,9 @@ def _without_ticket(text: str) -> str:
 
 
 async def test_an_administrator_and_someone_without_a_contact_are_refused_alike(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, channel: str
 ) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         admin = await bot.say(CHRIS, "reset my password")
         nobody = await bot.say(ROBIN, "reset my password")
         assert bot.sent() == []  # no code went anywhere
@@ -138,9 +158,9 @@ async def test_an_administrator_and_someone_without_a_contact_are_refused_alike(
 
 
 async def test_resets_per_account_and_codes_per_hour_are_limited(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, channel: str
 ) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         for _ in range(3):
             await bot.say(SAM, "reset my password")
             assert "temporary password is" in await bot.say(SAM, bot.last_code(SAM_MOBILE))
@@ -151,7 +171,7 @@ async def test_resets_per_account_and_codes_per_hour_are_limited(
         assert len(bot.sent()) == sent  # the fourth reset in a day gets no code
 
     (tmp_path / "codes").mkdir()
-    async with reset_bot(settings, tmp_path / "codes") as bot:
+    async with reset_bot(settings, tmp_path / "codes", channel=channel) as bot:
         await bot.say(JAMIE, "unlock my account")
         for _ in range(4):
             assert "mobile ending 345" in await bot.say(JAMIE, "1")  # send a new code
@@ -160,15 +180,19 @@ async def test_resets_per_account_and_codes_per_hour_are_limited(
         assert len(bot.sent()) == 5
 
 
-async def test_a_reset_for_a_colleague_becomes_a_ticket(settings: Settings, tmp_path: Path) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+async def test_a_reset_for_a_colleague_becomes_a_ticket(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         printed = await bot.say(SAM, "can you reset my colleague Priya's password")
         assert "can't do that for a colleague" in printed and "JSD-" in printed
         assert bot.sent() == []
 
 
-async def test_cancel_mid_flow_leaves_the_code_useless(settings: Settings, tmp_path: Path) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+async def test_cancel_mid_flow_leaves_the_code_useless(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         await bot.say(SAM, "reset my password")
         code = bot.last_code(SAM_MOBILE)
         assert "stopped that" in await bot.say(SAM, "cancel")
@@ -197,10 +221,10 @@ async def _decide(bot: ResetBot, approval_id: int, *, approve: bool) -> None:
 
 
 async def test_an_mfa_reset_waits_for_an_agent_who_approves(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, channel: str
 ) -> None:
     agents = ("pat.agent@dacorum.gov.uk",)
-    async with reset_bot(settings, tmp_path, desk_agents=agents) as bot:
+    async with reset_bot(settings, tmp_path, channel=channel, desk_agents=agents) as bot:
         approval_id = await _ask_mfa(bot)
         assert (await bot.person(SAM))["mfa_methods"]  # nothing removed before approval
         await _decide(bot, approval_id, approve=True)
@@ -211,10 +235,10 @@ async def test_an_mfa_reset_waits_for_an_agent_who_approves(
 
 
 async def test_an_mfa_reset_an_agent_denies_changes_nothing(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, channel: str
 ) -> None:
     agents = ("pat.agent@dacorum.gov.uk",)
-    async with reset_bot(settings, tmp_path, desk_agents=agents) as bot:
+    async with reset_bot(settings, tmp_path, channel=channel, desk_agents=agents) as bot:
         approval_id = await _ask_mfa(bot)
         await _decide(bot, approval_id, approve=False)
         await bot.deliver()
@@ -222,8 +246,10 @@ async def test_an_mfa_reset_an_agent_denies_changes_nothing(
         assert "didn't approve your request" in await bot.say(SAM, "hello")
 
 
-async def test_an_mfa_reset_nobody_approves_expires(settings: Settings, tmp_path: Path) -> None:
-    async with reset_bot(settings, tmp_path) as bot:
+async def test_an_mfa_reset_nobody_approves_expires(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
         await _ask_mfa(bot)
         bot.later(hours=2)
         async with bot.services.db.session() as session, session.begin():
@@ -232,3 +258,43 @@ async def test_an_mfa_reset_nobody_approves_expires(settings: Settings, tmp_path
         await bot.deliver()
         assert (await bot.person(SAM))["mfa_methods"]
         assert "could approve your request" in await bot.say(SAM, "hello")
+
+
+async def test_no_code_or_temporary_password_is_kept_in_a_row_or_a_log_line(
+    settings: Settings, tmp_path: Path, channel: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every flow, right and wrong, then every row of every table and every log line."""
+    caplog.set_level(logging.DEBUG)
+    agents = ("pat.agent@dacorum.gov.uk",)
+    async with reset_bot(settings, tmp_path, channel=channel, desk_agents=agents) as bot:
+        shown: list[str] = []
+        await bot.say(SAM, "I forgot my password")
+        await bot.say(SAM, "000000" if bot.last_code(SAM_MOBILE) != "000000" else "111111")
+        shown.append(temporary_password(await bot.say(SAM, bot.last_code(SAM_MOBILE))))
+        await bot.say(JAMIE, "my account is locked")
+        await bot.say(JAMIE, f"the code is {bot.last_code('07700 900345')}")
+        approval_id = await _ask_mfa(bot)
+        await _decide(bot, approval_id, approve=True)
+        await bot.deliver()
+        await bot.say(SAM, "hello")
+        await bot.say(CHRIS, "reset my password")
+        await bot.say(ROBIN, "unlock my account")
+
+        codes = [m["text"][:6] for m in bot.sent() if m["purpose"] == "code"]
+        assert len(codes) == 3 and shown
+        async with bot.services.db.session() as session:
+            rows = [
+                f"{table.name}: {json.dumps(list(row), default=str)}"
+                for table in Base.metadata.sorted_tables
+                for row in (await session.execute(sa.select(table))).all()
+            ]
+    assert any(row.startswith("access_codes:") for row in rows)  # hashes were looked at
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines
+    # a code as a value of its own: not the microseconds of a timestamp ("10:00:00.123456")
+    patterns = [re.compile(rf"(?<![\d.]){code}(?!\d)") for code in codes]
+    patterns += [re.compile(re.escape(password)) for password in shown]
+    for pattern in patterns:
+        for where, texts in (("row", rows), ("log line", lines)):
+            leaked = [text[:200] for text in texts if pattern.search(text)]
+            assert not leaked, f"{pattern.pattern!r} is in a {where}: {leaked}"

@@ -1,0 +1,99 @@
+"""What a raised ticket says: the problem without the request words, and only the turns
+about this problem, naming the guides the bot offered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.conversation.engine import ConversationEngine
+from tests.bot.test_conversations import Chat, clock, engine
+
+__all__ = ["clock", "engine"]
+
+
+async def _ticket(engine: ConversationEngine, ref: str) -> Any:
+    async with engine.services.db.session() as session:
+        ticket = await engine.services.desk.get(session, ref)
+    assert ticket is not None
+    return ticket
+
+
+async def test_the_summary_keeps_the_problem_not_the_request(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    said = {
+        "please raise a ticket for me, the monitor keeps flickering and going black": (
+            "Monitor keeps flickering and going black"
+        ),
+        "Hi, can you log a ticket? My laptop won't charge. Thanks!": "My laptop won't charge",
+        "I'd like you to open a ticket: Outlook won't open PDF attachments": (
+            "Outlook won't open PDF attachments"
+        ),
+        "The printer on floor 2 is jammed, could you raise a ticket for me please?": (
+            "Printer on floor 2 is jammed"
+        ),
+    }
+    for typed, summary in said.items():
+        sam.replies = []
+        await sam.say(typed)
+        while "Shall I raise it?" not in sam.text:
+            assert sam.buttons, sam.text
+            await sam.press(sam.buttons[-1])  # any category, any impact, a new ticket
+        assert f"Problem: {summary}\n" in sam.text
+        assert "Done: JSD-" in await sam.say("yes")
+
+    long = (
+        "please raise a ticket for me, my second screen stays black after the docking station "
+        "update last week and nothing I have tried so far seems to fix it"
+    )
+    await sam.say(long)
+    while "Shall I raise it?" not in sam.text:
+        assert sam.buttons, sam.text
+        await sam.press(sam.buttons[-1])
+    await sam.say("yes")
+    ref = sam.text.split("Done: ")[1].split(" ")[0]
+    ticket = await _ticket(engine, ref)
+    assert ticket.summary.startswith("My second screen stays black after the docking")
+    assert ticket.summary.endswith("…") and len(ticket.summary) <= 90
+    assert "nothing I have tried so far seems to fix it" in ticket.description
+
+
+async def test_the_transcript_holds_this_problem_and_names_the_guide(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("how do I share my calendar with my team")  # an earlier, unrelated question
+    await sam.press("Yes")  # it helped
+    await sam.say("thanks!")
+    await sam.say("how do I set up an out of office")
+    [card] = [c for r in sam.replies for c in r.cards]
+    await sam.press("No")  # it didn't help
+    assert "what's the problem" in await sam.press("Raise a ticket")
+    await sam.say("My automatic replies never reach people outside the council")
+    await sam.press("Email")
+    await sam.press("work around it")
+    done = await sam.say("yes")
+    ref = done.split("Done: ")[1].split(" ")[0]
+
+    transcript = (await _ticket(engine, ref)).transcript
+    said = [t["user"] for t in transcript]
+    assert said[0] == "how do I set up an out of office"  # the question the ticket is about
+    assert not any("calendar" in s or "thanks" in s for s in said), said
+    assert f"Here's the guide that should help: “{card.title}”" in transcript[0]["bot"]
+    assert transcript[0]["articles"] == [{"id": card.article_id, "title": card.title}]
+    assert "[pressed: no]" in said
+    assert "My automatic replies never reach people outside the council" in said
+
+
+async def test_a_ticket_started_afresh_leaves_earlier_answers_out(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("how do I share my calendar with my team")  # answered, never rated
+    await sam.say("please raise a ticket, my docking station stopped charging the laptop")
+    while "Shall I raise it?" not in sam.text:
+        await sam.press(sam.buttons[-1])
+    done = await sam.say("yes")
+    ref = done.split("Done: ")[1].split(" ")[0]
+    transcript = (await _ticket(engine, ref)).transcript
+    assert transcript[0]["user"].startswith("please raise a ticket, my docking station")
+    assert not any("calendar" in t["user"] + t["bot"] for t in transcript)

@@ -1,0 +1,141 @@
+"""Quoted error messages, error codes, typos reaching domain words, and out-of-scope
+questions in the lexical-only mode (issue #17). Examples written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBase, bundled_root
+
+ARTICLES = {
+    "email/cannot-open-data-file.md": """\
+---
+title: Outlook can't open its data file
+summary: Outlook stops at start with an error about its offline data file.
+---
+When Outlook starts it shows error 0x8004010F and closes. Rebuild the profile.
+""",
+    "sign-in/extra-verification.md": """\
+---
+title: Asked for extra verification when signing in
+summary: Sign-in stops with AADSTS50076 because your account needs a second check.
+---
+Approve the request in the Authenticator app, or use a code from it.
+""",
+    "email/delivery-failed.md": """\
+---
+title: Message not delivered to a group
+summary: A bounce message says you can't send to a distribution group.
+---
+The bounce says: Your message couldn't be delivered because you are not allowed to send
+to this group. Ask the group's owner to add you to the allowed senders.
+""",
+    "calendar/share-your-calendar.md": """\
+---
+title: Share your calendar
+summary: Let colleagues see when you are free, or every detail of your appointments.
+---
+In Outlook on the web select Calendar, then Share, and choose what people can see.
+""",
+    "documents/print.md": """\
+---
+title: Print a document from the browser
+summary: Print from Word for the web, or save as PDF and print that.
+---
+Select File, then Print. If nothing comes out, check the printer queue.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    root: Path = tmp_path_factory.mktemp("kb")
+    for name, text in ARTICLES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return KnowledgeBase.load(root, semantic="off")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("0x8004010F", "email/cannot-open-data-file"),
+        ("outlook says 8004010f", "email/cannot-open-data-file"),
+        ("AADSTS50076 when I log on", "sign-in/extra-verification"),
+        ("getting aadsts50076", "sign-in/extra-verification"),
+    ],
+)
+def test_an_error_code_finds_the_article_that_names_it(
+    kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    result = kb.search(question)
+    assert result.hits[0].article.id == expected
+    assert result.decision != "decline"
+
+
+def test_an_error_code_is_kept_whole_not_spelling_corrected(kb: KnowledgeBase) -> None:
+    explained = kb.explain("error 0x8004010F in outlook")
+    assert "0x8004010f" in explained.query.codes
+    assert "0x8004010f" not in explained.query.corrections
+
+
+def test_part_of_a_quoted_message_matches_the_article(kb: KnowledgeBase) -> None:
+    result = kb.search('it bounced: "you are not allowed to send to this group"')
+    assert result.hits[0].article.id == "email/delivery-failed"
+
+
+def test_a_typo_two_letters_off_reaches_a_domain_word(kb: KnowledgeBase) -> None:
+    explained = kb.explain("how do i shair my calender")
+    assert explained.query.corrections == {"shair": "share", "calender": "calendar"}
+    assert explained.result.hits[0].article.id == "calendar/share-your-calendar"
+    assert explained.result.decision != "decline"
+
+
+@pytest.fixture(scope="module")
+def bundled() -> KnowledgeBase:
+    return KnowledgeBase.load(bundled_root(), semantic="off")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "book me a table for lunch",
+        "how do I get rid of hiccups",
+        "what's the weather",
+        "which plant food works best for tomatoes",
+        "what time does the swimming pool open on sundays",
+    ],
+)
+def test_everyday_questions_are_declined_in_the_lexical_mode(
+    bundled: KnowledgeBase, question: str
+) -> None:
+    assert bundled.search(question).decision == "decline"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how do i shair my calender",
+        "outlok wont let me add my signiture",
+        "my onedrve storage is ful",
+    ],
+)
+def test_typo_laden_it_questions_are_not_declined(bundled: KnowledgeBase, question: str) -> None:
+    assert bundled.search(question).decision != "decline"
+
+
+@pytest.mark.parametrize(
+    ("question", "about_it"),
+    [
+        ("how do i shair my calender", True),
+        ("0x80070005", True),
+        ("book me a table for lunch", False),
+        ("how do I get rid of hiccups", False),
+    ],
+)
+def test_a_result_says_whether_the_question_is_about_it(
+    bundled: KnowledgeBase, question: str, about_it: bool
+) -> None:
+    assert bundled.search(question).about_it is about_it
