@@ -40,7 +40,9 @@ class SlaAlerts(Recorder):
             .where(Ticket.sla_next_alert_at <= now)
             .order_by(Ticket.sla_next_alert_at)
             .limit(limit)
-            .with_for_update(skip_locked=True, of=Ticket)
+            # NO KEY UPDATE: a ticket someone is commenting on (the comment's foreign key
+            # holds KEY SHARE on it) is not skipped
+            .with_for_update(skip_locked=True, key_share=True, of=Ticket)
         )
         alerted: list[tuple[str, list[str]]] = []
         tickets = (await session.execute(query)).scalars().all()

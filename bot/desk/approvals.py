@@ -259,7 +259,9 @@ class Approvals:
             .where(Approval.status == PENDING, Approval.expires_at <= now)
             .order_by(Approval.expires_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            # NO KEY UPDATE: a row whose Slack message is being recorded (that insert's
+            # foreign key holds KEY SHARE on it) is still expired in this pass
+            .with_for_update(skip_locked=True, key_share=True)
         )
         expired: list[Approval] = []
         for approval_id in (await session.execute(query)).scalars().all():
