@@ -7,6 +7,7 @@ hypothesis runs in a worker thread when the app under test lives on the test's e
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -48,3 +49,42 @@ def runner(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, Any
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=120)
 
     return run
+
+
+#: addresses as they turn up in pasted mail: the councils', an agent's, outsiders', broken
+ADDRESSES = st.sampled_from(
+    (
+        "sam.taylor@dacorum.gov.uk",
+        "pat.singh@dacorum.gov.uk",  # an agent: pasting it must grant nothing
+        "kim.lee@aylesburyvaledc.gov.uk",
+        "someone@example.com",
+        "MAILER-DAEMON@mail.example.net",
+        "<>",
+        "a@b@c",
+        "\ud800@dacorum.gov.uk",
+    )
+)
+_HEADER = st.tuples(
+    st.sampled_from(
+        (
+            *("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To"),
+            *("References", "Auto-Submitted", "Content-Type", "X-Mailer"),
+        )
+    ),
+    ADDRESSES | ANY_TEXT,
+).map(lambda h: f"{h[0]}: {h[1]}")
+_LINE = st.one_of(
+    _HEADER,
+    ANY_TEXT.map(lambda t: "> " + t),  # a quoted reply
+    ANY_TEXT.map(lambda t: ">> > " + t),
+    ADDRESSES.map(lambda a: f"On Mon, 30 Nov 2026 at 09:14, Sam Taylor <{a}> wrote:"),
+    st.just("-- "),  # a signature follows
+    st.just("--==_boundary_42\nContent-Type: text/html; charset=utf-8\n"),
+    st.just("<html><body><p>My printer&nbsp;is broken</p><img src=x onerror=alert(1)></body>"),
+    st.binary(min_size=1, max_size=60).map(lambda b: base64.b64encode(b).decode()),
+    st.just("=E2=80=99 quoted-printable soft break=\n"),
+    st.just("Password: Winter2026! and the code is 123456"),  # secrets pasted in a mail
+    ANY_TEXT,
+)
+#: text pasted from an email: headers, quoted replies, signatures, MIME parts, HTML
+EMAIL_LIKE = st.lists(_LINE, min_size=1, max_size=25).map("\n".join)

@@ -20,7 +20,7 @@ from bot.channels.web.http import MAX_JSON_BYTES
 from bot.flows.answer import MAX_REPLY_ARTICLE_CHARS
 from bot.settings import Settings
 from tests.conftest import itbot_command, say, sign_in
-from tests.hostile import ANY_TEXT, FAST, JSON, in_thread, runner
+from tests.hostile import ANY_TEXT, EMAIL_LIKE, FAST, JSON, in_thread, runner
 
 Client = TestClient[web.Request, web.Application]
 
@@ -102,7 +102,7 @@ async def test_any_json_to_the_chat_gets_an_answer_or_a_4xx(
         return response.status
 
     @FAST
-    @given(body=JSON, text=ANY_TEXT)
+    @given(body=JSON, text=ANY_TEXT | EMAIL_LIKE)
     def check(body: object, text: str) -> None:
         for shape in (body, {"text": text}, {"text": text, "press": body}):
             status = run(post(shape))
