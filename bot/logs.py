@@ -117,6 +117,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class MigrationChatter(logging.Filter):
+    """Drops Alembic's two lines on every start ("Context impl SQLiteImpl.", "Will assume
+    non-transactional DDL."), which say nothing to an operator; "Running upgrade ..." lines,
+    which say the schema changed, stay."""
+
+    NOISE = ("Context impl ", "Will assume ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.NOISE)
+
+
 def configure(level: str, fmt: str, stream: Any) -> None:
     """Set up the root logger: one handler on ``stream`` in ``fmt`` (``text``/``json``).
 
@@ -128,6 +139,7 @@ def configure(level: str, fmt: str, stream: Any) -> None:
         return
     handler = logging.StreamHandler(stream)
     handler.addFilter(ContextFilter())
+    handler.addFilter(MigrationChatter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)

@@ -100,3 +100,29 @@ def test_text_lines_stay_readable_with_their_context(tmp_path: Path, database_ur
         turn[0],
     ), turn[0]
     assert not any(line.startswith("{") for line in log.splitlines())
+
+
+def test_a_scripted_command_logs_migrations_only_when_they_run(tmp_path: Path) -> None:
+    """`itbot report` on a new database says which migrations it applied; run again, its
+    stderr is empty (Alembic's per-start "Context impl ..." lines are dropped)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("ITBOT_LOG_LEVEL",)}
+    environ |= {"ITBOT_SEMANTIC": "off", "ITBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+
+    def report() -> str:
+        result = subprocess.run(
+            [*itbot_command(), "report", "--format", "json"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environ,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert json.loads(result.stdout)
+        return result.stderr
+
+    first = report()
+    assert "Running upgrade" in first and "Context impl" not in first
+    again = report()
+    assert "Context impl" not in again and "Running upgrade" not in again
