@@ -127,7 +127,8 @@ class Settings(SignInSettings):
         "ITBOT_PUBLIC_URL",
         parsers.url,
         None,
-        "Address people reach the bot at (behind a proxy): used in links to guides.",
+        "Address people reach the bot at (behind a proxy): used in links to guides and in "
+        "the OIDC redirect URI.",
         group="web",
         shown="`http://HOST:PORT`",
     )
