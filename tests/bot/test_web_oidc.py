@@ -18,12 +18,13 @@ import aiohttp
 import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from yarl import URL
 
 from bot.app import create_app
 from bot.settings import Secret, Settings
-from bot.storage.models import AuditEntry
+from bot.storage.models import AuditEntry, utcnow
+from bot.storage.web_oidc import OidcPending
 from tests.bot.fake_oidc import CLIENT_ID, CLIENT_SECRET, FORGERIES, FakeOidc, s256
 from tests.conftest import SAM, free_port, say
 from tests.desk.dashboard_support import database, quick_settings, raise_ticket
@@ -237,6 +238,8 @@ async def test_an_account_on_another_domain_is_refused_with_a_clear_page(
         "?code=abc",
         "?state=abc",
         f"?code={'a' * 5000}&state=abc",
+        "?code=abc&state=%ED%A0%80",
+        "?code=%00%FF&state=%F0%9F%98%80",
     ],
 )
 async def test_a_broken_callback_is_a_clear_4xx(
@@ -247,3 +250,33 @@ async def test_a_broken_callback_is_a_clear_4xx(
     assert refused.status == 400
     assert "<script>" not in await refused.text()
     assert len(refusals(caplog)) == 1
+
+
+async def test_a_garbled_sign_in_cookie_is_refused_not_a_crash(client: Client) -> None:
+    callback = await trip_to_provider(client)
+    client.session.cookie_jar.clear()
+    refused = await client.get(
+        callback, allow_redirects=False, headers={"Cookie": "itbot_oidc=\u00e9t\u00e9"}
+    )
+    assert refused.status == 400 and not await is_proven(client)
+
+
+async def test_an_unreachable_provider_is_a_clear_page_and_the_code_sign_in_remains(
+    client: Client, fake: FakeOidc, caplog: pytest.LogCaptureFixture
+) -> None:
+    await fake.close()
+    down = await client.get("/chat/oidc/start", allow_redirects=False)
+    assert down.status == 503
+    assert "sign in with a code sent to your email instead" in await down.text()
+    assert any("unavailable" in line for line in refusals(caplog))
+    started = await client.post("/api/session", json={"email": SAM})
+    assert started.status == 200 and (await started.json())["code_sent"] is True
+
+
+async def test_a_sign_in_older_than_ten_minutes_is_refused(client: Client, fake: FakeOidc) -> None:
+    callback = await trip_to_provider(client)
+    async with database(client).session() as session, session.begin():
+        await session.execute(update(OidcPending).values(expires_at=utcnow()))
+    late = await client.get(callback, allow_redirects=False)
+    assert late.status == 400 and "expired" in await late.text()
+    assert fake.token_requests == [] and not await is_proven(client)

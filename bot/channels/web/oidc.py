@@ -73,6 +73,12 @@ def safe_return(target: str) -> str:
     return target if ok and len(target) <= 200 else "/"
 
 
+def _plain(value: str) -> bool:
+    """A code, state or browser key as providers and we make them: printable ASCII,
+    not empty, not absurdly long (anything else is refused before it is hashed)."""
+    return 0 < len(value) <= MAX_PARAM and value.isascii() and value.isprintable()
+
+
 def _page(
     request: web.Request, status: int, heading: str, message: str, *, go_to: str = ""
 ) -> web.Response:
@@ -162,9 +168,9 @@ async def callback(request: web.Request) -> web.StreamResponse:
     code = request.query.get("code", "")
     state = request.query.get("state", "")
     browser_key = request.cookies.get(COOKIE, "")
-    if not code or not state or len(code) > MAX_PARAM or len(state) > MAX_PARAM:
-        return _refused(request, 400, "no code or state", wording.OIDC_STALE)
-    if not browser_key:
+    if not (_plain(code) and _plain(state)):
+        return _refused(request, 400, "no code or state, or a garbled one", wording.OIDC_STALE)
+    if not _plain(browser_key):
         return _refused(request, 400, "no sign-in cookie (expired, or another browser)",
                         wording.OIDC_STALE)  # fmt: skip
     now = utcnow()
