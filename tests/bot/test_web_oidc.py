@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from yarl import URL
 
 from bot.app import create_app
+from bot.errors import SettingsError
 from bot.settings import Secret, Settings
 from bot.storage.models import AuditEntry, utcnow
 from bot.storage.web_oidc import OidcPending
@@ -280,3 +281,28 @@ async def test_a_sign_in_older_than_ten_minutes_is_refused(client: Client, fake:
     late = await client.get(callback, allow_redirects=False)
     assert late.status == 400 and "expired" in await late.text()
     assert fake.token_requests == [] and not await is_proven(client)
+
+
+async def test_without_oidc_settings_there_is_no_button_and_no_route(settings: Settings) -> None:
+    async with TestClient(TestServer(create_app(settings))) as plain:
+        page = await (await plain.get("/")).text()
+        assert "Sign in with your council account" not in page
+        assert (await plain.get("/chat/oidc/start", allow_redirects=False)).status == 404
+        assert (await plain.get("/chat/oidc/callback?code=a&state=b")).status == 404
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"ITBOT_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0"}, "ITBOT_OIDC_CLIENT_ID"),
+        ({"ITBOT_OIDC_ISSUER": "http://login.example.com/t/v2.0"}, "ITBOT_OIDC_ISSUER"),
+        ({"ITBOT_OIDC_SCOPES": "email profile"}, "ITBOT_OIDC_SCOPES"),
+        ({"ITBOT_TRUSTED_PROXIES": "10.0.0.0/8, the-proxy"}, "ITBOT_TRUSTED_PROXIES"),
+    ],
+)
+def test_bad_sign_in_settings_stop_the_start_naming_the_variable(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingsError) as failed:
+        Settings.from_environ(environ)
+    assert failed.value.variable == named

@@ -52,7 +52,7 @@ class Visitor:
 
     email: str
     proven: bool
-    #: ``sso`` (the proxy's header) or ``code`` (a web session)
+    #: ``sso`` (the proxy's header) or ``code`` (a web session: by emailed code or OIDC)
     via: str = "code"
 
 
