@@ -338,6 +338,34 @@ SIGN_IN_FIRST = "Tell me your council email address first."
 SIGN_IN_BAD_EMAIL = "Please enter your full council email address."
 SIGN_IN_BAD_CODE = "Type the 6-digit code from the email."
 
+# -- signing in to the web chat with the council's identity provider (OIDC) -----------------
+OIDC_BUTTON = "Sign in with your council account"
+OIDC_DONE_HEADING = "You're signed in"
+OIDC_DONE = "You're signed in as {email}. Taking you back to the chat…"
+OIDC_REFUSED_HEADING = "We couldn't sign you in"
+#: the state is unknown, used already, another browser's, or older than ten minutes
+OIDC_STALE = "That sign-in link has expired or has been used already. Start again from the chat."
+OIDC_PROVIDER_SAID_NO = (
+    "Your council's sign-in page didn't sign you in ({error}). Start again from the chat."
+)
+OIDC_NOT_BELIEVED = (
+    "Your council's sign-in answered in a way we can't trust, so you're not signed in. "
+    "Start again from the chat; if it keeps happening, contact the {desk}."
+)
+OIDC_NO_EMAIL = (
+    "Your council account didn't tell us your email address, so you're not signed in. "
+    "Contact the {desk}."
+)
+OIDC_OTHER_DOMAIN = (
+    "{email} isn't a staff account of {councils}, so it can't sign in to the {desk}'s "
+    "chat. Sign in with your council account, or ask the bot questions without "
+    "signing in."
+)
+OIDC_UNAVAILABLE = (
+    "Your council's sign-in service can't be reached just now. Try again in a few minutes, "
+    "or sign in with a code sent to your email instead."
+)
+
 # privacy: what is left where people's words were purged or erased
 PURGED_TEXT = "[removed after the retention period]"
 ERASED_TEXT = "[removed: the person's data was erased]"

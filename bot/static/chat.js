@@ -14,6 +14,8 @@
   const signedIn = document.getElementById("signed-in");
   const proof = document.getElementById("proof");
   const signout = document.getElementById("signout");
+  // "Sign in with your council account" (OIDC), when the server offers it
+  const oidc = document.getElementById("oidc");
 
   // who is asking: nobody (email step), an address not yet proven (code step), or proven
   function showSignedIn(email, proven) {
@@ -25,6 +27,7 @@
     ask.hidden = false;
     codeStep.hidden = proven || chat.dataset.sso === "yes";
     chat.dataset.proven = proven ? "yes" : "no";
+    if (oidc) oidc.hidden = proven;
   }
 
   function showSignedOut() {
@@ -32,6 +35,7 @@
     codeStep.hidden = true;
     ask.hidden = true;
     who.hidden = false;
+    if (oidc) oidc.hidden = false;
     document.getElementById("email").focus();
   }
 

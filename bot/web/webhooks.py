@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 
 from bot.desk.mirror import Mirror
+from bot.web.peer import client_address
 from integrations.servicedesk import ServiceDeskError, WebhookRejected
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ async def receive(request: web.Request) -> web.Response:
     try:
         changes = mirror.connector.parse_webhook(dict(request.headers), body)
     except WebhookRejected:
-        log.warning("webhook refused from %s: bad or missing signature", request.remote)
+        log.warning("webhook refused from %s: bad or missing signature", client_address(request))
         raise web.HTTPUnauthorized(text="Bad or missing signature.") from None
     except ServiceDeskError as exc:
         raise web.HTTPBadRequest(text=f"Could not read the webhook: {exc}") from None

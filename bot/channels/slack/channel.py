@@ -43,6 +43,7 @@ from bot.channels.slack.requester import RequesterNotifier
 from bot.channels.slack.triage import Triage
 from bot.channels.slack.worker import Worker
 from bot.settings import Settings
+from bot.web.peer import client_address
 
 if TYPE_CHECKING:
     from bot.conversation.notify import Notifier
@@ -126,17 +127,17 @@ class SlackChannel:
         shaped as Slack sends, 413 if too large.
         """
         if request.content_length is not None and request.content_length > guard.MAX_BODY_BYTES:
-            guard.refuse(413, "body too large", request.remote)
+            guard.refuse(413, "body too large", client_address(request))
             return web.json_response({"error": "request too large"}, status=413)
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            guard.refuse(413, "body too large", request.remote)
+            guard.refuse(413, "body too large", client_address(request))
             return web.json_response({"error": "request too large"}, status=413)
         refused = guard.verdict(body, request.headers, self._secret)
         if refused is not None:
             status, reason = refused
-            guard.refuse(status, reason, request.remote)
+            guard.refuse(status, reason, client_address(request))
             return web.json_response({"error": "invalid request"}, status=status)
         if self.fast_path is not None:
             fast = await self.fast_path(request)

@@ -4,7 +4,8 @@ The browser posts ``{"text": ...}`` or ``{"press": {"action": ...}}`` (the press
 encoded action) to ``/api/chat``; the server runs the turn and returns the replies rendered
 (and escaped) by ``templates/web/replies.html``. Who is asking comes from
 :mod:`bot.channels.web.signin`: the SSO proxy's header (``ITBOT_TRUSTED_EMAIL_HEADER``), or
-a server-side session started with a typed address and proven by a code emailed to it.
+a server-side session proven by the council's identity provider (OIDC, when configured),
+or started with a typed address and proven by a code emailed to it.
 Until it is proven the person may ask questions, but sees no ticket, raises none and
 resets nothing, and hears no ticket news.
 """
@@ -25,7 +26,7 @@ from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow
 from bot.web import keys
 
-from . import signin
+from . import oidc, signin
 from .http import error, json_body
 from .render import answer, render_mine, render_replies, reply_json
 from .signin import Visitor, visitor
@@ -48,6 +49,8 @@ async def page(request: web.Request) -> web.Response:
             email=who.email if who else "",
             proven=bool(who and who.proven),
             sso=bool(settings.trusted_email_header),
+            oidc_start=oidc.START_PATH if settings.oidc_enabled else "",
+            oidc_button=wording.OIDC_BUTTON,
             code_minutes=settings.code_minutes,
         )
     )
@@ -149,3 +152,4 @@ def register(app: web.Application) -> None:
     app.router.add_get("/api/notifications", notifications)
     app.router.add_get("/api/history", recent)
     signin.register(app)
+    oidc.register(app)

@@ -1,7 +1,8 @@
 """Who is using the web chat: the SSO proxy's header, or a session proven by a mailed code.
 
 With ``ITBOT_TRUSTED_EMAIL_HEADER`` set, the proxy's header names the person and proves
-it; there is no sign-in here. Otherwise:
+it; there is no sign-in here. Otherwise a session is proven by the council's identity
+provider (OIDC, when configured: :mod:`bot.channels.web.oidc`), or like this:
 
 * ``POST /api/session {"email"}`` starts an *unproven* session (it may ask questions, but
   sees no ticket, raises none and resets nothing) and emails a one-time code to that
@@ -21,9 +22,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import wording
 from bot.access import signin
@@ -49,7 +52,7 @@ class Visitor:
 
     email: str
     proven: bool
-    #: ``sso`` (the proxy's header) or ``code`` (a web session)
+    #: ``sso`` (the proxy's header) or ``code`` (a web session: by emailed code or OIDC)
     via: str = "code"
 
 
@@ -71,7 +74,20 @@ async def visitor(request: web.Request) -> Visitor | None:
         return Visitor(row.email, proven=row.proven) if row is not None else None
 
 
-def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+async def new_session(
+    request: web.Request, session: AsyncSession, *, email: str, proven: bool, now: datetime
+) -> tuple[str, web_sessions.WebSession]:
+    """A new web chat session for ``email`` (the id for the cookie, the row); the browser's
+    old session, if any, ends: every sign-in (by code or OIDC) starts afresh."""
+    old = request.cookies.get(COOKIE)
+    previous = await web_sessions.find(session, old, now=now) if old else None
+    if previous is not None:
+        web_sessions.revoke(previous, now)
+    hours = request.app[keys.SETTINGS].web_session_hours
+    return await web_sessions.start(session, email=email, proven=proven, now=now, hours=hours)
+
+
+def set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
     response.set_cookie(
         COOKIE,
         token,
@@ -111,13 +127,7 @@ async def start_session(request: web.Request) -> web.Response:
         raise error(400, wording.unknown_user(settings))
     now = utcnow()
     async with services.db.session() as session, session.begin():
-        old = request.cookies.get(COOKIE)
-        previous = await web_sessions.find(session, old, now=now) if old else None
-        if previous is not None:  # a new sign-in ends the browser's old session
-            web_sessions.revoke(previous, now)
-        token, row = await web_sessions.start(
-            session, email=email, proven=False, now=now, hours=settings.web_session_hours
-        )
+        token, row = await new_session(request, session, email=email, proven=False, now=now)
         outcome = await signin.send(session, settings, services.access.sender, email=email, now=now)
         if isinstance(outcome, signin.Sent):
             row.code_id = outcome.code_id
@@ -128,7 +138,7 @@ async def start_session(request: web.Request) -> web.Response:
     )
     response = answer(request, [welcome], email=email, council=council.key, proven=False, **extra)
     response.set_status(status)
-    _set_cookie(request, response, token)
+    set_cookie(request, response, token)
     return response
 
 
@@ -185,7 +195,7 @@ async def verify(request: web.Request) -> web.Response:
     response = answer(
         request, [Reply(wording.SIGN_IN_DONE.format(email=email))], email=email, proven=True
     )
-    _set_cookie(request, response, new_token)
+    set_cookie(request, response, new_token)
     return response
 
 

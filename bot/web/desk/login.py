@@ -25,6 +25,7 @@ from bot.storage.staff import normalise_email
 from bot.web import keys
 from bot.web.desk import auth, pages
 from bot.web.desk.user import now, user
+from bot.web.peer import client_address
 from bot.web.session import is_https
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             request, status=400, email=email, next_=next_, error="Enter your email and password."
         )
     services = request.config_dict[keys.SERVICES]
-    ip = request.remote or "unknown"
+    ip = client_address(request)
     async with services.db.session() as session, session.begin():
         attempts = await accounts.note_attempt(session, email=email, ip=ip, now=now())
     minutes = int(accounts.FAILURE_WINDOW.total_seconds() // 60)

@@ -1,0 +1,1 @@
+"""Signing people in with their council's identity provider (OpenID Connect)."""
