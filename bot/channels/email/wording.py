@@ -1,0 +1,27 @@
+"""What the email channel says in its mails: plain text, signed by the desk."""
+
+from __future__ import annotations
+
+RECEIVED = (
+    "Hello{name},\n\n"
+    "Thank you for your email. We've logged it as {ref}: {summary}\n"
+    "An agent will pick it up and reply to this email thread."
+)
+ANSWER = (
+    "\n\nThis guide may answer your question already:\n\n"
+    "{title}\n{rule}\n\n{body}\n\n"
+    "If this solved it, reply 'solved' and we'll close the ticket."
+)
+KEEP_SUBJECT = "\n\nTo add anything, reply to this email and keep {ref} in the subject."
+COMMENT_ADDED = "Thank you, we've added your message to {ref}."
+SOLVED = "Glad it's sorted. We've closed {ref}; reply to this email within a few days to reopen it."
+CLOSED_ALREADY = "{ref} is already closed. To raise something new, send a new email (not a reply)."
+UPDATE_INVITE = "\n\nReply to this email to answer the service desk."
+SIGNATURE = "\n\n-- \n{desk}\nThis is an automatic reply from the service desk's mailbox."
+REFUSED_SUBJECT = "Re: {subject}"
+REFUSED = (
+    "Hello,\n\n"
+    "This mailbox is the IT service desk of {councils}. It can only take requests "
+    "from their staff's work email addresses, so we haven't logged your message.\n"
+    "If you work for one of the councils, please email us from your work address."
+)

@@ -1,0 +1,151 @@
+"""Settings for the email channel: the desk's mailbox (IMAP to read, SMTP to send).
+
+A base class of :class:`bot.settings.Settings` (over the access settings), read, checked
+and documented like every other setting. The channel is on when the address is set
+(:attr:`EmailSettings.email_enabled`); then both servers and the password must be set too,
+or the start fails naming the variable that is missing.
+"""
+
+# setting() is the field specifier: it returns dataclasses.field(...), evaluated once
+# ruff: noqa: RUF009
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from bot.errors import SettingsError
+from bot.settings import parsers
+from bot.settings.access import AccessSettings
+from bot.settings.declare import setting
+from bot.settings.values import Secret
+
+MailTls = Literal["on", "starttls", "off"]
+
+
+def mail_tls(raw: str) -> MailTls:
+    """``on`` (TLS from the start), ``starttls`` (upgrade a plain connection) or ``off``.
+
+    >>> mail_tls(" STARTTLS ")
+    'starttls'
+    """
+    value = raw.strip().lower()
+    if value == "on":
+        return "on"
+    if value == "starttls":
+        return "starttls"
+    if value == "off":
+        return "off"
+    raise ValueError(f"must be on, starttls or off (got {raw!r})")
+
+
+def mailbox_address(raw: str) -> str:
+    """One email address, lower-cased.
+
+    >>> mailbox_address(" ICTServiceDesk@Councils.example ")
+    'ictservicedesk@councils.example'
+    """
+    value = raw.strip().lower()
+    local, at, domain = value.partition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise ValueError(f"must be an email address (got {raw!r})")
+    return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EmailSettings(AccessSettings):
+    """The desk's mailbox: where mail to the desk is read and replies are sent from."""
+
+    email_address: str | None = setting(
+        "ITBOT_EMAIL_ADDRESS",
+        mailbox_address,
+        None,
+        "The desk's email address: mail to it raises tickets, replies come from it. The "
+        "email channel is off without it.",
+        group="email",
+    )
+    email_imap_host: str | None = setting(
+        "ITBOT_EMAIL_IMAP_HOST",
+        parsers.text,
+        None,
+        "IMAP server the desk's mailbox is read from.",
+        group="email",
+    )
+    email_imap_port: int = setting(
+        "ITBOT_EMAIL_IMAP_PORT",
+        parsers.port,
+        993,
+        "Its port (993 with `on`, 143 with `starttls` or `off`).",
+        group="email",
+    )
+    email_imap_tls: MailTls = setting(
+        "ITBOT_EMAIL_IMAP_TLS",
+        mail_tls,
+        "on",
+        "`on` (TLS from the start), `starttls` or `off` (a server on a trusted network).",
+        group="email",
+    )
+    email_user: str | None = setting(
+        "ITBOT_EMAIL_USER",
+        parsers.text,
+        None,
+        "User name for IMAP and SMTP (default: the address).",
+        group="email",
+    )
+    email_password: Secret | None = setting(
+        "ITBOT_EMAIL_PASSWORD",
+        parsers.secret(1),
+        None,
+        "Password for IMAP and SMTP.",
+        group="email",
+    )
+    email_smtp_host: str | None = setting(
+        "ITBOT_EMAIL_SMTP_HOST",
+        parsers.text,
+        None,
+        "SMTP server replies are sent through.",
+        group="email",
+    )
+    email_smtp_port: int = setting(
+        "ITBOT_EMAIL_SMTP_PORT",
+        parsers.port,
+        587,
+        "Its port (587 with `starttls`, 465 with `on`).",
+        group="email",
+    )
+    email_smtp_tls: MailTls = setting(
+        "ITBOT_EMAIL_SMTP_TLS",
+        mail_tls,
+        "starttls",
+        "`on`, `starttls` or `off`; with `off` no login is made.",
+        group="email",
+    )
+    email_poll_seconds: int = setting(
+        "ITBOT_EMAIL_POLL_SECONDS",
+        parsers.positive_int,
+        60,
+        "How often the mailbox is read when the server offers no IDLE (with IDLE: how "
+        "long one IDLE lasts before it is renewed).",
+        group="email",
+    )
+
+    def __post_init__(self) -> None:
+        if self.email_address is None:
+            return
+        for value, variable in (
+            (self.email_imap_host, "ITBOT_EMAIL_IMAP_HOST"),
+            (self.email_smtp_host, "ITBOT_EMAIL_SMTP_HOST"),
+            (self.email_password, "ITBOT_EMAIL_PASSWORD"),
+        ):
+            if value is None:
+                raise SettingsError(variable, "must be set when ITBOT_EMAIL_ADDRESS is set")
+
+    @property
+    def email_enabled(self) -> bool:
+        """Whether the email channel runs (``ITBOT_EMAIL_ADDRESS`` and its servers set)."""
+        return self.email_address is not None
+
+    @property
+    def email_login(self) -> str:
+        """Who the channel signs in to IMAP and SMTP as."""
+        return self.email_user or self.email_address or ""
