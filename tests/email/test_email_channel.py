@@ -7,6 +7,7 @@ running app reads it, and what it sends is caught by the SMTP server.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 from email.message import EmailMessage
@@ -116,7 +117,7 @@ async def test_an_out_of_office_gets_nothing_and_raises_nothing(
 ) -> None:
     outbox, _ = smtp
     away, _ = mail(
-        f"Alex Jones <alex.jones@aylesburyvaledc.gov.uk>",
+        "Alex Jones <alex.jones@aylesburyvaledc.gov.uk>",
         "Automatic reply: IT update",
         "I am out of the office until Monday.",
         headers={"Auto-Submitted": "auto-replied"},
@@ -141,7 +142,10 @@ async def test_a_reply_in_the_thread_is_a_comment_and_solved_closes_it(
         SAM,
         f"Re: {reply['Subject']}",
         "It still says I don't have permission.\n\nOn Monday the desk wrote:\n> Hello",
-        headers={"In-Reply-To": str(reply["Message-ID"]), "References": f"{sam_id} {reply['Message-ID']}"},
+        headers={
+            "In-Reply-To": str(reply["Message-ID"]),
+            "References": f"{sam_id} {reply['Message-ID']}",
+        },
     )
     uid = await asyncio.to_thread(dovecot.append, answer)
     await eventually(lambda: seen(dovecot, uid), "the reply is read")
@@ -210,7 +214,7 @@ async def test_other_domains_get_one_refusal_a_day_and_no_ticket(
     for n in range(2):
         raw, _ = mail(stranger, f"Help {n}", "Can you fix my laptop?")
         uid = await asyncio.to_thread(dovecot.append, raw)
-        await eventually(lambda uid=uid: seen(dovecot, uid), "the stranger's mail is read")
+        await eventually(functools.partial(seen, dovecot, uid), "the stranger's mail is read")
     refusals = await eventually(lambda: outbox.to(stranger), "the refusal")
     assert len(refusals) == 1
     assert "work email" in refusals[0].get_content()
