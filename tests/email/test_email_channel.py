@@ -260,3 +260,51 @@ async def test_a_bounce_is_linked_to_its_ticket_and_answered_by_nobody(
             .where(email_mail.EmailMessage.ticket_id == ticket.id)
         )
     assert linked == 1
+
+
+async def test_attachments_of_allowed_types_are_kept_with_the_ticket(
+    email_app: App, dovecot: Dovecot, smtp: tuple[Outbox, int]
+) -> None:
+    outbox, _ = smtp
+    message = EmailMessage()
+    message["From"] = SAM
+    message["To"] = DESK
+    message["Subject"] = "Error on screen"
+    message["Message-ID"] = make_msgid(domain="dacorum.gov.uk")
+    message.set_content("See the screenshot.")
+    message.add_attachment(b"\x89PNG\r\n\x1a\nfake", maintype="image", subtype="png",
+                           filename="screen.png")  # fmt: skip
+    message.add_attachment(b"MZ\x90\x00", maintype="application", subtype="x-msdownload",
+                           filename="fix.exe")  # fmt: skip
+    await asyncio.to_thread(dovecot.append, bytes(message))
+    await eventually(lambda: outbox.to(SAM), "the reply")
+    [ticket] = await tickets(email_app)
+    async with email_app.app[keys.SERVICES].db.session() as session:
+        kept = await email_mail.attachments(session, ticket.id)
+    assert [(a.filename, a.content_type, a.data) for a in kept] == [
+        ("screen.png", "image/png", b"\x89PNG\r\n\x1a\nfake")
+    ]
+
+
+async def test_two_replicas_reading_one_mailbox_act_on_each_mail_once(
+    email_settings: Settings, dovecot: Dovecot, smtp: tuple[Outbox, int]
+) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import create_app
+
+    outbox, _ = smtp
+    first = create_app(email_settings, watch_knowledge=False)
+    second = create_app(email_settings, watch_knowledge=False)
+    async with TestClient(TestServer(first)) as one, TestClient(TestServer(second)):
+        uids = []
+        for n in range(6):
+            raw, _ = mail(SAM, f"Problem number {n}", f"Something broke ({n}).")
+            uids.append(await asyncio.to_thread(dovecot.append, raw))
+        for uid in uids:
+            await eventually(functools.partial(seen, dovecot, uid), f"mail {uid} is read")
+        await eventually(lambda: len(outbox.to(SAM)) >= 6, "six replies")
+        made = await tickets(one)
+    assert sorted(t.summary for t in made) == [f"Problem number {n}" for n in range(6)]
+    assert len(outbox.to(SAM)) == 6
+    assert len({str(m["In-Reply-To"]) for m in outbox.to(SAM)}) == 6
