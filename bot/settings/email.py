@@ -2,8 +2,9 @@
 
 A base class of :class:`bot.settings.Settings` (over the access settings), read, checked
 and documented like every other setting. The channel is on when the address is set
-(:attr:`EmailSettings.email_enabled`); then both servers and the password must be set too,
-or the start fails naming the variable that is missing.
+(:attr:`EmailSettings.email_enabled`); then both servers and the password (or, with
+``graph``, the tenant and the app's id and secret) must be set too, or the start fails
+naming the variable that is missing.
 """
 
 # setting() is the field specifier: it returns dataclasses.field(...), evaluated once
@@ -21,6 +22,17 @@ from bot.settings.declare import setting
 from bot.settings.values import Secret
 
 MailTls = Literal["on", "starttls", "off"]
+MailProvider = Literal["imap", "graph"]
+
+
+def mail_provider(raw: str) -> MailProvider:
+    """``imap`` (IMAP to read, SMTP to send) or ``graph`` (Microsoft Graph mail)."""
+    value = raw.strip().lower()
+    if value == "imap":
+        return "imap"
+    if value == "graph":
+        return "graph"
+    raise ValueError(f"must be imap or graph (got {raw!r})")
 
 
 def mail_tls(raw: str) -> MailTls:
@@ -62,6 +74,14 @@ class EmailSettings(AccessSettings):
         None,
         "The desk's email address: mail to it raises tickets, replies come from it. The "
         "email channel is off without it.",
+        group="email",
+    )
+    email_provider: MailProvider = setting(
+        "ITBOT_EMAIL_PROVIDER",
+        mail_provider,
+        "imap",
+        "`imap` (read over IMAP, send over SMTP) or `graph` (Exchange Online through "
+        "Microsoft Graph: a delta query on the mailbox's inbox, replies sent through Graph).",
         group="email",
     )
     email_imap_host: str | None = setting(
@@ -129,14 +149,60 @@ class EmailSettings(AccessSettings):
         group="email",
     )
 
+    email_graph_tenant: str | None = setting(
+        "ITBOT_EMAIL_GRAPH_TENANT",
+        parsers.text,
+        None,
+        "Entra tenant id of the desk's mailbox (for `graph`).",
+        group="email",
+    )
+    email_graph_client_id: str | None = setting(
+        "ITBOT_EMAIL_GRAPH_CLIENT_ID",
+        parsers.text,
+        None,
+        "Application (client) id with the `Mail.ReadWrite` and `Mail.Send` application "
+        "permissions (limit it to the desk's mailbox with an application access policy).",
+        group="email",
+    )
+    email_graph_client_secret: Secret | None = setting(
+        "ITBOT_EMAIL_GRAPH_CLIENT_SECRET",
+        parsers.secret(1),
+        None,
+        "Its client secret.",
+        group="email",
+    )
+    email_graph_url: str = setting(
+        "ITBOT_EMAIL_GRAPH_URL",
+        parsers.url,
+        "https://graph.microsoft.com/v1.0/",
+        "Base URL of Microsoft Graph for mail.",
+        group="email",
+    )
+    email_graph_login_url: str = setting(
+        "ITBOT_EMAIL_GRAPH_LOGIN_URL",
+        parsers.url,
+        "https://login.microsoftonline.com/",
+        "Base URL of the Entra token endpoint for mail.",
+        group="email",
+    )
+
     def __post_init__(self) -> None:
         if self.email_address is None:
             return
-        for value, variable in (
-            (self.email_imap_host, "ITBOT_EMAIL_IMAP_HOST"),
-            (self.email_smtp_host, "ITBOT_EMAIL_SMTP_HOST"),
-            (self.email_password, "ITBOT_EMAIL_PASSWORD"),
-        ):
+        needed = (
+            (
+                (self.email_graph_tenant, "ITBOT_EMAIL_GRAPH_TENANT"),
+                (self.email_graph_client_id, "ITBOT_EMAIL_GRAPH_CLIENT_ID"),
+                (self.email_graph_client_secret, "ITBOT_EMAIL_GRAPH_CLIENT_SECRET"),
+            )
+            if self.email_provider == "graph"
+            else (
+                (self.email_imap_host, "ITBOT_EMAIL_IMAP_HOST"),
+                (self.email_smtp_host, "ITBOT_EMAIL_SMTP_HOST"),
+                (self.email_password, "ITBOT_EMAIL_PASSWORD"),
+            )
+        )
+        for value, variable in needed:
             if value is None:
                 raise SettingsError(variable, "must be set when ITBOT_EMAIL_ADDRESS is set")
 

@@ -2,7 +2,8 @@
 
 ``register(app)`` runs it in ``itbot serve`` when ``ITBOT_EMAIL_ADDRESS`` is set: a
 :class:`~bot.channels.email.reader.Reader` task reads the mailbox over IMAP (IDLE where
-offered, else every ``ITBOT_EMAIL_POLL_SECONDS``), a
+offered, else every ``ITBOT_EMAIL_POLL_SECONDS``; with ``ITBOT_EMAIL_PROVIDER=graph`` a
+:class:`~bot.channels.email.graph.GraphReader` reads it through Microsoft Graph), a
 :class:`~bot.channels.email.smtp.Sender` task sends what the channel queued, and the
 requester's notifier gets an email pusher so agents' replies reach the requester in the
 ticket's thread. Both tasks stop on shutdown (the graceful one first).
@@ -21,6 +22,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.channels.email.graph import GraphMail, GraphReader
 from bot.channels.email.process import MailProcessor
 from bot.channels.email.pusher import CHANNEL, EmailPusher
 from bot.channels.email.reader import Reader
@@ -38,8 +40,16 @@ def register(app: web.Application) -> None:
     async def email_ctx(app: web.Application) -> AsyncIterator[None]:
         services = app[keys.SERVICES]
         settings = services.settings
-        sender = Sender(settings, services.db)
-        reader = Reader(settings, MailProcessor(services, utcnow), sender.wake)
+        processor = MailProcessor(services, utcnow)
+        stack = contextlib.AsyncExitStack()
+        reader: Reader | GraphReader
+        if settings.email_provider == "graph":
+            graph = await stack.enter_async_context(GraphMail(settings))
+            sender = Sender(settings, services.db, graph.send)
+            reader = GraphReader(graph, processor, sender.wake)
+        else:
+            sender = Sender(settings, services.db)
+            reader = Reader(settings, processor, sender.wake)
         services.notifier.register_pusher(CHANNEL, EmailPusher(settings, sender.wake))
         stop = asyncio.Event()
         tasks = [
@@ -63,6 +73,7 @@ def register(app: web.Application) -> None:
             with contextlib.suppress(Exception):
                 await stop_email()
             services.notifier.pushers.pop(CHANNEL, None)
+            await stack.aclose()
 
     app.cleanup_ctx.append(email_ctx)
 

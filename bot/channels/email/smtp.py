@@ -1,4 +1,5 @@
-"""Sending the channel's queued mail through the desk's SMTP server, with aiosmtplib.
+"""Sending the channel's queued mail through the desk's SMTP server, with aiosmtplib (or
+through Graph, with ``ITBOT_EMAIL_PROVIDER=graph``).
 
 Mail is queued in ``email_outgoing`` by the transaction that decided it; :class:`Sender`
 claims unsent rows (a lease, so two replicas never send one twice at the same time and a
@@ -14,10 +15,12 @@ import email
 import email.policy
 import logging
 import ssl
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import aiosmtplib
 
+from bot.channels.email.imap import MailboxError
 from bot.settings import Settings
 from bot.storage import Database, email_mail
 from bot.storage.models import utcnow
@@ -32,16 +35,25 @@ MAX_ATTEMPTS = 8
 IDLE_SECONDS = 2.0
 
 
+#: sends one whole message to one recipient (SMTP here; Graph's ``sendMail`` for ``graph``)
+Transport = Callable[[str, str], Awaitable[None]]
+
+
 class Sender:
     """Sends queued mail from the desk's address. Run :meth:`run` as a task."""
 
     def __init__(
-        self, settings: Settings, db: Database, tls_context: ssl.SSLContext | None = None
+        self,
+        settings: Settings,
+        db: Database,
+        transport: Transport | None = None,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.wakeup = asyncio.Event()
         self._tls_context = tls_context
+        self._transport: Transport = transport or self._send
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -73,8 +85,8 @@ class Sender:
             if attempts > MAX_ATTEMPTS:
                 continue
             try:
-                await self._send(recipient, raw)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await self._transport(recipient, raw)
+            except (aiosmtplib.SMTPException, MailboxError, OSError, TimeoutError) as exc:
                 log.warning(
                     "email: could not send mail %d (attempt %d): %s",
                     row_id,
