@@ -202,9 +202,14 @@ class EmailSettings(AccessSettings):
                 (self.email_password, "ITBOT_EMAIL_PASSWORD"),
             )
         )
+        because = (
+            "ITBOT_EMAIL_PROVIDER is graph"
+            if self.email_provider == "graph"
+            else "ITBOT_EMAIL_ADDRESS is set"
+        )
         for value, variable in needed:
             if value is None:
-                raise SettingsError(variable, "must be set when ITBOT_EMAIL_ADDRESS is set")
+                raise SettingsError(variable, f"must be set when {because}")
 
     @property
     def email_enabled(self) -> bool:

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import json
 import os
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -17,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+from bot.channels.email.process import REPLY_LIMIT
 from bot.desk.actor import Actor
 from bot.desk.tickets import Ticket
 from bot.settings import Settings
@@ -308,3 +310,32 @@ async def test_two_replicas_reading_one_mailbox_act_on_each_mail_once(
     assert sorted(t.summary for t in made) == [f"Problem number {n}" for n in range(6)]
     assert len(outbox.to(SAM)) == 6
     assert len({str(m["In-Reply-To"]) for m in outbox.to(SAM)}) == 6
+
+
+async def test_an_unreadable_mail_is_left_alone_and_the_next_one_is_answered(
+    email_app: App, dovecot: Dovecot, smtp: tuple[Outbox, int]
+) -> None:
+    garbage = (
+        b"\xff\xfe\x00From: \x00\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n--\x80\x81"
+    )
+    uid = await asyncio.to_thread(dovecot.append, garbage)
+    await ask(email_app, dovecot, smtp)
+    assert await seen(dovecot, uid)
+    assert [t.requester.email for t in await tickets(email_app)] == [SAM]
+
+
+async def test_replies_to_one_sender_are_rate_limited(
+    email_app: App, dovecot: Dovecot, smtp: tuple[Outbox, int]
+) -> None:
+    outbox, _ = smtp
+    uids = []
+    for n in range(REPLY_LIMIT + 2):
+        raw, _ = mail(SAM, f"Problem {n}", f"Problem number {n}")
+        uids.append(await asyncio.to_thread(dovecot.append, raw))
+    for uid in uids:
+        await eventually(functools.partial(seen, dovecot, uid), f"mail {uid} is read")
+    assert len(await tickets(email_app)) == REPLY_LIMIT + 2  # every mail is a ticket
+    async with email_app.app[keys.SERVICES].db.session() as session:
+        queued = await email_mail.sent_to(session, SAM, utcnow() - timedelta(hours=1))
+    assert queued == REPLY_LIMIT
+    await eventually(lambda: len(outbox.to(SAM)) == REPLY_LIMIT, "the replies within the limit")

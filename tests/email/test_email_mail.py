@@ -8,6 +8,8 @@ import pytest
 
 from bot.channels.email.compose import compose, subject_for
 from bot.channels.email.mail import Mail
+from bot.errors import SettingsError
+from bot.settings import Settings
 
 DESK = "ictservicedesk@councils.example"
 
@@ -85,3 +87,41 @@ def test_our_mail_marks_itself_automatic_and_keeps_one_reference() -> None:
     assert ours["References"] == "<1@x>"
     assert Mail.parse(bytes(ours), own_address="someone@else.example").automatic is not None
     assert subject_for("", None) == "Your request"
+
+
+@pytest.mark.parametrize(
+    ("environ", "words"),
+    [
+        ({"ITBOT_EMAIL_ADDRESS": "not-an-address"}, "ITBOT_EMAIL_ADDRESS must be an email"),
+        ({"ITBOT_EMAIL_ADDRESS": DESK}, "ITBOT_EMAIL_IMAP_HOST must be set"),
+        (
+            {"ITBOT_EMAIL_ADDRESS": DESK, "ITBOT_EMAIL_IMAP_HOST": "i.x",
+             "ITBOT_EMAIL_SMTP_HOST": "s.x"},
+            "ITBOT_EMAIL_PASSWORD must be set",
+        ),
+        ({"ITBOT_EMAIL_IMAP_TLS": "maybe"}, "ITBOT_EMAIL_IMAP_TLS must be on, starttls or off"),
+        ({"ITBOT_EMAIL_PROVIDER": "pop3"}, "ITBOT_EMAIL_PROVIDER must be imap or graph"),
+        (
+            {"ITBOT_EMAIL_ADDRESS": DESK, "ITBOT_EMAIL_PROVIDER": "graph"},
+            "ITBOT_EMAIL_GRAPH_TENANT must be set when ITBOT_EMAIL_PROVIDER is graph",
+        ),
+    ],
+)  # fmt: skip
+def test_email_settings_fail_naming_the_variable(environ: dict[str, str], words: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_environ(environ)
+    assert words in str(info.value)
+
+
+def test_the_email_channel_is_off_until_its_address_is_set() -> None:
+    assert not Settings.from_environ({}).email_enabled
+    on = Settings.from_environ(
+        {
+            "ITBOT_EMAIL_ADDRESS": DESK,
+            "ITBOT_EMAIL_IMAP_HOST": "imap.x",
+            "ITBOT_EMAIL_SMTP_HOST": "smtp.x",
+            "ITBOT_EMAIL_PASSWORD": "pw",
+        }
+    )
+    assert on.email_enabled and on.email_login == DESK
+    assert "pw" not in repr(on)

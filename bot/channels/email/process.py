@@ -83,7 +83,11 @@ class MailProcessor:
 
     async def handle(self, raw: bytes, fallback_key: str) -> Result:
         """Act on one mail; ``fallback_key`` names it when it has no Message-ID."""
-        mail = Mail.parse(raw, own_address=self.address)
+        try:
+            mail = Mail.parse(raw, own_address=self.address)
+        except Exception as exc:  # mail no parser can read: recorded, so it is not read again
+            log.warning("email: an unreadable mail (%s) is left alone", type(exc).__name__)
+            mail = Mail("", "", "", "", "", automatic="unreadable")
         key = mail.message_id or fallback_key
         now = self.clock()
         async with self.services.db.session() as session, session.begin():
