@@ -66,6 +66,20 @@ def email_settings(
     dovecot: dovecot_server.Dovecot,
     smtp: tuple[Outbox, int],
 ) -> Settings:
+    return settings_for(database_url, embedding_cache, notify_file, dovecot, smtp)
+
+
+def settings_for(
+    database_url: str,
+    embedding_cache: Path,
+    notify_file: Path,
+    dovecot: dovecot_server.Dovecot,
+    smtp: tuple[Outbox, int],
+    *,
+    imap_tls: str = "off",
+) -> Settings:
+    """The test settings with the email channel reading ``dovecot`` and sending to ``smtp``."""
+    port = dovecot.tls_port if imap_tls == "on" else dovecot.port
     return Settings.from_environ(
         {
             "ITBOT_DATABASE_URL": database_url,
@@ -76,8 +90,8 @@ def email_settings(
             "ITBOT_DESK_AGENTS": AGENT,
             "ITBOT_EMAIL_ADDRESS": dovecot_server.USER,
             "ITBOT_EMAIL_IMAP_HOST": "127.0.0.1",
-            "ITBOT_EMAIL_IMAP_PORT": str(dovecot.port),
-            "ITBOT_EMAIL_IMAP_TLS": "off",
+            "ITBOT_EMAIL_IMAP_PORT": str(port),
+            "ITBOT_EMAIL_IMAP_TLS": imap_tls,
             "ITBOT_EMAIL_PASSWORD": dovecot_server.PASSWORD,
             "ITBOT_EMAIL_SMTP_HOST": "127.0.0.1",
             "ITBOT_EMAIL_SMTP_PORT": str(smtp[1]),

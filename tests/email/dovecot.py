@@ -20,6 +20,7 @@ import pwd
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -55,15 +56,20 @@ def _users() -> tuple[str, str, int, int]:
     return me.pw_name, me.pw_name, me.pw_uid, me.pw_gid
 
 
-def _conf(folder: Path, port: int) -> str:
+def _conf(folder: Path, port: int, tls_port: int | None) -> str:
     internal, login, uid, gid = _users()
     group = grp.getgrgid(gid).gr_name
+    tls = (
+        f"ssl = yes\nssl_cert = <{folder}/cert.pem\nssl_key = <{folder}/key.pem"
+        if tls_port
+        else "ssl = no"
+    )
     return f"""protocols = imap
 listen = 127.0.0.1
 base_dir = {folder}/run
 state_dir = {folder}/state
 log_path = {folder}/dovecot.log
-ssl = no
+{tls}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -86,7 +92,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port or 0}
+    ssl = yes
   }}
   chroot =
 }}
@@ -105,6 +113,8 @@ class Dovecot:
 
     folder: Path
     port: int
+    #: the IMAPS port (TLS from the start), when started with TLS
+    tls_port: int | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -150,6 +160,8 @@ class Dovecot:
     def connect(self) -> imaplib.IMAP4:
         imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=5)
         try:
+            if self.tls_port:
+                imap.starttls(ssl.create_default_context(cafile=self.folder / "cert.pem"))
             imap.login(USER, PASSWORD)
             imap.select("INBOX")
         except BaseException:
@@ -185,17 +197,29 @@ class Dovecot:
             imap.logout()
 
 
-def start() -> Dovecot:
-    """A running Dovecot in a new folder (removed by :meth:`Dovecot.remove`)."""
+def start(*, tls: bool = False) -> Dovecot:
+    """A running Dovecot in a new folder (removed by :meth:`Dovecot.remove`).
+
+    With ``tls``, a self-signed certificate for 127.0.0.1 (``cert.pem`` in the folder):
+    STARTTLS on the plain port, TLS from the start on :attr:`Dovecot.tls_port`.
+    """
     folder = Path(tempfile.mkdtemp(prefix="itbot-dovecot-"))
     folder.chmod(0o755)  # the mail and login users reach their files through it
     port = free_port()
-    (folder / "dovecot.conf").write_text(_conf(folder, port))
+    tls_port = free_port() if tls else None
+    if tls:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    (folder / "dovecot.conf").write_text(_conf(folder, port, tls_port))
     (folder / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     _, _, uid, gid = _users()
     for sub in ("mail", "home"):
         (folder / sub).mkdir()
         os.chown(folder / sub, uid, gid)
-    server = Dovecot(folder, port)
+    server = Dovecot(folder, port, tls_port)
     server.start()
     return server

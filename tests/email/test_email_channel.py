@@ -13,7 +13,9 @@ import os
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
@@ -26,8 +28,9 @@ from bot.storage import email_mail
 from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow
 from bot.web import keys
-from tests.conftest import SAM, itbot_command
-from tests.email.conftest import AGENT, Outbox, eventually
+from tests.conftest import SAM, itbot_command, need
+from tests.email import dovecot as dovecot_server
+from tests.email.conftest import AGENT, Outbox, eventually, settings_for
 from tests.email.dovecot import USER as DESK
 from tests.email.dovecot import Dovecot
 
@@ -339,3 +342,34 @@ async def test_replies_to_one_sender_are_rate_limited(
         queued = await email_mail.sent_to(session, SAM, utcnow() - timedelta(hours=1))
     assert queued == REPLY_LIMIT
     await eventually(lambda: len(outbox.to(SAM)) == REPLY_LIMIT, "the replies within the limit")
+
+
+@pytest.mark.parametrize("imap_tls", ["on", "starttls"])
+async def test_the_mailbox_is_read_over_tls(
+    imap_tls: str,
+    database_url: str,
+    embedding_cache: Path,
+    notify_file: Path,
+    smtp: tuple[Outbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import create_app
+
+    reason = dovecot_server.missing()
+    need(reason is None, reason or "")
+    server = dovecot_server.start(tls=True)
+    try:
+        # the channel trusts the server's certificate as it would a council's own CA
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.folder / "cert.pem"))
+        settings = settings_for(
+            database_url, embedding_cache, notify_file, server, smtp, imap_tls=imap_tls
+        )
+        app = create_app(settings, watch_knowledge=False)
+        async with TestClient(TestServer(app)) as client:
+            _, reply = await ask(client, server, smtp)
+            [ticket] = await tickets(client)
+            assert reply["Subject"] == f"[{ticket.ref}] How do I share my calendar?"
+    finally:
+        server.remove()
