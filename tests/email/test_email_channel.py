@@ -163,11 +163,13 @@ async def test_a_reply_in_the_thread_is_a_comment_and_solved_closes_it(
     # by the reference in the subject alone (a mail client that drops the headers)
     solved, _ = mail(SAM, f"RE: [{ref}] calendar", "Solved, thanks!")
     await asyncio.to_thread(dovecot.append, solved)
-    await eventually(lambda: len(outbox.to(SAM)) == 2, "the confirmation")
+    await eventually(lambda: len(outbox.to(SAM)) == 2, "the news that it is closed")
     [ticket] = await tickets(email_app)
     assert ticket.status == "closed"
-    confirmation = outbox.to(SAM)[1]
-    assert confirmation["Subject"] == f"[{ref}] calendar"
+    closed = outbox.to(SAM)[1]
+    assert closed["Subject"] == f"[{ref}] {ticket.summary}"
+    assert closed["In-Reply-To"] is not None
+    assert "is closed" in closed.get_content()
 
 
 async def test_an_agents_comment_reaches_the_requester_in_the_thread(

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import re
+import select
+import socket
 import ssl
 import threading
 import time
@@ -125,17 +127,15 @@ class Mailbox:
             if not imap.readline().startswith(b"+"):
                 raise MailboxError("the IMAP server did not accept IDLE")
             deadline = time.monotonic() + seconds
-            sock.settimeout(1.0)
+            # waits with select, not a socket timeout: a timed-out socket file can't be read again
             while not stop.is_set() and time.monotonic() < deadline:
-                try:
-                    line = imap.readline()
-                except TimeoutError:
+                if not _readable(sock, 1.0):
                     continue
+                line = imap.readline()
                 if not line:
                     raise MailboxError("the IMAP server closed the connection")
                 if _EXISTS.match(line):
                     break
-            sock.settimeout(self._timeout)
             imap.send(b"DONE\r\n")
             while not (line := imap.readline()).startswith(tag):
                 if not line:
@@ -164,6 +164,14 @@ class Mailbox:
         except OSError as exc:
             raise MailboxError(f"the IMAP connection failed ({type(exc).__name__})") from None
         return str(status), list(data)
+
+
+def _readable(sock: socket.socket, seconds: float) -> bool:
+    """Whether a line can be read within ``seconds`` (TLS may hold decrypted bytes already)."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    ready, _, _ = select.select([sock], [], [], seconds)
+    return bool(ready)
 
 
 def _text(value: object) -> str:

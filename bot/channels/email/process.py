@@ -140,9 +140,9 @@ class MailProcessor:
         actor = Actor.of(ticket.requester)
         text = mail.reply_text
         if _SOLVED.match(text):
+            # the requester hears it is closed from their notifier (status news, in this thread)
             if ticket.status != "closed":
                 await self.services.desk.set_status(session, ticket, actor, "closed", now=now)
-            await self._reply(session, mail, ticket, wording.SOLVED.format(ref=ref), now)
             return Result("solved", ref)
         if text:
             await self.services.desk.comment(

@@ -13,9 +13,6 @@ ANSWER = (
     "If this solved it, reply 'solved' and we'll close the ticket."
 )
 KEEP_SUBJECT = "\n\nTo add anything, reply to this email and keep {ref} in the subject."
-COMMENT_ADDED = "Thank you, we've added your message to {ref}."
-SOLVED = "Glad it's sorted. We've closed {ref}; reply to this email within a few days to reopen it."
-CLOSED_ALREADY = "{ref} is already closed. To raise something new, send a new email (not a reply)."
 UPDATE_INVITE = "\n\nReply to this email to answer the service desk."
 SIGNATURE = "\n\n-- \n{desk}\nThis is an automatic reply from the service desk's mailbox."
 REFUSED_SUBJECT = "Re: {subject}"
