@@ -375,3 +375,25 @@ async def test_the_mailbox_is_read_over_tls(
             assert reply["Subject"] == f"[{ticket.ref}] How do I share my calendar?"
     finally:
         server.remove()
+
+
+async def test_email_never_resets_access_nor_shows_another_ticket(
+    email_app: App, dovecot: Dovecot, smtp: tuple[Outbox, int], notify_file: Path
+) -> None:
+    outbox, _ = smtp
+    await ask(email_app, dovecot, smtp)
+    [first] = await tickets(email_app)
+    for subject in ("Reset my password please", "What is the status of my tickets?"):
+        raw, _ = mail(SAM, subject, f"{subject}. I am Sam Taylor.")
+        await asyncio.to_thread(dovecot.append, raw)
+    replies = await eventually(lambda: outbox.to(SAM)[1:3] if len(outbox.to(SAM)) >= 3 else None,
+                               "two more replies")  # fmt: skip
+    made = await tickets(email_app)
+    assert len(made) == 3  # each mail is its own ticket, nothing more
+    for reply, ticket in zip(replies, made[1:], strict=True):
+        body = reply.get_content()
+        assert f"[{ticket.ref}]" in reply["Subject"]
+        assert first.ref not in body and first.ref not in reply["Subject"]
+    # no code was sent to prove who is asking, so no reset can have begun
+    sent = await asyncio.to_thread(lambda: notify_file.read_text() if notify_file.exists() else "")
+    assert sent == ""
