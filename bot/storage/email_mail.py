@@ -26,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    and_,
     func,
     or_,
     select,
@@ -231,10 +232,19 @@ async def sent_to(
 
 
 async def claim_unsent(
-    session: AsyncSession, now: datetime, *, lease: timedelta, limit: int = 20
+    session: AsyncSession,
+    now: datetime,
+    *,
+    lease: timedelta,
+    max_attempts: int,
+    limit: int = 20,
 ) -> list[EmailOutgoing]:
-    """Unsent mails no other sender holds, now held by this one for ``lease``."""
-    free = or_(EmailOutgoing.sending_at.is_(None), EmailOutgoing.sending_at < now - lease)
+    """Unsent mails no other sender holds and not given up on (``max_attempts`` made),
+    now held by this one for ``lease``."""
+    free = and_(
+        or_(EmailOutgoing.sending_at.is_(None), EmailOutgoing.sending_at < now - lease),
+        EmailOutgoing.attempts < max_attempts,
+    )
     ids = (
         await session.scalars(
             select(EmailOutgoing.id)
@@ -256,6 +266,17 @@ async def claim_unsent(
             if row is not None:
                 claimed.append(row)
     return claimed
+
+
+async def retry_after(
+    session: AsyncSession, row_id: int, when: datetime, *, lease: timedelta
+) -> None:
+    """Let a mail that failed be claimed again from ``when`` (its lease ends then)."""
+    await session.execute(
+        update(EmailOutgoing)
+        .where(EmailOutgoing.id == row_id, EmailOutgoing.sent_at.is_(None))
+        .values(sending_at=when - lease)
+    )
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:

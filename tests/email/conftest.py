@@ -49,13 +49,20 @@ def dovecot() -> Iterator[dovecot_server.Dovecot]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Outbox, int]]:
-    outbox = Outbox()
-    port = free_port()
-    controller = Controller(outbox, hostname="127.0.0.1", port=port)
+def smtp_server() -> Iterator[Controller]:
+    """A local SMTP server (aiosmtpd) keeping what it receives in an :class:`Outbox`."""
+    controller = Controller(Outbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield outbox, port
-    controller.stop()
+    yield controller
+    if not controller.loop.is_closed():  # a test may have stopped it already
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: Controller) -> tuple[Outbox, int]:
+    """What the SMTP server received, and its port."""
+    outbox: Outbox = smtp_server.handler
+    return outbox, smtp_server.port
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from bot.channels.email.process import REPLY_LIMIT
@@ -397,3 +398,22 @@ async def test_email_never_resets_access_nor_shows_another_ticket(
     # no code was sent to prove who is asking, so no reset can have begun
     sent = await asyncio.to_thread(lambda: notify_file.read_text() if notify_file.exists() else "")
     assert sent == ""
+
+
+async def test_a_reply_queued_while_the_mail_server_is_down_goes_out_when_it_is_back(
+    email_app: App, dovecot: Dovecot, smtp: tuple[Outbox, int], smtp_server: Controller
+) -> None:
+    outbox, _ = smtp
+    await asyncio.to_thread(smtp_server.stop)
+    raw, sam_id = mail(SAM, "Monitor flickers", "My monitor keeps flickering.")
+    uid = await asyncio.to_thread(dovecot.append, raw)
+    await eventually(functools.partial(seen, dovecot, uid), "the mail is read")
+    [ticket] = await tickets(email_app)
+    assert outbox.to(SAM) == []
+    back = Controller(outbox, hostname="127.0.0.1", port=smtp_server.port)
+    await asyncio.to_thread(back.start)
+    try:
+        [reply] = await eventually(lambda: outbox.to(SAM), "the reply, once the server is back")
+    finally:
+        await asyncio.to_thread(back.stop)
+    assert reply["In-Reply-To"] == sam_id and f"[{ticket.ref}]" in reply["Subject"]

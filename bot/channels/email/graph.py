@@ -165,6 +165,7 @@ class GraphReader:
 
     async def run(self, stop: asyncio.Event) -> None:
         every = float(self.graph.settings.email_poll_seconds)
+        log.info("email: reading %s through Graph", self.graph.settings.email_address)
         while not stop.is_set():
             try:
                 await self.round(stop)

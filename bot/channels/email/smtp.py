@@ -3,8 +3,8 @@ through Graph, with ``ITBOT_EMAIL_PROVIDER=graph``).
 
 Mail is queued in ``email_outgoing`` by the transaction that decided it; :class:`Sender`
 claims unsent rows (a lease, so two replicas never send one twice at the same time and a
-crashed sender's rows go out later), sends each and marks it sent. A failure leaves the
-row for the next pass, up to :data:`MAX_ATTEMPTS`.
+crashed sender's rows go out later), sends each and marks it sent. A mail that fails is
+tried again after :data:`RETRY_SECONDS`, doubling, up to :data:`MAX_ATTEMPTS` tries.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 
 #: how long a claimed mail is held by one sender before another may try it
 LEASE = timedelta(minutes=5)
-#: tries before a mail is given up on (logged, kept unsent with its attempts)
+#: tries before a mail is given up on (logged; the row stays, unsent, with its attempts)
 MAX_ATTEMPTS = 8
+#: the wait before a failed mail is tried again, doubled at each attempt (up to the lease)
+RETRY_SECONDS = 5.0
 #: how often queued mail is looked for when nothing wakes the sender
 IDLE_SECONDS = 2.0
 
@@ -78,21 +80,27 @@ class Sender:
         """Send what is queued and not held by another sender; how many were sent."""
         now = utcnow()
         async with self.db.session() as session, session.begin():
-            rows = await email_mail.claim_unsent(session, now, lease=LEASE)
+            rows = await email_mail.claim_unsent(
+                session, now, lease=LEASE, max_attempts=MAX_ATTEMPTS
+            )
             due = [(r.id, r.recipient, r.raw, r.attempts) for r in rows]
         sent = 0
         for row_id, recipient, raw, attempts in due:
-            if attempts > MAX_ATTEMPTS:
-                continue
             try:
                 await self._transport(recipient, raw)
             except (aiosmtplib.SMTPException, MailboxError, OSError, TimeoutError) as exc:
                 log.warning(
-                    "email: could not send mail %d (attempt %d): %s",
+                    "email: could not send mail %d (attempt %d of %d%s): %s",
                     row_id,
                     attempts,
+                    MAX_ATTEMPTS,
+                    ", given up" if attempts >= MAX_ATTEMPTS else "",
                     type(exc).__name__,
                 )
+                wait = min(RETRY_SECONDS * 2 ** (attempts - 1), LEASE.total_seconds())
+                async with self.db.session() as session, session.begin():
+                    when = utcnow() + timedelta(seconds=wait)
+                    await email_mail.retry_after(session, row_id, when, lease=LEASE)
                 continue
             async with self.db.session() as session, session.begin():
                 await email_mail.mark_sent(session, row_id, utcnow())
