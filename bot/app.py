@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.access.directories import open_directory
 from bot.access.senders import open_sender
 from bot.access.service import NOTICE_DESTINATION, Access
+from bot.channels import email as email_channel
 from bot.channels import slack as slack_channel
 from bot.channels import web as web_channel
 from bot.channels.slack import approvals as slack_approvals
@@ -359,6 +360,8 @@ def create_app(
     web_channel.register(app)
     if settings.slack_enabled:  # /slack/events (HTTP mode), Socket Mode, the inbox worker
         slack_channel.register(app)
+    if settings.email_enabled:  # the desk's mailbox: read over IMAP, replies by SMTP
+        email_channel.register(app)
     # after the channels: the outbox worker starts with every channel's handlers in place
     app.cleanup_ctx.append(outbox_ctx)
     app.cleanup_ctx.append(retention_ctx)

@@ -3,11 +3,11 @@
 Tables live with the code that owns them: people, conversations, audit and kept
 notifications here in storage; tickets, comments, events, the outbox, approvals and the
 agents' dashboard logins in the desk; hashed one-time codes and resets in access;
-Slack's ticket threads, approval messages and inbox, and the web chat's sessions and
-OIDC sign-ins under way, beside them in storage (channels build no SQL); the demo
-directory's table with its adapter in ``integrations/identity/demo.py``, on its own
-``MetaData`` (integrations never import the bot). This is the one module that imports them
-all; nothing else in storage imports the desk.
+Slack's ticket threads, approval messages and inbox, the email channel's mail, and the
+web chat's sessions and OIDC sign-ins under way, beside them in storage (channels build
+no SQL); the demo directory's table with its adapter in ``integrations/identity/demo.py``,
+on its own ``MetaData`` (integrations never import the bot). This is the one module that
+imports them all; nothing else in storage imports the desk.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import bot.desk.activity
 import bot.desk.approvals
 import bot.desk.outage_tables
 import bot.desk.tickets
+import bot.storage.email_mail
 import bot.storage.notifications
 import bot.storage.slack_approvals
 import bot.storage.slack_threads
