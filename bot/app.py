@@ -23,6 +23,7 @@ from bot.access.directories import open_directory
 from bot.access.senders import open_sender
 from bot.access.service import NOTICE_DESTINATION, Access
 from bot.channels import slack as slack_channel
+from bot.channels import teams as teams_channel
 from bot.channels import web as web_channel
 from bot.channels.slack import approvals as slack_approvals
 from bot.channels.slack import outages as slack_outages
@@ -359,6 +360,8 @@ def create_app(
     web_channel.register(app)
     if settings.slack_enabled:  # /slack/events (HTTP mode), Socket Mode, the inbox worker
         slack_channel.register(app)
+    if settings.teams_enabled:  # POST /api/messages, guarded by the Bot Connector's token
+        teams_channel.register(app)
     # after the channels: the outbox worker starts with every channel's handlers in place
     app.cleanup_ctx.append(outbox_ctx)
     app.cleanup_ctx.append(retention_ctx)

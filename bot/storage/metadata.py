@@ -21,6 +21,7 @@ import bot.desk.tickets
 import bot.storage.notifications
 import bot.storage.slack_approvals
 import bot.storage.slack_threads
+import bot.storage.teams_conversations
 import bot.storage.web_sessions  # noqa: F401 - registers each module's tables
 from bot.storage.models import Base
 from integrations.identity import demo
