@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.settings import Settings
 from bot.web import keys
 from integrations.identity.demo import DemoDirectory
+from tests.slack.fake_slack import Models
 from tests.teams.fake_teams import (
     SAM,
     FakeTeams,
@@ -29,7 +30,6 @@ from tests.teams.fake_teams import (
     message,
     teams_settings,
 )
-from tests.slack.fake_slack import Models
 
 __all__ = ["cached_models", "fake_teams"]  # fixtures used below
 
