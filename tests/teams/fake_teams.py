@@ -73,6 +73,9 @@ class FakeTeams:
     tokens_issued: list[str] = field(default_factory=list)
     #: answer this many Bot Connector posts with 503 before taking them
     fail_posts: int = 0
+    #: the signing keys published at /keys, by kid
+    published: dict[str, Any] = field(default_factory=lambda: {KID: _KEY})
+    key_fetches: int = 0
     server: TestServer | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -127,9 +130,12 @@ class FakeTeams:
         return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base}/keys"})
 
     async def _keys(self, request: web.Request) -> web.Response:
-        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_KEY.public_key()))
-        public |= {"kid": KID, "use": "sig", "alg": "RS256"}
-        return web.json_response({"keys": [public]})
+        self.key_fetches += 1
+        keys = []
+        for kid, key in self.published.items():
+            public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+            keys.append(public | {"kid": kid, "use": "sig", "alg": "RS256"})
+        return web.json_response({"keys": keys})
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
