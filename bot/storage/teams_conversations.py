@@ -10,6 +10,7 @@ how fresh that mapping is, so the member lookup is not asked on every message.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,3 +77,17 @@ async def remember(
         row.conversation_id = conversation_id
     row.updated_at = now
     return row
+
+
+async def export(session: AsyncSession, staff_id: int) -> dict[str, Any] | None:
+    """What is held about the person here, for a subject access request."""
+    row = await by_staff(session, staff_id)
+    if row is None:
+        return None
+    return {
+        "user_id": row.user_id,
+        "aad_object_id": row.aad_object_id,
+        "tenant_id": row.tenant_id,
+        "conversation_id": row.conversation_id,
+        "updated_at": row.updated_at.isoformat(),
+    }

@@ -222,3 +222,58 @@ async def test_a_rating_request_has_buttons_that_record_the_rating(teams: TeamsD
     async with services.db.session() as session:
         ticket = await services.desk.get(session, ref)
         assert ticket is not None and ticket.csat_score == 5
+
+
+async def test_a_mention_in_a_team_channel_is_answered_in_its_thread(teams: TeamsDriver) -> None:
+    activity = message(
+        teams.fake,
+        ALEX,
+        f"<at>itbot</at> {OUT_OF_OFFICE}",
+        personal=False,
+        conversation="19:housing@thread.tacv2;messageid=1733475600000",
+    )
+    activity["entities"] = [{"type": "mention", "text": "<at>itbot</at>"}]
+    assert (await teams.send(activity)).status == 200
+    [post] = teams.fake.posts()
+    assert post.path.endswith(f"/activities/{activity['id']}")  # a reply in the thread
+    assert "19:housing@thread.tacv2" in post.path.replace("%3A", ":").replace("%40", "@")
+    assert "Open the full guide" in post.card_text
+    assert "Enter the code" not in post.card_text
+
+
+async def test_someone_from_another_tenant_is_refused_without_a_lookup(teams: TeamsDriver) -> None:
+    activity = message(teams.fake, SAM, OUT_OF_OFFICE)
+    activity["conversation"]["tenantId"] = "99999999-0000-4000-8000-000000000000"
+    assert (await teams.send(activity)).status == 200
+    [post] = teams.fake.posts()
+    assert "I can only help staff of" in post.card_text
+    assert not [c for c in teams.fake.calls if "/members/" in c.path]
+
+
+async def test_a_member_added_update_gets_no_reply(teams: TeamsDriver) -> None:
+    activity = message(teams.fake, SAM)
+    activity.update(type="conversationUpdate", membersAdded=[{"id": SAM}])
+    assert (await teams.send(activity)).status == 200
+    assert not teams.fake.posts()
+
+
+async def test_erasure_forgets_the_teams_ids_and_export_shows_them(teams: TeamsDriver) -> None:
+    from bot.privacy.erasure import erase
+    from bot.privacy.subject import export
+
+    await teams.send(message(teams.fake, SAM, "hello"))
+    services = teams.app[keys.SERVICES]
+    async with services.db.session() as session:
+        held = await export(session, "sam.taylor@dacorum.gov.uk")
+    assert held is not None
+    assert held["staff"]["teams"]["user_id"] == SAM
+    assert held["staff"]["teams"]["conversation_id"] == "a:personal-sam-teams-id"
+
+    async with services.db.session() as session, session.begin():
+        sam = await staff_repo.get_by_email(session, "sam.taylor@dacorum.gov.uk")
+        assert sam is not None
+        await erase(session, sam, actor="test", now=datetime.now(UTC))
+    async with services.db.session() as session:
+        from bot.storage import teams_conversations
+
+        assert await teams_conversations.by_user(session, SAM) is None
