@@ -277,3 +277,11 @@ async def test_erasure_forgets_the_teams_ids_and_export_shows_them(teams: TeamsD
         from bot.storage import teams_conversations
 
         assert await teams_conversations.by_user(session, SAM) is None
+
+
+async def test_someone_the_member_lookup_does_not_know_is_refused_politely(
+    teams: TeamsDriver,
+) -> None:
+    await teams.send(message(teams.fake, "29:nobody-we-know", OUT_OF_OFFICE))
+    [post] = teams.fake.posts()
+    assert "I can't see an email address on your Teams account" in post.card_text

@@ -161,6 +161,9 @@ class TeamsChannel:
                 "teams: the Bot Connector failed (%s); it will send the activity again", exc
             )
             return web.json_response({"error": "try again"}, status=503)
+        except BaseException:
+            self._forget(activity, where)  # the Bot Connector's redelivery is handled afresh
+            raise
         return web.Response(status=200)
 
     async def _message(self, activity: dict[str, Any], where: Where) -> None:

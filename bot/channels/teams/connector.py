@@ -36,7 +36,14 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class DeliveryError(Exception):
-    """The Bot Connector did not take a message (or a lookup); safe to say in a log."""
+    """The Bot Connector did not take a message (or a lookup); safe to say in a log.
+
+    ``final``: it refused (a 4xx other than 429), so trying again will not help.
+    """
+
+    def __init__(self, message: str, *, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
 
 
 class NotAllowed(DeliveryError):
@@ -84,7 +91,7 @@ class Connector:
 
     def check(self, service_url: str) -> None:
         if not allowed(service_url, self.settings.teams_service_hosts):
-            raise NotAllowed(f"service host of {service_url[:80]!r} is not allowed")
+            raise NotAllowed(f"service host of {service_url[:80]!r} is not allowed", final=True)
 
     async def send(
         self,
@@ -139,7 +146,7 @@ class Connector:
                 fresh_token = True  # the token was revoked or rotated: one more try
                 continue
             if status not in (0, 429) and status < 500:
-                raise DeliveryError(f"{method} {path.split('/')[2]}: {reason}")
+                raise DeliveryError(f"{method} {path.split('/')[2]}: {reason}", final=True)
             if delay is None:
                 break
             log.info(

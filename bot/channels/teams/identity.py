@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from bot.channels.teams.connector import Connector
+from bot.channels.teams.connector import Connector, DeliveryError
 from bot.settings import Council, Settings
 from bot.storage import staff as staff_repo
 from bot.storage import teams_conversations
@@ -105,9 +105,15 @@ class IdentityResolver:
         return person
 
     async def _lookup(self, where: Where) -> TeamsPerson:
-        member = await self.connector.member(
-            where.service_url, where.conversation_id, where.user_id
-        )
+        try:
+            member = await self.connector.member(
+                where.service_url, where.conversation_id, where.user_id
+            )
+        except DeliveryError as exc:
+            if not exc.final:
+                raise  # the Bot Connector is failing: the activity is sent again later
+            log.info("teams member lookup refused (%s)", exc)
+            return TeamsPerson(where.user_id, problem="no_email")
         name = str(member.get("name") or member.get("givenName") or "")[:200]
         email = str(member.get("email") or member.get("userPrincipalName") or "")
         email = email.strip().lower()
