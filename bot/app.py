@@ -24,6 +24,7 @@ from bot.access.senders import open_sender
 from bot.access.service import NOTICE_DESTINATION, Access
 from bot.channels import email as email_channel
 from bot.channels import slack as slack_channel
+from bot.channels import teams as teams_channel
 from bot.channels import web as web_channel
 from bot.channels.slack import approvals as slack_approvals
 from bot.channels.slack import outages as slack_outages
@@ -362,6 +363,8 @@ def create_app(
         slack_channel.register(app)
     if settings.email_enabled:  # the desk's mailbox: read over IMAP, replies by SMTP
         email_channel.register(app)
+    if settings.teams_enabled:  # POST /api/messages, guarded by the Bot Connector's token
+        teams_channel.register(app)
     # after the channels: the outbox worker starts with every channel's handlers in place
     app.cleanup_ctx.append(outbox_ctx)
     app.cleanup_ctx.append(retention_ctx)

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "report",
     "notice",
     "slack",
+    "teams",
     "db",
     "settings",
 )

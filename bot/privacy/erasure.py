@@ -35,6 +35,7 @@ from bot.desk.tickets import OutboxMessage, Ticket, TicketComment, TicketEvent
 from bot.storage import audit
 from bot.storage.models import Conversation, Staff, Turn
 from bot.storage.notifications import Notification
+from bot.storage.teams_conversations import TeamsConversation
 from bot.storage.web_sessions import WebSession
 
 #: the domain of an erased record's address: reserved, so it can never be a council's
@@ -149,6 +150,8 @@ async def erase(
     person.email = new_address
     person.display_name = wording.ERASED_NAME
     person.slack_user_id = None
+    # the Teams user and Entra object ids, and where their personal chat is
+    await session.execute(delete(TeamsConversation).where(TeamsConversation.staff_id == person.id))
     person.is_agent = False
     person.agent_via = None
     person.is_privileged = False

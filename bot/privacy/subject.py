@@ -34,6 +34,7 @@ from bot.desk.approvals import Approval
 from bot.desk.outage_tables import NoticeMember, ServiceNotice
 from bot.desk.tickets import Ticket, TicketComment, TicketEvent
 from bot.storage import staff as staff_repo
+from bot.storage import teams_conversations
 from bot.storage.models import AuditEntry, Conversation, Staff, Turn
 from bot.storage.notifications import Notification
 from bot.storage.web_sessions import WebSession
@@ -60,6 +61,7 @@ async def export(session: AsyncSession, email: str) -> dict[str, Any] | None:
             "display_name": person.display_name,
             "council": person.council,
             "slack_user_id": person.slack_user_id,
+            "teams": await teams_conversations.export(session, person.id),
             "is_agent": person.is_agent,
             "is_privileged": person.is_privileged,
             "created_at": _at(person.created_at),

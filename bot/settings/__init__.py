@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.settings import parsers
 from bot.settings.declare import Setting, declared, markdown_table, read, setting
-from bot.settings.email import EmailSettings
+from bot.settings.teams import TeamsSettings
 from bot.settings.values import (
     DEFAULT_COUNCILS,
     Council,
@@ -56,7 +56,7 @@ def _address_text(value: tuple[str, int] | None) -> str:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Settings(EmailSettings):
+class Settings(TeamsSettings):
     """Typed, frozen configuration. Build it with :meth:`from_environ`."""
 
     # core

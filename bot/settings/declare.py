@@ -26,7 +26,7 @@ from bot.settings.values import Secret
 
 T = TypeVar("T")
 
-Group = Literal["core", "web", "knowledge", "slack", "email", "desk", "access", "external"]
+Group = Literal["core", "web", "knowledge", "slack", "teams", "email", "desk", "access", "external"]
 
 #: The groups, in the order the README lists them, with their headings.
 GROUPS: dict[Group, str] = {
@@ -34,6 +34,7 @@ GROUPS: dict[Group, str] = {
     "web": "Web server and web chat",
     "knowledge": "Knowledge base and search",
     "slack": "Slack",
+    "teams": "Microsoft Teams",
     "email": "Email",
     "desk": "Service desk",
     "access": "Identity, resets and notifications",

@@ -135,6 +135,25 @@ def url(raw: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def endpoint(raw: str) -> str:
+    """An http(s) URL kept exactly as given (an OpenID or token endpoint)."""
+    value = raw.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"must be an http:// or https:// URL (got {raw!r})")
+    return value
+
+
+def hosts(raw: str) -> tuple[str, ...]:
+    """Comma-separated host names (``*.`` allows subdomains), lower-cased."""
+    values = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    for value in values:
+        if not re.fullmatch(r"(\*\.)?[a-z0-9.-]+(:\d+)?", value):
+            raise ValueError(f"must be host names separated by commas (got {value!r})")
+    if not values:
+        raise ValueError("must name at least one host")
+    return values
+
+
 def secret(min_length: int) -> Callable[[str], Secret]:
     """A parser for a secret at least ``min_length`` characters long."""
 
