@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+#: attempts while Slack (or the network to it) is unreachable: a minute apart, about half an
+#: hour in all, as long as Slack itself keeps retrying a delivery
+MAX_UNREACHABLE_ATTEMPTS = 35
 MAX_BATCH = 200
 #: how long finished rows keep their key: longer than Slack retries (the last after ~30 min)
 KEEP_FINISHED = timedelta(days=1)
@@ -196,11 +199,14 @@ class Inbox:
             log.warning("slack inbox row %d was taken over before it finished", row.id)
         return done
 
-    async def retry_later(self, row: Claimed, *, error: str) -> None:
-        """Give the row back with a backoff, or mark it failed after ``MAX_ATTEMPTS``."""
+    async def retry_later(self, row: Claimed, *, error: str, unreachable: bool = False) -> None:
+        """Give the row back with a backoff, or mark it failed after ``MAX_ATTEMPTS``
+        (``MAX_UNREACHABLE_ATTEMPTS`` when the failure was Slack being out of reach: the
+        person gets their answer once it is back)."""
         now = utcnow()
+        limit = MAX_UNREACHABLE_ATTEMPTS if unreachable else MAX_ATTEMPTS
         async with self.db.engine.begin() as conn:
-            if row.attempts >= MAX_ATTEMPTS:
+            if row.attempts >= limit:
                 log.error(
                     "slack inbox row %d failed %d times (%s); giving up",
                     row.id,
