@@ -150,22 +150,29 @@ class Inbox:
                 return await self._batch_insert(conn, list(rows.values()))
         # The writer keeps its connections (no pool checkout and reset per batch) in
         # autocommit: the one INSERT is its own transaction, durable when it returns, with
-        # no BEGIN/COMMIT round trips.
-        if self._idle:
-            conn = self._idle.pop()
-        else:
-            conn = await self.db.engine.connect()
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            fresh = await self._batch_insert(conn, list(rows.values()))
-        except Exception:
-            with contextlib.suppress(Exception):
-                await conn.invalidate()  # the driver saw the error, not SQLAlchemy
-            with contextlib.suppress(Exception):
-                await conn.close()
-            raise
-        self._idle.append(conn)
-        return fresh
+        # no BEGIN/COMMIT round trips. A kept connection the server dropped meanwhile (a
+        # failover, pg_terminate_backend) fails once and the batch is sent again on a new
+        # one, so the drop costs no request a 500.
+        while True:
+            reused = bool(self._idle)
+            if reused:
+                conn = self._idle.pop()
+            else:
+                conn = await self.db.engine.connect()
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                fresh = await self._batch_insert(conn, list(rows.values()))
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await conn.invalidate()  # the driver saw the error, not SQLAlchemy
+                with contextlib.suppress(Exception):
+                    await conn.close()
+                if reused:
+                    log.warning("a kept Slack inbox connection failed; recording on a new one")
+                    continue
+                raise
+            self._idle.append(conn)
+            return fresh
 
     # -- claiming and finishing (the worker) -----------------------------------------------
 
