@@ -1,16 +1,16 @@
 """What must happen once across replicas, checked with two "replicas" (two engines, as two
 ``itbot serve`` processes have) acting at the same moment on one PostgreSQL database.
 
-SLA alerts and approval expiry (row locks, ``SKIP LOCKED``) and outage spikes (an advisory
-lock per category) have their own tests in ``tests/desk``; here: the code limits and the
-retention purge.
+Here: SLA alerts (row locks, ``SKIP LOCKED``), the code limits (an advisory lock per
+address) and the retention purge (one advisory lock). Outage spikes (an advisory lock per
+category) have theirs in ``tests/desk/test_outages.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +20,16 @@ from bot.access import signin
 from bot.access.senders import open_sender
 from bot.access.tables import OneTimeCode
 from bot.desk.accounts import DeskLoginAttempt
+from bot.desk.calendar import LONDON
+from bot.desk.tickets import OutboxMessage
+from bot.desk.watch import sweep_once
 from bot.privacy import retention
 from bot.settings import Settings
 from bot.storage import Database, locks
+from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow
 from tests.conftest import SAM, sent_messages
+from tests.desk.listening import listening_desk
 
 pytestmark = pytest.mark.postgres
 
@@ -99,3 +104,30 @@ async def test_a_pass_that_finds_another_replica_purging_is_skipped(
     assert counts["desk_login_attempts"] == 5
     again = await retention.purge_unless_busy(second, now=now, days=180)
     assert again is not None and not any(again.values())
+
+
+async def test_two_replicas_sweeping_at_once_alert_each_ticket_once(
+    two: tuple[Database, Database],
+) -> None:
+    desk = listening_desk()
+    raised = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)  # P3: at risk from 13:00
+    async with two[0].session() as s, s.begin():
+        sam = await staff_repo.get_or_create(s, email=SAM, council="dacorum")
+        for n in range(40):
+            await desk.raise_ticket(
+                s, requester=sam, summary=f"Calendar {n} won't load", category="calendar",
+                priority="P3", now=raised,
+            )  # fmt: skip
+    at = datetime(2026, 11, 25, 13, 1, tzinfo=LONDON)
+    # each replica sweeps in small passes, as the watcher does after downtime
+    sweeps = await asyncio.gather(
+        *(sweep_once(db, desk, now=at, limit=5) for db in two for _ in range(8))
+    )
+    assert sum(sweeps) == 40
+    async with two[0].session() as s:
+        alerts = await s.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.kind == "sla_alert", OutboxMessage.destination == "slack"
+            )
+        )
+    assert alerts == 40
