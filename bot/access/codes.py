@@ -29,6 +29,8 @@ from bot.access.tables import OneTimeCode
 
 DIGITS = 6
 MAX_WRONG = 5
+#: the lock (see ``bot.storage.locks``) under which codes to an address are counted and issued
+LIMIT_LOCK = "code-limit:{email}"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _TYPED = re.compile(r"^\s*(\d[\d\s-]{4,14}\d)\s*$")
 _IN_WORDS = re.compile(r"(?<![\d-])(\d{3}[\s-]?\d{3})(?![\d-])")

@@ -32,7 +32,7 @@ from bot.access.tables import AccessReset
 from bot.desk.outbox import Handler
 from bot.desk.tickets import OutboxMessage
 from bot.settings import Settings
-from bot.storage import audit
+from bot.storage import audit, locks
 from integrations.identity.base import Contact, Directory, DirectoryError, Operation, Person
 from integrations.notify.base import Message, Sender, SendError
 
@@ -148,6 +148,9 @@ class Access:
         except DirectoryError as exc:
             log.warning("directory lookup failed: %s", exc)
             return await self._refuse(session, email, "directory_unavailable", details)
+        # the limits below are counted and the code issued by one request at a time for
+        # this address across replicas (two at once would both see room for one more)
+        await locks.hold(session, codes.LIMIT_LOCK.format(email=email))
         reason: Reason | None = None
         contact: Contact | None = None
         if person is None:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import codes
 from bot.settings import Settings
-from bot.storage import audit
+from bot.storage import audit, locks
 from integrations.notify.base import Message, Sender, SendError
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,11 @@ def code_text(settings: Settings, code: str) -> str:
 async def send(
     session: AsyncSession, settings: Settings, sender: Sender, *, email: str, now: datetime
 ) -> Sent | NotSent:
-    """Send a sign-in code to ``email`` (any earlier one for it ends), unless over the limit."""
+    """Send a sign-in code to ``email`` (any earlier one for it ends), unless over the limit.
+
+    The count and the new code happen under ``email``'s lock (:mod:`bot.storage.locks`),
+    so requests at once on several replicas cannot all slip under the limit."""
+    await locks.hold(session, codes.LIMIT_LOCK.format(email=email))
     if await codes.sent_to_subject_since(session, email, now - timedelta(hours=1)) >= (
         settings.code_limit
     ):

@@ -17,8 +17,10 @@
   addressed to someone) and **dashboard sign-in attempts**.
 
 The audit log is append-only and is never touched; no ticket is deleted. Each step is an
-UPDATE or DELETE with a WHERE that skips rows already purged, so running it twice, or on
-several replicas at once, does no harm: the second run finds nothing to do.
+UPDATE or DELETE with a WHERE that skips rows already purged, so running it twice does no
+harm: the second run finds nothing to do. On PostgreSQL a purge holds an advisory lock
+(:data:`LOCK`), so replicas never purge at once (no two transactions contending for the
+same rows); the periodic job skips its pass when another replica holds it.
 
 >>> counts = await purge_once(db, now=utcnow(), days=180)   # doctest: +SKIP
 >>> counts["turns"]                                         # doctest: +SKIP
@@ -41,7 +43,7 @@ from bot import wording
 from bot.access.tables import OneTimeCode
 from bot.desk.accounts import DeskLoginAttempt
 from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
-from bot.storage import Database, slack_inbox
+from bot.storage import Database, locks, slack_inbox
 from bot.storage.models import Conversation, Turn, utcnow
 from bot.storage.notifications import Notification
 from bot.storage.web_sessions import WebSession
@@ -209,9 +211,25 @@ def _count(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+#: the lock one purge holds, so replicas never purge at the same time (see ``locks``)
+LOCK = "retention-purge"
+
+
 async def purge_once(db: Database, *, now: datetime, days: int) -> dict[str, int]:
-    """One purge of everything older than ``days`` before ``now``, in one transaction."""
+    """One purge of everything older than ``days`` before ``now``, in one transaction
+    (after any purge under way on another replica: that one's rows are then skipped)."""
     async with db.session() as session, session.begin():
+        await locks.hold(session, LOCK)
+        return await purge(session, before=cutoff(now, days))
+
+
+async def purge_unless_busy(db: Database, *, now: datetime, days: int) -> dict[str, int] | None:
+    """:func:`purge_once`, or ``None`` at once if another replica is purging right now: the
+    replicas' periodic jobs purge once between them, never twice over the same rows (nor
+    deadlock on them)."""
+    async with db.session() as session, session.begin():
+        if not await locks.try_hold(session, LOCK):
+            return None
         return await purge(session, before=cutoff(now, days))
 
 
@@ -227,7 +245,8 @@ async def watch_retention(
 
     The first pass runs ``every`` seconds after the start, not at once, so a server that
     is restarted again and again doesn't purge at each start. Several replicas may run it:
-    a row purged by one is skipped by the others.
+    one purges at a time (an advisory lock), and a pass that finds another replica purging
+    is skipped.
     """
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
@@ -235,11 +254,13 @@ async def watch_retention(
         if stop.is_set():
             return
         try:
-            counts = await purge_once(db, now=clock(), days=days)
+            counts = await purge_unless_busy(db, now=clock(), days=days)
         except Exception:
             log.exception("retention purge failed; trying again at the next pass")
         else:
-            if any(counts.values()):
+            if counts is None:
+                log.info("retention purge: another replica is purging; skipped this pass")
+            elif any(counts.values()):
                 log.info("retention purge (%d days): %s", days, describe(counts))
 
 

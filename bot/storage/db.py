@@ -53,6 +53,11 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        if not self.is_sqlite:
+            # a pooled connection the server dropped (a failover, pg_terminate_backend, an
+            # idle timeout in a proxy) is noticed at checkout and replaced, so no request
+            # fails for it and the bot recovers without a restart
+            engine_kwargs.setdefault("pool_pre_ping", True)
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

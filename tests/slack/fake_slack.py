@@ -71,6 +71,10 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     #: user group id → member user ids (``usergroups.users.list``)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    #: seconds each call of a method takes before it is answered (a slow Slack)
+    delays: dict[str, float] = field(default_factory=dict)
+    #: calls received and not answered yet (being delayed)
+    in_progress: list[Call] = field(default_factory=list)
     _limits: dict[str, list[int]] = field(default_factory=dict)
     _failures: dict[str, list[str]] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -186,14 +190,15 @@ class FakeSlack:
 
     # -- the server -----------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Serve on ``port`` (a random free one by default; a fixed one to come back on)."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{name}", self._hook)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
@@ -233,6 +238,14 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
+        delay = self.delays.get(method)
+        if delay:
+            self.in_progress.append(call)
+            self._changed.set()
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self.in_progress.remove(call)
         failures = self._failures.get(method)
         call.result = (
             {"ok": False, "error": failures.pop(0)} if failures else self._answer(method, params)

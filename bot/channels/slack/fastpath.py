@@ -84,6 +84,23 @@ def route(payload: dict[str, Any], bot_user_id: str) -> Routed | None:
     return Routed(dedupe_key("event", payload), job)
 
 
+def authorized_bot(payload: dict[str, Any]) -> str | None:
+    """The bot user the signed event was delivered to (its ``authorizations``), if named.
+
+    >>> authorized_bot({"authorizations": [{"user_id": "UBOT", "is_bot": True}]})
+    'UBOT'
+    >>> authorized_bot({"authorizations": "x"}) is None
+    True
+    """
+    authorizations = payload.get("authorizations")
+    if not isinstance(authorizations, list):
+        return None
+    for item in authorizations:
+        if isinstance(item, dict) and item.get("is_bot") and isinstance(item.get("user_id"), str):
+            return str(item["user_id"]) or None
+    return None
+
+
 class FastPath:
     """Answers the deliveries :func:`route` takes; returns ``None`` for bolt's share."""
 
@@ -120,7 +137,9 @@ class FastPath:
             return None
         if not isinstance(payload, dict) or payload.get("type") != "event_callback":
             return None
-        bot_user_id = await self.bot_user_id()
+        # the ack must not wait on Slack's Web API (it may be unreachable): the bot's own id
+        # comes with the signed event when ``auth.test`` was not answered yet
+        bot_user_id = self._bot_user_id or authorized_bot(payload) or await self.bot_user_id()
         if bot_user_id is None:
             return None  # bolt authorizes (and answers) as it would without us
         routed = route(payload, bot_user_id)

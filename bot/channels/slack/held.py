@@ -32,7 +32,7 @@ from bot.channels.slack.jobs import Job, PressData
 from bot.conversation.actions import SubmitForm, encode_action
 from bot.redaction import scan
 
-#: how long a held value waits for its worker (the lease of a row is 30 s, retries are quick)
+#: how long a held value waits for its worker (the lease of a row is 10 s, retries are quick)
 KEEP_SECONDS = 600.0
 #: jobs whose text a person typed to the bot
 _TYPED = frozenset({"message", "mention", "command", "shortcut"})

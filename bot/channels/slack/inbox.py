@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+#: attempts while Slack (or the network to it) is unreachable: a minute apart, about half an
+#: hour in all, as long as Slack itself keeps retrying a delivery
+MAX_UNREACHABLE_ATTEMPTS = 35
 MAX_BATCH = 200
 #: how long finished rows keep their key: longer than Slack retries (the last after ~30 min)
 KEEP_FINISHED = timedelta(days=1)
@@ -147,22 +150,29 @@ class Inbox:
                 return await self._batch_insert(conn, list(rows.values()))
         # The writer keeps its connections (no pool checkout and reset per batch) in
         # autocommit: the one INSERT is its own transaction, durable when it returns, with
-        # no BEGIN/COMMIT round trips.
-        if self._idle:
-            conn = self._idle.pop()
-        else:
-            conn = await self.db.engine.connect()
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            fresh = await self._batch_insert(conn, list(rows.values()))
-        except Exception:
-            with contextlib.suppress(Exception):
-                await conn.invalidate()  # the driver saw the error, not SQLAlchemy
-            with contextlib.suppress(Exception):
-                await conn.close()
-            raise
-        self._idle.append(conn)
-        return fresh
+        # no BEGIN/COMMIT round trips. A kept connection the server dropped meanwhile (a
+        # failover, pg_terminate_backend) fails once and the batch is sent again on a new
+        # one, so the drop costs no request a 500.
+        while True:
+            reused = bool(self._idle)
+            if reused:
+                conn = self._idle.pop()
+            else:
+                conn = await self.db.engine.connect()
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                fresh = await self._batch_insert(conn, list(rows.values()))
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await conn.invalidate()  # the driver saw the error, not SQLAlchemy
+                with contextlib.suppress(Exception):
+                    await conn.close()
+                if reused:
+                    log.warning("a kept Slack inbox connection failed; recording on a new one")
+                    continue
+                raise
+            self._idle.append(conn)
+            return fresh
 
     # -- claiming and finishing (the worker) -----------------------------------------------
 
@@ -196,11 +206,14 @@ class Inbox:
             log.warning("slack inbox row %d was taken over before it finished", row.id)
         return done
 
-    async def retry_later(self, row: Claimed, *, error: str) -> None:
-        """Give the row back with a backoff, or mark it failed after ``MAX_ATTEMPTS``."""
+    async def retry_later(self, row: Claimed, *, error: str, unreachable: bool = False) -> None:
+        """Give the row back with a backoff, or mark it failed after ``MAX_ATTEMPTS``
+        (``MAX_UNREACHABLE_ATTEMPTS`` when the failure was Slack being out of reach: the
+        person gets their answer once it is back)."""
         now = utcnow()
+        limit = MAX_UNREACHABLE_ATTEMPTS if unreachable else MAX_ATTEMPTS
         async with self.db.engine.begin() as conn:
-            if row.attempts >= MAX_ATTEMPTS:
+            if row.attempts >= limit:
                 log.error(
                     "slack inbox row %d failed %d times (%s); giving up",
                     row.id,

@@ -2,7 +2,9 @@
 
 It runs in every ``itbot serve`` replica. The listener that recorded a request wakes the
 worker of its own replica at once; every replica also polls, which is how rows recorded by
-a replica that stopped (and rows whose lease ran out) are picked up after a restart.
+a replica that stopped (and rows whose lease ran out) are picked up after a restart. Claims
+are short leases (:data:`LEASE`) renewed while the rows run, so the rows of a replica killed
+mid-turn (SIGKILL, a lost machine) are taken over by another replica within seconds.
 Rows of one conversation run one after another; different conversations run concurrently.
 """
 
@@ -14,11 +16,22 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import aiohttp
+
 from bot.channels.slack.inbox import Claimed, Inbox
 
 log = logging.getLogger(__name__)
 
 Process = Callable[[Claimed], Awaitable[None]]
+
+#: how long a claim lasts unless renewed: the worker renews its rows every third of it, so a
+#: replica killed mid-turn leaves rows another picks up within seconds
+LEASE = timedelta(seconds=10)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says Slack's Web API could not be reached (not that it refused)."""
+    return isinstance(exc, aiohttp.ClientConnectionError | TimeoutError | ConnectionError)
 
 
 class Worker:
@@ -31,7 +44,7 @@ class Worker:
         *,
         concurrency: int = 8,
         poll_interval: float = 1.0,
-        lease: timedelta = timedelta(seconds=30),
+        lease: timedelta = LEASE,
         prune_every: float = 600.0,
         time_limit: float = 120.0,
     ) -> None:
@@ -122,8 +135,18 @@ class Worker:
                     async with asyncio.timeout(self.time_limit):
                         await self.process(row)
                 except Exception as exc:
-                    log.exception("slack %s (row %d) failed; will retry", row.kind, row.id)
-                    await self.inbox.retry_later(row, error=type(exc).__name__)
+                    if unreachable(exc):
+                        log.warning(
+                            "slack %s (row %d): Slack unreachable (%s); will retry",
+                            row.kind,
+                            row.id,
+                            type(exc).__name__,
+                        )
+                    else:
+                        log.exception("slack %s (row %d) failed; will retry", row.kind, row.id)
+                    await self.inbox.retry_later(
+                        row, error=type(exc).__name__, unreachable=unreachable(exc)
+                    )
                     remaining.pop(0)
                     self._in_flight.discard(row.id)
                     break  # later rows of this conversation wait for this one
