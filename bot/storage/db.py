@@ -43,6 +43,10 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) ->
     cursor.close()
 
 
+#: PostgreSQL connections a replica keeps open, and how many more it may open at busy times
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+
 #: the PostgreSQL advisory lock key under which migrations run (any fixed number)
 MIGRATION_LOCK = 0x17B07
 
@@ -53,6 +57,13 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        if not self.is_sqlite:
+            # every turn holds a connection for its unit of work: SQLAlchemy's default pool
+            # (5 kept) made each turn beyond the fifth at once open a new connection (TLS
+            # attempt, authentication, a new server process, every statement prepared
+            # again) and close it after; keep enough for a busy replica's turns
+            engine_kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW,
+                             **engine_kwargs}  # fmt: skip
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
