@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -76,11 +77,44 @@ def markdown_to_html(markdown: str, resolve_link: LinkResolver | None = None) ->
     """Article markdown to sanitised HTML. Raw HTML in the markdown is shown as text.
 
     ``resolve_link`` maps a relative link (``../email/x.md``) to a URL (``/kb/email/x``).
+
+    The HTML depends only on the markdown and where each of its relative links leads, so
+    it is cached on exactly that: a turn that answers with an article no longer parses,
+    renders and sanitises it again (about a fifth of a web chat turn's time on the event
+    loop), and an edited article or a link that now leads elsewhere is a new key.
     """
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    if len(markdown) > _CACHE_UP_TO:
+        return _render(markdown, _targets(markdown, resolve_link))
+    return _cached_render(markdown, _targets(markdown, resolve_link))
+
+
+#: bodies longer than this are rendered each time: 256 cached bodies stay under ~10 MB
+_CACHE_UP_TO = 16 * 1024
+
+
+def _targets(markdown: str, resolve_link: LinkResolver | None) -> tuple[str | None, ...]:
+    """Where each relative link of ``markdown`` leads now, in order (``None``: nowhere)."""
+    if resolve_link is None:
+        return ()
+    hrefs = _relative_links(markdown) if len(markdown) <= _CACHE_UP_TO else _links_of(markdown)
+    return tuple(resolve_link(href) for href in hrefs)
+
+
+def _links_of(markdown: str) -> tuple[str, ...]:
+    found: list[str] = []
+    _walk_links(_markdown_it().parse(markdown), found.append)
+    return tuple(found)
+
+
+_relative_links = functools.lru_cache(maxsize=256)(_links_of)
+
+
+def _render(markdown: str, targets: tuple[str | None, ...]) -> Markup:
+    md = _markdown_it()
     tokens = md.parse(markdown)
-    if resolve_link is not None:
-        rewrite_links(tokens, resolve_link)
+    if targets:
+        leads = iter(targets)
+        _walk_links(tokens, lambda _: next(leads), rewrite=True)
     html = md.renderer.render(tokens, md.options, {})
     clean = nh3.clean(
         html,
@@ -92,17 +126,38 @@ def markdown_to_html(markdown: str, resolve_link: LinkResolver | None = None) ->
     return Markup(clean)  # noqa: S704 - sanitised by nh3 on the line above
 
 
-def rewrite_links(tokens: Sequence[Token], resolve_link: LinkResolver) -> None:
-    """Point the relative links among parsed markdown ``tokens`` where ``resolve_link`` says."""
+_cached_render = functools.lru_cache(maxsize=256)(_render)
+
+
+@functools.cache
+def _markdown_it() -> MarkdownIt:
+    """The one parser (built on first use; parsing and rendering keep no state in it)."""
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def _is_relative(href: str) -> bool:
+    return "://" not in href and not href.startswith(("mailto:", "tel:", "#", "/"))
+
+
+def _walk_links(
+    tokens: Sequence[Token], visit: Callable[[str], str | None], *, rewrite: bool = False
+) -> None:
+    """Call ``visit`` on each relative link's href in document order; with ``rewrite``,
+    point the link where ``visit`` says (when it says somewhere)."""
     for token in tokens:
         if token.children:
-            rewrite_links(token.children, resolve_link)
+            _walk_links(token.children, visit, rewrite=rewrite)
         if token.type == "link_open":
             href = str(token.attrGet("href") or "")
-            if "://" not in href and not href.startswith(("mailto:", "tel:", "#", "/")):
-                target = resolve_link(href)
-                if target is not None:
+            if _is_relative(href):
+                target = visit(href)
+                if rewrite and target is not None:
                     token.attrSet("href", target)
+
+
+def rewrite_links(tokens: Sequence[Token], resolve_link: LinkResolver) -> None:
+    """Point the relative links among parsed markdown ``tokens`` where ``resolve_link`` says."""
+    _walk_links(tokens, resolve_link, rewrite=True)
 
 
 def build_environment() -> Environment:

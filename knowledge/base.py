@@ -186,7 +186,18 @@ class KnowledgeBase:
         return self.explain(query, council=council, limit=limit).result
 
     def explain(self, query: str, *, council: str | None = None, limit: int = 10) -> Explained:
-        """:meth:`search` with the analysed query and decision signals (for editors)."""
+        """:meth:`search` with the analysed query and decision signals (for editors).
+
+        The question's vector is computed first, outside the lock: encoding it is most of a
+        search's time and runs in the model without holding the GIL, so concurrent searches
+        encode side by side instead of queueing behind one another. The search then finds
+        the vector cached (or, if a reload changed the spelling corrections meanwhile,
+        encodes the new text itself).
+        """
+        with self._lock:
+            dense, text = self._index.dense, self._index.semantic_text(query)
+        if dense is not None and text is not None:
+            dense.query_vector(text)
         with self._lock:
             explained = self._index.search(query, self._eligible(council), limit, council=council)
             if not self._views:

@@ -8,6 +8,7 @@ cache, keyed by content hash, so a restart or a reload only encodes what changed
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -122,6 +123,8 @@ class DenseIndex:
         self._waiting: dict[int, Article] = {}
         self._queries: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._query_cache = query_cache
+        # guards only the query cache: :meth:`query_vector` may run outside the caller's lock
+        self._queries_lock = threading.Lock()
         self._off_topic: npt.NDArray[np.float32] | None = None
         self._off_topic_texts: tuple[str, ...] = ()
 
@@ -254,15 +257,22 @@ class DenseIndex:
         return slots
 
     def query_vector(self, text: str) -> npt.NDArray[np.float32]:
-        cached = self._queries.get(text)
-        if cached is None:
-            cached = self.encoder.encode([text])[0]
-            self._queries[text] = cached
+        """The unit vector of a question, cached (the last ``query_cache`` questions).
+
+        Thread-safe, and touches nothing the index's other methods read: a caller may
+        encode a question ahead, outside its own lock (see ``KnowledgeBase.explain``).
+        """
+        with self._queries_lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached
+        vector: npt.NDArray[np.float32] = self.encoder.encode([text])[0]
+        with self._queries_lock:
+            self._queries[text] = vector
             if len(self._queries) > self._query_cache:
                 self._queries.popitem(last=False)
-        else:
-            self._queries.move_to_end(text)
-        return cached
+        return vector
 
     def score(self, text: str, n_slots: int) -> npt.NDArray[np.float32]:
         """Cosine similarity of ``text`` to every slot (-1 for empty, waiting or retired slots)."""

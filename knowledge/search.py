@@ -180,6 +180,14 @@ class Index:
         result, features = self._decide(text, query, candidates, scores, eligible, limit)
         return Explained(result, query, features)
 
+    def semantic_text(self, text: str) -> str | None:
+        """What the embeddings see of ``text`` in :meth:`search` (its spelling corrected),
+        or ``None`` when this index has no embeddings or the text is blank."""
+        if self.dense is None or not text.strip():
+            return None
+        query = build_query(text[:MAX_QUERY_CHARS], self.lexical, self.synonyms, self.speller)
+        return query.corrected_text
+
     def _semantic(
         self,
         query: Query,

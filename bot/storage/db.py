@@ -43,6 +43,10 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) ->
     cursor.close()
 
 
+#: PostgreSQL connections a replica keeps open, and how many more it may open at busy times
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+
 #: the PostgreSQL advisory lock key under which migrations run (any fixed number)
 MIGRATION_LOCK = 0x17B07
 
@@ -54,6 +58,12 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if not self.is_sqlite:
+            # every turn holds a connection for its unit of work: SQLAlchemy's default pool
+            # (5 kept) made each turn beyond the fifth at once open a new connection (TLS
+            # attempt, authentication, a new server process, every statement prepared
+            # again) and close it after; keep enough for a busy replica's turns
+            engine_kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW,
+                             **engine_kwargs}  # fmt: skip
             # a pooled connection the server dropped (a failover, pg_terminate_backend, an
             # idle timeout in a proxy) is noticed at checkout and replaced, so no request
             # fails for it and the bot recovers without a restart

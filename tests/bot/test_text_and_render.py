@@ -61,6 +61,25 @@ def test_relative_links_are_resolved() -> None:
     assert 'href="/kb/calendar/share"' in html
 
 
+def test_rendered_articles_follow_where_links_lead_now() -> None:
+    """The HTML is cached; a link that now leads elsewhere (or nowhere) still shows so."""
+    body = "See [sharing](../calendar/share.md) and [rooms](rooms.md) and [web](https://x.org)."
+    first = markdown_to_html(body, {"../calendar/share.md": "/kb/calendar/share"}.get)
+    assert 'href="/kb/calendar/share"' in first and 'href="rooms.md"' in first
+    moved = markdown_to_html(
+        body, {"../calendar/share.md": "/kb/calendar/sharing", "rooms.md": "/kb/x/rooms"}.get
+    )
+    assert 'href="/kb/calendar/sharing"' in moved and 'href="/kb/x/rooms"' in moved
+    nowhere: dict[str, str] = {}
+    assert markdown_to_html(body, nowhere.get).count('href="') == 3
+    assert 'href="/kb/' not in markdown_to_html(body, nowhere.get)
+    assert 'href="/kb/calendar/share"' in markdown_to_html(
+        body, {"../calendar/share.md": "/kb/calendar/share"}.get
+    )
+    edited = markdown_to_html(body.replace("rooms", "desks"), {"desks.md": "/kb/x/desks"}.get)
+    assert 'href="/kb/x/desks"' in edited and "rooms" not in edited
+
+
 def test_mrkdwn_escape() -> None:
     assert mrkdwn_escape("<@U123> & <!channel>") == "&lt;@U123&gt; &amp; &lt;!channel&gt;"
 
