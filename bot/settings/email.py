@@ -187,6 +187,9 @@ class EmailSettings(SignInSettings):
     )
 
     def __post_init__(self) -> None:
+        # the sign-in settings' checks first (named, not super(): a slotted dataclass
+        # is a new class, which breaks super()'s implicit __class__ on Python 3.11)
+        SignInSettings.__post_init__(self)
         if self.email_address is None:
             return
         needed = (
