@@ -54,12 +54,12 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def _scratch_postgres(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (a copy of ``template`` if given), dropped afterwards."""
     name = f"itbot_test_{os.getpid()}_{secrets.token_hex(4)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"{copy}'))
     except (OSError, TimeoutError) as exc:
         need(False, f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
     base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
@@ -67,9 +67,55 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+async def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        await database.upgrade()
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    yield from _scratch_postgres()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once per test process, copied for each test.
+
+    ``CREATE DATABASE ... TEMPLATE`` takes about 0.4 s where creating one and running
+    every migration takes about 1 s; over the suite's PostgreSQL half that is minutes.
+    """
+    for url in _scratch_postgres():
+        asyncio.run(_migrate(url))
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database file migrated once per test process, copied for each test."""
+    path = tmp_path_factory.mktemp("migrated") / "itbot.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The same test on SQLite and on the local PostgreSQL server."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on SQLite and on the local PostgreSQL server, each a new database
+    already migrated to the newest revision (what ``itbot serve`` would make of it)."""
+    if request.param == "sqlite":
+        path = tmp_path / "itbot.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    yield from _scratch_postgres(request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database on SQLite and on PostgreSQL, for tests of the migrations."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'itbot.db'}"
     url: str = request.getfixturevalue("postgres_url")

@@ -18,6 +18,12 @@ from bot.storage.db import head_revision
 from bot.storage.models import AuditEntry
 
 
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """These tests run the migrations themselves: an empty database each."""
+    return empty_database_url
+
+
 async def test_migrations_reach_head_and_are_idempotent(database_url: str) -> None:
     db = Database(database_url)
     try:
