@@ -29,6 +29,7 @@ from bot.channels import web as web_channel
 from bot.channels.slack import approvals as slack_approvals
 from bot.channels.slack import outages as slack_outages
 from bot.channels.slack import triage as slack_triage
+from bot.channels.teams import triage as teams_triage
 from bot.conversation import notify
 from bot.conversation.engine import ConversationEngine
 from bot.desk import agents, outages
@@ -156,6 +157,7 @@ def build_events(settings: Settings) -> Events:
     notify.subscribe(events)
     approved.subscribe(events)
     slack_triage.subscribe(events, settings)
+    teams_triage.subscribe(events, settings)
     slack_approvals.subscribe(events, settings)
     slack_outages.subscribe(events, settings)
     outages.subscribe(events)
@@ -306,7 +308,10 @@ def create_app(
             poll = mirror.poll(stop, every=settings.servicedesk_poll_seconds)
             tasks.append(asyncio.create_task(poll))
         slack = app.get(slack_channel.SLACK)
+        teams = app.get(teams_channel.TEAMS)
         extra = slack.outbox_handlers() if slack is not None else {}
+        if teams is not None:
+            extra |= teams.outbox_handlers()
         worker = build_outbox(running, mirror, extra)
         tasks.append(asyncio.create_task(worker.run(stop)))
         tasks.append(

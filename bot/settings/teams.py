@@ -3,11 +3,61 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from urllib.parse import urlsplit
 
+from bot.errors import SettingsError
 from bot.settings import parsers
 from bot.settings.declare import setting
 from bot.settings.email import EmailSettings
 from bot.settings.values import Secret
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: a Teams channel's conversation id: ``19:…@thread.tacv2`` (``@thread.skype`` in old teams)
+_CHANNEL_ID = re.compile(r"19:[^;\s]+@thread\.[a-z0-9]+")
+
+
+def allowed(service_url: str, hosts: tuple[str, ...]) -> bool:
+    """Whether the bot may send to ``service_url``: https on a listed host (``*.`` for
+    subdomains); plain http only to a loopback host that is listed (a local test fake).
+
+    >>> allowed("https://smba.trafficmanager.net/uk/", ("smba.trafficmanager.net",))
+    True
+    >>> allowed("https://evil.example/", ("smba.trafficmanager.net",))
+    False
+    """
+    try:
+        parts = urlsplit(service_url)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.scheme not in ("https", "http") or not host:
+        return False
+    if parts.scheme == "http" and host not in _LOOPBACK:
+        return False
+    names = {host, f"{host}:{port}"} if port else {host}
+    for entry in hosts:
+        if entry in names:
+            return True
+        if entry.startswith("*.") and host.endswith(entry[1:]):
+            return True
+    return False
+
+
+def channel_id(raw: str) -> str:
+    """A Teams channel's conversation id (its thread id, without ``;messageid=``).
+
+    >>> channel_id(" 19:a1b2c3@thread.tacv2 ")
+    '19:a1b2c3@thread.tacv2'
+    """
+    value = raw.strip()
+    if not _CHANNEL_ID.fullmatch(value):
+        raise ValueError(
+            "must be a Teams channel's id, like 19:…@thread.tacv2 (in Teams: the channel's "
+            f"⋯ menu → Get link to channel, the part after /channel/, URL-decoded; got {raw!r})"
+        )
+    return value
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,6 +112,46 @@ class TeamsSettings(EmailSettings):
         "comma-separated; `*.` allows subdomains.",
         group="teams",
     )
+
+    teams_triage_channel: str | None = setting(
+        "ITBOT_TEAMS_TRIAGE_CHANNEL",
+        channel_id,
+        None,
+        "The agents' triage channel in Teams (its id, `19:…@thread.tacv2`): a card per new "
+        "ticket with Claim / Assign / Resolve, thread replies become comments. Off when unset.",
+        group="teams",
+    )
+    teams_triage_service_url: str = setting(
+        "ITBOT_TEAMS_TRIAGE_SERVICE_URL",
+        parsers.endpoint,
+        "https://smba.trafficmanager.net/teams/",
+        "The Bot Connector's service URL the triage cards are posted through (its host must "
+        "be on `ITBOT_TEAMS_SERVICE_HOSTS`; government clouds have their own).",
+        group="teams",
+    )
+
+    def __post_init__(self) -> None:
+        # the email and sign-in settings' checks first (named, not super(): a slotted
+        # dataclass is a new class, which breaks super()'s implicit __class__ on 3.11)
+        EmailSettings.__post_init__(self)
+        if self.teams_triage_channel is None:
+            return
+        if not self.teams_enabled:
+            raise SettingsError(
+                "ITBOT_TEAMS_TRIAGE_CHANNEL",
+                "needs Teams on: set ITBOT_TEAMS_APP_ID and ITBOT_TEAMS_APP_PASSWORD too",
+            )
+        if not allowed(self.teams_triage_service_url, self.teams_service_hosts):
+            raise SettingsError(
+                "ITBOT_TEAMS_TRIAGE_SERVICE_URL",
+                f"its host must be on ITBOT_TEAMS_SERVICE_HOSTS "
+                f"(got {self.teams_triage_service_url!r})",
+            )
+
+    @property
+    def teams_triage_enabled(self) -> bool:
+        """Whether Teams has an agents' triage channel to post to."""
+        return self.teams_enabled and self.teams_triage_channel is not None
 
     @property
     def teams_enabled(self) -> bool:

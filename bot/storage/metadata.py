@@ -23,6 +23,7 @@ import bot.storage.notifications
 import bot.storage.slack_approvals
 import bot.storage.slack_threads
 import bot.storage.teams_conversations
+import bot.storage.teams_threads
 import bot.storage.web_oidc
 import bot.storage.web_sessions  # noqa: F401 - registers each module's tables
 from bot.storage.models import Base

@@ -49,6 +49,8 @@ class Call:
     path: str
     headers: dict[str, str]
     body: Any
+    #: what the fake answered (a new thread's ids)
+    result: Any = None
 
     @property
     def card(self) -> dict[str, Any]:
@@ -71,8 +73,10 @@ class FakeTeams:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     tokens_issued: list[str] = field(default_factory=list)
-    #: answer this many Bot Connector posts with 503 before taking them
+    #: answer this many Bot Connector posts and updates with 503 before taking them
     fail_posts: int = 0
+    #: how many were answered 503
+    failed: int = 0
     #: the signing keys published at /keys, by kid
     published: dict[str, Any] = field(default_factory=lambda: {KID: _KEY})
     key_fetches: int = 0
@@ -90,6 +94,8 @@ class FakeTeams:
             "/v3/conversations/{conversation}/activities/{reply_to}", self._activity
         )
         app.router.add_get("/v3/conversations/{conversation}/members/{user}", self._member)
+        app.router.add_post("/v3/conversations", self._conversation)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         self.server = TestServer(app)
         await self.server.start_server()
 
@@ -123,6 +129,19 @@ class FakeTeams:
 
     def posts(self) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and "/activities" in c.path]
+
+    def threads(self) -> list[Call]:
+        """New threads started in a channel (``POST v3/conversations``)."""
+        return [c for c in self.calls if c.method == "POST" and c.path == "/v3/conversations"]
+
+    def updates(self) -> list[Call]:
+        return [c for c in self.calls if c.method == "PUT"]
+
+    async def wait_until(self, check: Any, within: float = 10.0) -> None:
+        """Until ``check()`` holds (the bot's outbox works in the background)."""
+        async with asyncio.timeout(within):
+            async with self._changed:
+                await self._changed.wait_for(check)
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -158,13 +177,45 @@ class FakeTeams:
 
     async def _activity(self, request: web.Request) -> web.Response:
         body = await request.json()
-        if self.fail_posts > 0:
-            self.fail_posts -= 1
-            return web.json_response({"error": "busy"}, status=503)
+        busy = self._busy()
+        if busy is not None:
+            return busy
         await self._record(request, body)
         if not self._authorised(request):
             return web.json_response({"error": "Unauthorized"}, status=401)
         return web.json_response({"id": f"activity-{next(self._ids)}"}, status=201)
+
+    def _busy(self) -> web.Response | None:
+        if self.fail_posts > 0:
+            self.fail_posts -= 1
+            self.failed += 1
+            return web.json_response({"error": "busy"}, status=503)
+        return None
+
+    async def _conversation(self, request: web.Request) -> web.Response:
+        """A new thread in a channel: ``{isGroup, channelData: {channel}, activity}``."""
+        body = await request.json()
+        busy = self._busy()
+        if busy is not None:
+            return busy
+        if not self._authorised(request):
+            await self._record(request, body)
+            return web.json_response({"error": "Unauthorized"}, status=401)
+        channel = body["channelData"]["channel"]["id"]
+        activity_id = f"{1733475600000 + next(self._ids)}"
+        result = {"id": f"{channel};messageid={activity_id}", "activityId": activity_id}
+        await self._record(request, body, result)
+        return web.json_response(result, status=201)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        busy = self._busy()
+        if busy is not None:
+            return busy
+        await self._record(request, body)
+        if not self._authorised(request):
+            return web.json_response({"error": "Unauthorized"}, status=401)
+        return web.json_response({"id": request.match_info["activity"]})
 
     async def _member(self, request: web.Request) -> web.Response:
         await self._record(request, None)
@@ -175,9 +226,10 @@ class FakeTeams:
             return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
         return web.json_response(user)
 
-    async def _record(self, request: web.Request, body: Any) -> None:
+    async def _record(self, request: web.Request, body: Any, result: Any = None) -> None:
         async with self._changed:
-            self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+            call = Call(request.method, request.path, dict(request.headers), body, result)
+            self.calls.append(call)
             self._changed.notify_all()
 
 

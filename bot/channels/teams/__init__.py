@@ -44,6 +44,7 @@ def register(app: web.Application) -> None:
             engine=app[keys.ENGINE],
             templates=app[keys.TEMPLATES],
             notifier=services.notifier,
+            desk=services.desk,
         ):
             yield
 

@@ -12,7 +12,10 @@ cannot be delivered is kept for the person's next turn (``bot.storage.notificati
 * ``invoke`` ``task/fetch`` → the code dialog; ``task/submit`` → the engine with the code,
   the answer (a temporary password too) shown in the dialog only, see :mod:`codeform`;
 * ticket news, ratings and notices: the requester notifier's Teams pusher writes to the
-  person's personal chat, from the conversation reference kept at their last message.
+  person's personal chat, from the conversation reference kept at their last message;
+* in the agents' triage channel (``ITBOT_TEAMS_TRIAGE_CHANNEL``): a press on a ticket's card
+  or a reply in its thread → :mod:`agents`; the cards themselves are posted and updated by
+  the outbox (:meth:`TeamsChannel.outbox_handlers`, :mod:`triage`).
 """
 
 from __future__ import annotations
@@ -33,10 +36,13 @@ from jinja2 import Environment
 from bot import wording
 from bot.channels.teams import codeform
 from bot.channels.teams import wording as teams_wording
+from bot.channels.teams.agents import TriageActions, press_of
 from bot.channels.teams.auth import Refused, TokenGuard
 from bot.channels.teams.connector import Connector, DeliveryError, allowed
 from bot.channels.teams.identity import IdentityResolver, TeamsPerson, Where
 from bot.channels.teams.render import TeamsRenderer, pressed
+from bot.channels.teams.triage import DESTINATION as TRIAGE_DESTINATION
+from bot.channels.teams.triage import TeamsTriage
 from bot.conversation.actions import SubmitForm
 from bot.conversation.messages import MAX_TEXT, Incoming, Reply
 from bot.conversation.notify import reply_to_json
@@ -48,6 +54,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.conversation.notify import Notifier
+    from bot.desk.outbox import Handler as OutboxHandler
+    from bot.desk.service import Desk
     from bot.desk.tickets import Ticket
     from bot.storage import Database
     from bot.storage.models import Staff
@@ -81,6 +89,8 @@ class TeamsChannel:
         self.renderer: TeamsRenderer | None = None
         self.engine: TurnHandler | None = None
         self.db: Database | None = None
+        self.triage: TeamsTriage | None = None
+        self.actions: TriageActions | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     @contextlib.asynccontextmanager
@@ -91,8 +101,10 @@ class TeamsChannel:
         engine: TurnHandler,
         templates: Environment,
         notifier: Notifier | None = None,
+        desk: Desk | None = None,
     ) -> AsyncIterator[None]:
-        """Open the HTTP client session and wire the parts; register the news pusher."""
+        """Open the HTTP client session and wire the parts; register the news pusher. With
+        ``desk`` and a triage channel configured, :meth:`outbox_handlers` posts its cards."""
         app_id = self.settings.teams_app_id
         assert app_id
         async with aiohttp.ClientSession() as session:
@@ -104,6 +116,11 @@ class TeamsChannel:
             self.renderer = TeamsRenderer(templates, self.settings)
             self.engine = engine
             self.db = db
+            if desk is not None and self.settings.teams_triage_enabled:
+                self.triage = TeamsTriage(
+                    settings=self.settings, desk=desk, connector=self.connector, env=templates
+                )
+                self.actions = TriageActions(settings=self.settings, db=db, desk=desk)
             if notifier is not None:
                 notifier.register_pusher(CHANNEL, self.push)
             try:
@@ -113,6 +130,14 @@ class TeamsChannel:
                     notifier.pushers.pop(CHANNEL, None)
                 self.guard = self.connector = self.identity = self.renderer = None
                 self.engine = self.db = None
+                self.triage = self.actions = None
+
+    def outbox_handlers(self) -> dict[str, dict[str, OutboxHandler]]:
+        """The desk events Teams delivers while running, by destination (the triage
+        channel's cards)."""
+        if self.triage is None:
+            return {}
+        return {TRIAGE_DESTINATION: self.triage.handlers()}
 
     # -- the messaging endpoint ----------------------------------------------------------
 
@@ -174,6 +199,12 @@ class TeamsChannel:
         if not person.ok:
             await self._deliver(where, self.renderer.text(self._refusal(person)), reply_to)
             return
+        if self.triage is not None and self.triage.is_triage(where.conversation_id):
+            said = await self._triage(activity, where, person)
+            if said is not None:
+                if said:
+                    await self._deliver(where, self.renderer.text(said), reply_to)
+                return
         press = pressed(activity.get("value"))
         text = _text(activity) if press is None else ""
         if press is None and not text:
@@ -194,6 +225,21 @@ class TeamsChannel:
             len(replies),
             (time.perf_counter() - started) * 1000,
         )
+
+    async def _triage(
+        self, activity: dict[str, Any], where: Where, person: TeamsPerson
+    ) -> str | None:
+        """A press on a triage card or a reply in a ticket's thread: what to say in the
+        thread; ``None`` when it is neither (answered like any other message)."""
+        assert self.actions is not None
+        value = press_of(activity.get("value"))
+        if value is not None:
+            return await self.actions.press(value, person)
+        text = _text(activity)
+        if not text:
+            return None
+        activity_id = str(activity.get("id") or "")
+        return await self.actions.reply(where.conversation_id, activity_id, text, person)
 
     async def _invoke(self, activity: dict[str, Any], where: Where) -> web.Response:
         """The code dialog: ``task/fetch`` opens it, ``task/submit`` checks the code."""

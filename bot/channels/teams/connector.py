@@ -21,18 +21,20 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import aiohttp
 
 from bot.settings import Settings
+from bot.settings.teams import allowed
+
+__all__ = ["Connector", "DeliveryError", "NotAllowed", "allowed"]
 
 log = logging.getLogger(__name__)
 
 SCOPE = "https://api.botframework.com/.default"
 RETRY_DELAYS = (0.5, 1.0, 2.0)
 _TIMEOUT = aiohttp.ClientTimeout(total=15)
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class DeliveryError(Exception):
@@ -48,34 +50,6 @@ class DeliveryError(Exception):
 
 class NotAllowed(DeliveryError):
     """A ``serviceUrl`` whose host is not on the allow-list."""
-
-
-def allowed(service_url: str, hosts: tuple[str, ...]) -> bool:
-    """Whether replies may go to ``service_url``: https on a listed host (``*.`` for
-    subdomains); plain http only to a loopback host that is listed (a local test fake).
-
-    >>> allowed("https://smba.trafficmanager.net/uk/", ("smba.trafficmanager.net",))
-    True
-    >>> allowed("https://evil.example/", ("smba.trafficmanager.net",))
-    False
-    """
-    try:
-        parts = urlsplit(service_url)
-        host = (parts.hostname or "").lower()
-        port = parts.port
-    except ValueError:
-        return False
-    if parts.scheme not in ("https", "http") or not host:
-        return False
-    if parts.scheme == "http" and host not in _LOOPBACK:
-        return False
-    names = {host, f"{host}:{port}"} if port else {host}
-    for entry in hosts:
-        if entry in names:
-            return True
-        if entry.startswith("*.") and host.endswith(entry[1:]):
-            return True
-    return False
 
 
 class Connector:
@@ -100,14 +74,53 @@ class Connector:
         activity: dict[str, Any],
         *,
         reply_to: str = "",
+        retry: bool = True,
     ) -> str:
         """Post ``activity`` in the conversation (as a reply to ``reply_to`` when given);
         the new activity's id."""
         path = f"v3/conversations/{quote(conversation_id, safe='')}/activities"
         if reply_to:
             path += f"/{quote(reply_to, safe='')}"
-        data = await self._call("POST", service_url, path, activity)
+        data = await self._call("POST", service_url, path, activity, retry=retry)
         return str(data.get("id") or "")
+
+    async def start_thread(
+        self,
+        service_url: str,
+        channel_id: str,
+        activity: dict[str, Any],
+        *,
+        tenant_id: str | None = None,
+        retry: bool = True,
+    ) -> tuple[str, str]:
+        """Post ``activity`` as a new thread in a team's channel (``POST v3/conversations``);
+        the thread's conversation id (``<channel>;messageid=<id>``) and the activity's id."""
+        channel_data: dict[str, Any] = {"channel": {"id": channel_id}}
+        if tenant_id:
+            channel_data["tenant"] = {"id": tenant_id}
+        body = {"isGroup": True, "channelData": channel_data, "activity": activity}
+        data = await self._call("POST", service_url, "v3/conversations", body, retry=retry)
+        activity_id = str(data.get("activityId") or "")
+        conversation = str(data.get("id") or "")
+        if not conversation or not activity_id:
+            raise DeliveryError("the Bot Connector gave no conversation or activity id")
+        return conversation, activity_id
+
+    async def update(
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity_id: str,
+        activity: dict[str, Any],
+        *,
+        retry: bool = True,
+    ) -> None:
+        """Replace the activity ``activity_id`` (a card) with ``activity``."""
+        path = (
+            f"v3/conversations/{quote(conversation_id, safe='')}"
+            f"/activities/{quote(activity_id, safe='')}"
+        )
+        await self._call("PUT", service_url, path, {**activity, "id": activity_id}, retry=retry)
 
     async def member(self, service_url: str, conversation_id: str, user_id: str) -> dict[str, Any]:
         """The member lookup: name, email / UPN and Entra object id of ``user_id``."""
@@ -117,13 +130,23 @@ class Connector:
         return await self._call("GET", service_url, path, None)
 
     async def _call(
-        self, method: str, service_url: str, path: str, body: dict[str, Any] | None
+        self,
+        method: str,
+        service_url: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        retry: bool = True,
     ) -> dict[str, Any]:
+        """One call; with ``retry`` tried again here on a connection error, 429 or 5xx
+        (without, once: the caller's outbox tries again later)."""
         self.check(service_url)
         url = service_url if service_url.endswith("/") else service_url + "/"
         url += path
         fresh_token = False
-        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+        # without retries a second turn is only for a fresh token after a 401
+        delays = (*RETRY_DELAYS, None) if retry else (None, None)
+        for attempt, delay in enumerate(delays):
             token = await self._bearer(renew=fresh_token)
             try:
                 async with self.session.request(
@@ -146,7 +169,7 @@ class Connector:
                 fresh_token = True  # the token was revoked or rotated: one more try
                 continue
             if status not in (0, 429) and status < 500:
-                raise DeliveryError(f"{method} {path.split('/')[2]}: {reason}", final=True)
+                raise DeliveryError(f"{method} {_what(path)}: {reason}", final=True)
             if delay is None:
                 break
             log.info(
@@ -186,3 +209,9 @@ class Connector:
             self._token = token
             self._expires = time.monotonic() + max(lifetime - 300, lifetime / 2)
             return token
+
+
+def _what(path: str) -> str:
+    """What a call was about, for a log line (no ids): ``activities``, ``members``, …"""
+    parts = path.split("/")
+    return parts[3] if len(parts) > 3 else parts[-1]

@@ -25,3 +25,25 @@ NOT_SHOWN = (
     "There was something only you should see, and I can only show it in a window opened "
     "with a button in our personal chat. Please ask me again there."
 )
+
+# -- the agents' triage channel ---------------------------------------------------------
+REQUESTER_WROTE = "{name} (requester) wrote:"
+SLA_PAUSED = "SLA clocks paused: waiting for the requester"
+SLA_ALERT = {
+    "response_at_risk": "First response due soon (by {due})",
+    "response_breached": "First response overdue (was due {due})",
+    "resolution_at_risk": "Resolution due soon (by {due})",
+    "resolution_breached": "Resolution overdue (was due {due})",
+}
+NOT_AN_AGENT = (
+    "Sorry {name}, only service desk agents can change tickets here, so I left {ref} as it was."
+)
+NOT_AN_AGENT_REPLY = (
+    "Sorry {name}, only service desk agents can reply to requesters here: your message was "
+    "not passed on."
+)
+NO_TICKET = "I can't find {ref}."
+NOT_ASSIGNABLE = "Only service desk agents can be assigned tickets; {ref} was not changed."
+UNKNOWN_CONTROL = "That button isn't one I know."
+PASSED_ON = "Passed on to {name} on {ref}."
+KEPT_INTERNAL = "Kept as an internal note on {ref} (the requester doesn't see it)."
