@@ -84,8 +84,10 @@ def settings_for(
     smtp: tuple[Outbox, int],
     *,
     imap_tls: str = "off",
+    **more: str,
 ) -> Settings:
-    """The test settings with the email channel reading ``dovecot`` and sending to ``smtp``."""
+    """The test settings with the email channel reading ``dovecot`` and sending to ``smtp``
+    (``more``: other ``ITBOT_`` variables)."""
     port = dovecot.tls_port if imap_tls == "on" else dovecot.port
     return Settings.from_environ(
         {
@@ -104,6 +106,7 @@ def settings_for(
             "ITBOT_EMAIL_SMTP_PORT": str(smtp[1]),
             "ITBOT_EMAIL_SMTP_TLS": "off",
             "ITBOT_EMAIL_POLL_SECONDS": "2",
+            **more,
         }
     )
 

@@ -137,7 +137,7 @@ async def test_an_out_of_office_gets_nothing_and_raises_nothing(
     assert [t.requester.email for t in await tickets(email_app)] == [SAM]
 
 
-async def test_a_reply_in_the_thread_is_a_comment_and_solved_closes_it(
+async def test_a_reply_in_the_thread_is_a_comment_and_solved_resolves_it(
     email_app: App, dovecot: Dovecot, smtp: tuple[Outbox, int], email_settings: Settings
 ) -> None:
     outbox, _ = smtp
@@ -164,13 +164,15 @@ async def test_a_reply_in_the_thread_is_a_comment_and_solved_closes_it(
     # by the reference in the subject alone (a mail client that drops the headers)
     solved, _ = mail(SAM, f"RE: [{ref}] calendar", "Solved, thanks!")
     await asyncio.to_thread(dovecot.append, solved)
-    await eventually(lambda: len(outbox.to(SAM)) == 2, "the news that it is closed")
+    await eventually(lambda: len(outbox.to(SAM)) == 2, "the news that it is resolved")
+    # resolved, as an agent's resolve (so the rating and a reopen work), not closed
+    shown = await desk_show(email_settings, ref)
+    assert shown["status"] == "resolved"
     [ticket] = await tickets(email_app)
-    assert ticket.status == "closed"
-    closed = outbox.to(SAM)[1]
-    assert closed["Subject"] == f"[{ref}] {ticket.summary}"
-    assert closed["In-Reply-To"] is not None
-    assert "is closed" in closed.get_content()
+    resolved = outbox.to(SAM)[1]
+    assert resolved["Subject"] == f"[{ref}] {ticket.summary}"
+    assert resolved["In-Reply-To"] is not None
+    assert "has been resolved" in resolved.get_content()
 
 
 async def test_an_agents_comment_reaches_the_requester_in_the_thread(
