@@ -20,7 +20,7 @@ from bot.storage.models import utcnow
 from bot.web import keys
 from tests.conftest import SAM
 from tests.email import fake_graph_mail as fake
-from tests.email.conftest import AGENT, eventually
+from tests.email.conftest import AGENT, Models, eventually, running
 from tests.email.test_email_channel import mail, tickets
 from tests.email.test_email_retries import break_tickets
 
@@ -41,9 +41,8 @@ async def graph_app(
     embedding_cache: Path,
     notify_file: Path,
     graph: tuple[fake.FakeGraphMail, str],
+    email_models: Models,
 ) -> AsyncIterator[App]:
-    from bot.app import create_app
-
     _, url = graph
     settings = Settings.from_environ(
         {
@@ -65,8 +64,7 @@ async def graph_app(
             "ITBOT_EMAIL_RETRY_ATTEMPTS": "2",
         }
     )
-    app = create_app(settings, watch_knowledge=False)
-    async with TestClient(TestServer(app)) as client:
+    async with running(settings, email_models) as client:
         yield client
 
 

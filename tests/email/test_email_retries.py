@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select, text
 
 from bot.channels.email.process import MailProcessor
@@ -25,7 +25,7 @@ from bot.services import Services
 from bot.storage import email_mail
 from bot.web import keys
 from tests.conftest import SAM
-from tests.email.conftest import Outbox, eventually, settings_for
+from tests.email.conftest import Models, Outbox, eventually, running, settings_for
 from tests.email.dovecot import Dovecot
 from tests.email.test_email_channel import mail, seen, tickets
 
@@ -147,10 +147,9 @@ async def quick_retry_app(
     notify_file: Path,
     dovecot: Dovecot,
     smtp: tuple[Outbox, int],
+    email_models: Models,
 ) -> AsyncIterator[App]:
     """The app, trying a failed mail again after 0.3 s (doubling), three attempts."""
-    from bot.app import create_app
-
     settings = settings_for(
         database_url,
         embedding_cache,
@@ -160,8 +159,7 @@ async def quick_retry_app(
         ITBOT_EMAIL_RETRY_SECONDS="0.3",
         ITBOT_EMAIL_RETRY_ATTEMPTS="3",
     )
-    app = create_app(settings, watch_knowledge=False)
-    async with TestClient(TestServer(app)) as client:
+    async with running(settings, email_models) as client:
         yield client
 
 
