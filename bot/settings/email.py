@@ -148,6 +148,14 @@ class EmailSettings(SignInSettings):
         "long one IDLE lasts before it is renewed).",
         group="email",
     )
+    email_send_retry_seconds: float = setting(
+        "ITBOT_EMAIL_SEND_RETRY_SECONDS",
+        parsers.positive_float,
+        5.0,
+        "A reply the mail server would not take is sent again after this long, doubling at "
+        "each attempt (up to 5 minutes; 8 attempts).",
+        group="email",
+    )
     email_retry_seconds: float = setting(
         "ITBOT_EMAIL_RETRY_SECONDS",
         parsers.positive_float,

@@ -183,6 +183,7 @@ def settings_for(
             "ITBOT_EMAIL_SMTP_PORT": str(smtp[1]),
             "ITBOT_EMAIL_SMTP_TLS": "off",
             "ITBOT_EMAIL_POLL_SECONDS": "1",
+            "ITBOT_EMAIL_SEND_RETRY_SECONDS": "0.5",
             **more,
         }
     )
