@@ -301,6 +301,16 @@ class Desk(TicketReader, SlaAlerts):
         if status != ticket.status:
             await self._transition(session, ticket, actor, status, now, note=note)
 
+    async def confirm_solved(
+        self, session: AsyncSession, ticket: Ticket, requester: Actor, *, now: datetime
+    ) -> None:
+        """The requester says it is fixed: resolved as by an agent's resolve (the rating is
+        asked for, a reopen is possible within the window); nothing if it is done already."""
+        if not requester.requested(ticket):
+            raise NotAllowed("Only the person who raised the ticket can say it is solved.")
+        if ticket.status not in ("resolved", "closed"):
+            await self._transition(session, ticket, requester, "resolved", now)
+
     async def apply_remote_status(
         self, session: AsyncSession, ticket: Ticket, status: str, *, actor: Actor, now: datetime
     ) -> None:

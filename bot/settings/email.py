@@ -148,6 +148,30 @@ class EmailSettings(SignInSettings):
         "long one IDLE lasts before it is renewed).",
         group="email",
     )
+    email_send_retry_seconds: float = setting(
+        "ITBOT_EMAIL_SEND_RETRY_SECONDS",
+        parsers.positive_float,
+        5.0,
+        "A reply the mail server would not take is sent again after this long, doubling at "
+        "each attempt (up to 5 minutes; 8 attempts).",
+        group="email",
+    )
+    email_retry_seconds: float = setting(
+        "ITBOT_EMAIL_RETRY_SECONDS",
+        parsers.positive_float,
+        60.0,
+        "A mail that could not be acted on is tried again after this long, doubling at "
+        "each attempt.",
+        group="email",
+    )
+    email_retry_attempts: int = setting(
+        "ITBOT_EMAIL_RETRY_ATTEMPTS",
+        parsers.positive_int,
+        5,
+        "Attempts before such a mail is set aside: flagged and left unread in the mailbox "
+        "for a person (a flagged mail is never read by the bot).",
+        group="email",
+    )
 
     email_graph_tenant: str | None = setting(
         "ITBOT_EMAIL_GRAPH_TENANT",

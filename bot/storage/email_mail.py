@@ -68,8 +68,10 @@ class EmailMessage(Base):
         ForeignKey("tickets.id", ondelete="SET NULL"), default=None
     )
     sender: Mapped[str] = mapped_column(String(320), default="")
-    #: ``ticket``, ``comment``, ``solved``, ``bounce``, ``automatic``, ``refused``, ``ignored``
+    #: ``ticket``, ``comment``, ``solved``, ``bounce``, ``automatic``, ``refused``, ``ignored``;
+    #: ``failed:<attempts>`` or ``set-aside`` for a mail that could not be acted on
     outcome: Mapped[str] = mapped_column(String(16))
+    #: when it was acted on; for a ``failed:`` mail, when it may be tried again
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

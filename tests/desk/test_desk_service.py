@@ -103,6 +103,29 @@ async def test_requesters_cannot_do_agent_things_or_reopen_late(db: Database) ->
             )
 
 
+async def test_a_requester_saying_it_is_solved_resolves_it_as_an_agent_would(
+    db: Database,
+) -> None:
+    desk = listening_desk()
+    async with db.session() as s, s.begin():
+        sam, pat = await _people(s)
+        ticket = await desk.raise_ticket(
+            s, requester=sam, summary="VPN drops", category="sign-in", priority="P2", now=NOW
+        )
+        with pytest.raises(NotAllowed):  # only the requester says it is solved
+            await desk.confirm_solved(s, ticket, Actor.of(pat), now=NOW)
+        await desk.confirm_solved(s, ticket, Actor.of(sam), now=NOW)
+        assert ticket.status == "resolved" and ticket.resolved_at == NOW
+        assert ticket.closed_at is None
+        kinds = [m.kind for m in await s.scalars(select(OutboxMessage))]
+        assert "csat_requested" in kinds  # the rating is asked for, as after a resolve
+        await desk.confirm_solved(s, ticket, Actor.of(sam), now=NOW + timedelta(hours=1))
+        assert ticket.resolved_at == NOW  # said twice: still resolved once
+        # and the requester may reopen it within the window
+        await desk.set_status(s, ticket, Actor.of(sam), "open", now=NOW + timedelta(days=1))
+        assert ticket.status == "open"
+
+
 async def test_the_queue_filters_and_sla(db: Database) -> None:
     desk = Desk()
     async with db.session() as s, s.begin():

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import os
+import secrets
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,11 +19,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 
+from bot.services import KnowledgeService
 from bot.settings import Settings
-from tests.conftest import free_port, need
+from bot.storage import Database
+from intents import IntentDetector
+from knowledge import KnowledgeBase
+from tests.conftest import POSTGRES_URL, _pg_admin, free_port, need
 from tests.email import dovecot as dovecot_server
 
 AGENT = "kim.agent@dacorum.gov.uk"
+App = TestClient[web.Request, web.Application]
+Models = tuple[KnowledgeBase, IntentDetector]
 
 
 class Outbox:
@@ -37,6 +46,74 @@ class Outbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for rcpt, m in self.received if address in rcpt]
+
+
+class Templates:
+    """Migrated databases, made once per session and copied for each test: running the
+    migrations costs about a second on PostgreSQL, a copy a fraction of it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sqlite: Path | None = None
+        self.postgres: str | None = None
+
+    def sqlite_copy(self, target: Path) -> str:
+        if self.sqlite is None:
+            self.sqlite = self.folder / "template.db"
+            asyncio.run(_migrate(f"sqlite+aiosqlite:///{self.sqlite}"))
+        shutil.copyfile(self.sqlite, target)
+        return f"sqlite+aiosqlite:///{target}"
+
+    def postgres_copy(self) -> str:
+        if self.postgres is None:
+            name = f"itbot_email_template_{os.getpid()}_{secrets.token_hex(4)}"
+            try:
+                asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+            except (OSError, TimeoutError) as exc:
+                need(False, f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+            self.postgres = name
+            asyncio.run(_migrate(_pg_url(name)))
+        name = f"itbot_test_{os.getpid()}_{secrets.token_hex(4)}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.postgres}"'))
+        return _pg_url(name)
+
+    def drop(self) -> None:
+        if self.postgres is not None:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)'))
+
+
+def _pg_url(name: str) -> str:
+    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+async def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        await database.upgrade()
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("email-templates"))
+    yield made
+    made.drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, templates: Templates
+) -> Iterator[str]:
+    """The same test on SQLite and on the local PostgreSQL server (as the suite's own
+    fixture), each database a copy of a migrated one."""
+    if request.param == "sqlite":
+        yield templates.sqlite_copy(tmp_path / "itbot.db")
+        return
+    url = templates.postgres_copy()
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -84,8 +161,10 @@ def settings_for(
     smtp: tuple[Outbox, int],
     *,
     imap_tls: str = "off",
+    **more: str,
 ) -> Settings:
-    """The test settings with the email channel reading ``dovecot`` and sending to ``smtp``."""
+    """The test settings with the email channel reading ``dovecot`` and sending to ``smtp``
+    (``more``: other ``ITBOT_`` variables)."""
     port = dovecot.tls_port if imap_tls == "on" else dovecot.port
     return Settings.from_environ(
         {
@@ -103,20 +182,47 @@ def settings_for(
             "ITBOT_EMAIL_SMTP_HOST": "127.0.0.1",
             "ITBOT_EMAIL_SMTP_PORT": str(smtp[1]),
             "ITBOT_EMAIL_SMTP_TLS": "off",
-            "ITBOT_EMAIL_POLL_SECONDS": "2",
+            "ITBOT_EMAIL_POLL_SECONDS": "1",
+            "ITBOT_EMAIL_SEND_RETRY_SECONDS": "0.5",
+            **more,
         }
     )
 
 
-@pytest.fixture
-async def email_app(
-    email_settings: Settings,
-) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    """The real application with the email channel running."""
-    from bot.app import create_app
+@pytest.fixture(scope="session")
+def email_models(embedding_cache: Path) -> Models:
+    """The knowledge base and intent detector, loaded once for the email tests (read-only
+    here): each app gets them instead of loading its own, as ``open_services`` allows."""
+    settings = Settings.from_environ(
+        {
+            "ITBOT_CACHE_DIR": str(embedding_cache),
+            "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
+        }
+    )
+    knowledge = asyncio.run(KnowledgeService.load(settings))
+    detector = IntentDetector.load(None, ticket_prefix=settings.ticket_prefix)
+    return knowledge.kb, detector
 
-    app = create_app(email_settings, watch_knowledge=False)
-    async with TestClient(TestServer(app)) as client:
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, models: Models) -> AsyncIterator[App]:
+    """The real application with ``settings`` (its own database, the email channel
+    running), given the shared knowledge base and detector."""
+    from bot.app import create_app, open_services
+
+    kb, detector = models
+    async with open_services(
+        settings, knowledge=KnowledgeService(kb), detector=detector
+    ) as services:
+        app = create_app(settings, services=services, watch_knowledge=False)
+        async with TestClient(TestServer(app)) as client:
+            yield client
+
+
+@pytest.fixture
+async def email_app(email_settings: Settings, email_models: Models) -> AsyncIterator[App]:
+    """The real application with the email channel running."""
+    async with running(email_settings, email_models) as client:
         yield client
 
 

@@ -1,8 +1,8 @@
 """A local fake of the parts of Microsoft Graph mail the email channel uses, over real HTTP.
 
 The Entra token endpoint (client credentials), ``messages/delta`` on the inbox (with
-delta tokens), a mail's MIME (``$value``), ``PATCH`` of ``isRead``, and ``sendMail`` with a
-base64 MIME body. It checks the bearer token on every Graph call.
+delta tokens), a mail's MIME (``$value``), ``PATCH`` of ``isRead`` and ``flag``, and
+``sendMail`` with a base64 MIME body. It checks the bearer token on every Graph call.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Stored:
     id: str
     raw: bytes
     is_read: bool = False
+    flagged: bool = False
     changed: int = 0
 
 
@@ -81,7 +82,14 @@ class FakeGraphMail:
         link = f"{request.url.with_query({})}?$deltatoken={self.counter}"
         return web.json_response(
             {
-                "value": [{"id": m.id, "isRead": m.is_read} for m in changed],
+                "value": [
+                    {
+                        "id": m.id,
+                        "isRead": m.is_read,
+                        "flag": {"flagStatus": "flagged" if m.flagged else "notFlagged"},
+                    }
+                    for m in changed
+                ],
                 "@odata.deltaLink": link,
             }
         )
@@ -99,10 +107,15 @@ class FakeGraphMail:
         if stored is None:
             raise web.HTTPNotFound()
         body = await request.json()
-        stored.is_read = bool(body.get("isRead"))
+        if "isRead" in body:
+            stored.is_read = bool(body["isRead"])
+        if isinstance(body.get("flag"), dict):
+            stored.flagged = body["flag"].get("flagStatus") == "flagged"
         self.counter += 1
         stored.changed = self.counter
-        return web.json_response({"id": stored.id, "isRead": stored.is_read})
+        return web.json_response(
+            {"id": stored.id, "isRead": stored.is_read, "flagged": stored.flagged}
+        )
 
     async def send_mail(self, request: web.Request) -> web.Response:
         self._check(request)

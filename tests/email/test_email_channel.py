@@ -7,9 +7,10 @@ running app reads it, and what it sends is caught by the SMTP server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import io
 import json
-import os
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -22,6 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from bot.channels.email.process import REPLY_LIMIT
+from bot.cli import build_parser
 from bot.desk.actor import Actor
 from bot.desk.tickets import Ticket
 from bot.settings import Settings
@@ -29,9 +31,9 @@ from bot.storage import email_mail
 from bot.storage import staff as staff_repo
 from bot.storage.models import utcnow
 from bot.web import keys
-from tests.conftest import SAM, itbot_command, need
+from tests.conftest import SAM, need
 from tests.email import dovecot as dovecot_server
-from tests.email.conftest import AGENT, Outbox, eventually, settings_for
+from tests.email.conftest import AGENT, Models, Outbox, eventually, running, settings_for
 from tests.email.dovecot import USER as DESK
 from tests.email.dovecot import Dovecot
 
@@ -68,21 +70,18 @@ async def seen(dovecot: Dovecot, uid: str) -> bool:
 
 
 async def desk_show(settings: Settings, ref: str) -> dict[str, object]:
-    """``itbot desk show REF --json``, run as its own process against the same database."""
-    env = {**os.environ, "ITBOT_DATABASE_URL": settings.database_url}
-    process = await asyncio.create_subprocess_exec(
-        *itbot_command(),
-        "desk",
-        "show",
-        ref,
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    shown: dict[str, object] = json.loads(out)
+    """``itbot desk show REF --json``: the command's own parser and handler, against the
+    same database (in a thread: the command runs its own event loop)."""
+    args = build_parser().parse_args(["desk", "show", ref, "--json"])
+    out = io.StringIO()
+
+    def run() -> int:
+        with contextlib.redirect_stdout(out):
+            code: int = args.handler(args, settings)
+            return code
+
+    assert await asyncio.to_thread(run) == 0
+    shown: dict[str, object] = json.loads(out.getvalue())
     return shown
 
 
@@ -137,7 +136,7 @@ async def test_an_out_of_office_gets_nothing_and_raises_nothing(
     assert [t.requester.email for t in await tickets(email_app)] == [SAM]
 
 
-async def test_a_reply_in_the_thread_is_a_comment_and_solved_closes_it(
+async def test_a_reply_in_the_thread_is_a_comment_and_solved_resolves_it(
     email_app: App, dovecot: Dovecot, smtp: tuple[Outbox, int], email_settings: Settings
 ) -> None:
     outbox, _ = smtp
@@ -164,13 +163,15 @@ async def test_a_reply_in_the_thread_is_a_comment_and_solved_closes_it(
     # by the reference in the subject alone (a mail client that drops the headers)
     solved, _ = mail(SAM, f"RE: [{ref}] calendar", "Solved, thanks!")
     await asyncio.to_thread(dovecot.append, solved)
-    await eventually(lambda: len(outbox.to(SAM)) == 2, "the news that it is closed")
+    await eventually(lambda: len(outbox.to(SAM)) == 2, "the news that it is resolved")
+    # resolved, as an agent's resolve (so the rating and a reopen work), not closed
+    shown = await desk_show(email_settings, ref)
+    assert shown["status"] == "resolved"
     [ticket] = await tickets(email_app)
-    assert ticket.status == "closed"
-    closed = outbox.to(SAM)[1]
-    assert closed["Subject"] == f"[{ref}] {ticket.summary}"
-    assert closed["In-Reply-To"] is not None
-    assert "is closed" in closed.get_content()
+    resolved = outbox.to(SAM)[1]
+    assert resolved["Subject"] == f"[{ref}] {ticket.summary}"
+    assert resolved["In-Reply-To"] is not None
+    assert "has been resolved" in resolved.get_content()
 
 
 async def test_an_agents_comment_reaches_the_requester_in_the_thread(
@@ -295,16 +296,11 @@ async def test_attachments_of_allowed_types_are_kept_with_the_ticket(
 
 
 async def test_two_replicas_reading_one_mailbox_act_on_each_mail_once(
-    email_settings: Settings, dovecot: Dovecot, smtp: tuple[Outbox, int]
+    email_settings: Settings, dovecot: Dovecot, smtp: tuple[Outbox, int], email_models: Models
 ) -> None:
-    from aiohttp.test_utils import TestServer
-
-    from bot.app import create_app
-
     outbox, _ = smtp
-    first = create_app(email_settings, watch_knowledge=False)
-    second = create_app(email_settings, watch_knowledge=False)
-    async with TestClient(TestServer(first)) as one, TestClient(TestServer(second)):
+    replica = functools.partial(running, email_settings, email_models)
+    async with replica() as one, replica():
         uids = []
         for n in range(6):
             raw, _ = mail(SAM, f"Problem number {n}", f"Something broke ({n}).")
@@ -355,11 +351,8 @@ async def test_the_mailbox_is_read_over_tls(
     notify_file: Path,
     smtp: tuple[Outbox, int],
     monkeypatch: pytest.MonkeyPatch,
+    email_models: Models,
 ) -> None:
-    from aiohttp.test_utils import TestServer
-
-    from bot.app import create_app
-
     reason = dovecot_server.missing()
     need(reason is None, reason or "")
     server = dovecot_server.start(tls=True)
@@ -369,8 +362,7 @@ async def test_the_mailbox_is_read_over_tls(
         settings = settings_for(
             database_url, embedding_cache, notify_file, server, smtp, imap_tls=imap_tls
         )
-        app = create_app(settings, watch_knowledge=False)
-        async with TestClient(TestServer(app)) as client:
+        async with running(settings, email_models) as client:
             _, reply = await ask(client, server, smtp)
             [ticket] = await tickets(client)
             assert reply["Subject"] == f"[{ticket.ref}] How do I share my calendar?"

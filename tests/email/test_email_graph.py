@@ -20,8 +20,9 @@ from bot.storage.models import utcnow
 from bot.web import keys
 from tests.conftest import SAM
 from tests.email import fake_graph_mail as fake
-from tests.email.conftest import AGENT, eventually
+from tests.email.conftest import AGENT, Models, eventually, running
 from tests.email.test_email_channel import mail, tickets
+from tests.email.test_email_retries import break_tickets
 
 DESK = "ictservicedesk@councils.example"
 App = TestClient[web.Request, web.Application]
@@ -40,9 +41,8 @@ async def graph_app(
     embedding_cache: Path,
     notify_file: Path,
     graph: tuple[fake.FakeGraphMail, str],
+    email_models: Models,
 ) -> AsyncIterator[App]:
-    from bot.app import create_app
-
     _, url = graph
     settings = Settings.from_environ(
         {
@@ -60,10 +60,11 @@ async def graph_app(
             "ITBOT_EMAIL_GRAPH_URL": f"{url}v1.0/",
             "ITBOT_EMAIL_GRAPH_LOGIN_URL": url,
             "ITBOT_EMAIL_POLL_SECONDS": "1",
+            "ITBOT_EMAIL_RETRY_SECONDS": "0.2",
+            "ITBOT_EMAIL_RETRY_ATTEMPTS": "2",
         }
     )
-    app = create_app(settings, watch_knowledge=False)
-    async with TestClient(TestServer(app)) as client:
+    async with running(settings, email_models) as client:
         yield client
 
 
@@ -101,3 +102,17 @@ async def test_graph_mail_raises_a_ticket_replies_in_the_thread_and_relays_comme
     assert news[0]["In-Reply-To"] == reply["Message-ID"]
     assert "Try the web app, please." in news[0].get_content()
     assert len(server.sent) == 2
+
+
+async def test_graph_mail_that_keeps_failing_is_flagged_and_left_unread(
+    graph_app: App, graph: tuple[fake.FakeGraphMail, str]
+) -> None:
+    server, _ = graph
+    await break_tickets(graph_app.app[keys.SERVICES])
+    bad = server.deliver(mail(SAM, "Meltdown in room 4", "The server room is hot.")[0])
+    good = server.deliver(mail(SAM, "Printer jams", "The printer on floor 2 jams.")[0])
+    await eventually(lambda: server.messages[bad].flagged, "the failing mail is set aside")
+    await eventually(lambda: server.sent, "the other mail's reply")
+    assert not server.messages[bad].is_read  # kept, unread, for a person
+    assert server.messages[good].is_read and not server.messages[good].flagged
+    assert [t.summary for t in await tickets(graph_app)] == ["Printer jams"]

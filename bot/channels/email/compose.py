@@ -1,4 +1,7 @@
-"""The mails the channel sends: threaded, marked as automatic, the reference in the subject.
+"""The mails the channel sends: threaded, marked as automatic, the reference in the subject
+and, as a last line above the signature, in a ``[Ref: JSD-000001]`` marker (as Zammad and
+FreeScout do): a reply whose mail client rewrote the subject and dropped the threading
+headers still quotes it.
 
 Every mail carries ``Auto-Submitted: auto-replied`` (RFC 3834) and
 ``X-Auto-Response-Suppress: All`` so other robots (out-of-office replies) stay quiet, and
@@ -9,6 +12,8 @@ its own ``Message-ID`` on the desk's domain, which later replies point back to.
 ...             in_reply_to="<1@x>", references=["<1@x>"])
 >>> m["Subject"], m["In-Reply-To"], m["Auto-Submitted"]
 ('[JSD-000001] Printer', '<1@x>', 'auto-replied')
+>>> m.get_content().splitlines()[:3]
+['Hello', '', '[Ref: JSD-000001]']
 """
 
 from __future__ import annotations
@@ -61,5 +66,6 @@ def compose(
         message["References"] = " ".join(thread)
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(text + wording.SIGNATURE.format(desk=desk))
+    marker = wording.MARKER.format(ref=ref) if ref else ""
+    message.set_content(text + marker + wording.SIGNATURE.format(desk=desk))
     return message

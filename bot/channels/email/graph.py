@@ -26,7 +26,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.channels.email.imap import MailboxError
-from bot.channels.email.process import MailProcessor
+from bot.channels.email.process import MailProcessor, Result
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,9 +112,10 @@ class GraphMail:
     # -- reading ------------------------------------------------------------------------
 
     async def unread(self) -> list[str]:
-        """Ids of unread mail in the inbox since the last round (all of it, the first time)."""
+        """Ids of unread, unflagged mail in the inbox since the last round (all of it, the
+        first time)."""
         url = self.delta_link or (
-            f"{self._base}mailFolders/inbox/messages/delta?$select=isRead,internetMessageId"
+            f"{self._base}mailFolders/inbox/messages/delta?$select=isRead,flag,internetMessageId"
         )
         found: list[str] = []
         while True:
@@ -122,6 +123,9 @@ class GraphMail:
             data = await _json(response)
             for item in data.get("value", []):
                 if isinstance(item, dict) and "@removed" not in item and not item.get("isRead"):
+                    flag = item.get("flag")
+                    if isinstance(flag, dict) and flag.get("flagStatus") == "flagged":
+                        continue  # set aside (or a person's to deal with): never read
                     found.append(str(item.get("id", "")))
             if isinstance(data.get("@odata.nextLink"), str):
                 url = data["@odata.nextLink"]
@@ -138,6 +142,12 @@ class GraphMail:
     async def mark_read(self, message_id: str) -> None:
         url = f"{self._base}messages/{quote(message_id, safe='')}"
         await self._call("PATCH", url, what="mark a mail read", json={"isRead": True})
+
+    async def set_aside(self, message_id: str) -> None:
+        """Flag a mail and leave it unread, for a person."""
+        url = f"{self._base}messages/{quote(message_id, safe='')}"
+        flag = {"flag": {"flagStatus": "flagged"}}
+        await self._call("PATCH", url, what="flag a mail", json=flag)
 
     # -- sending ------------------------------------------------------------------------
 
@@ -182,10 +192,15 @@ class GraphReader:
                 return
             raw = await self.graph.mime(message_id)
             try:
-                await self.processor.handle(raw, f"graph:{message_id}")
+                result = await self.processor.handle(raw, f"graph:{message_id}")
             except Exception:
                 log.exception("email (graph): a mail could not be acted on")
+                result = Result("failed")
+            if result.outcome in ("waiting", "failed"):
                 self.graph.delta_link = None  # the next round enumerates it again
+                continue
+            if result.outcome == "set-aside":
+                await self.graph.set_aside(message_id)
                 continue
             await self.graph.mark_read(message_id)
             self.on_mail()

@@ -4,7 +4,7 @@ Python's own ``imaplib`` in a worker thread, not an asyncio IMAP library: the on
 well-kept asyncio client (aioimaplib) can't upgrade a connection with STARTTLS, which
 ``ITBOT_EMAIL_IMAP_TLS=starttls`` needs, while imaplib does TLS, STARTTLS and login and is
 kept with Python. imaplib has no IDLE before Python 3.14, so :meth:`Mailbox.wait` speaks
-it (RFC 2177) over imaplib's public ``send``/``readline``, in one-second slices so a
+it (RFC 2177) over imaplib's public ``send``/``readline``, in short slices so a
 shutdown never waits for the server.
 
 Errors are translated at this boundary into :class:`MailboxError` (no password in it).
@@ -26,6 +26,8 @@ from bot.settings.email import MailTls
 
 _UID = re.compile(rb"UID (\d+)")
 _EXISTS = re.compile(rb"^\* \d+ (EXISTS|RECENT)", re.IGNORECASE)
+#: how often an IDLE looks whether it should stop (a shutdown waits at most this long)
+SLICE_SECONDS = 0.2
 
 
 class MailboxError(Exception):
@@ -97,9 +99,10 @@ class Mailbox:
         return self._imap is not None and "IDLE" in self._imap.capabilities
 
     def unseen(self, limit: int = 50) -> list[Fetched]:
-        """Up to ``limit`` unseen mails, oldest first, without marking them seen."""
+        """Up to ``limit`` unseen, unflagged mails, oldest first, without marking them seen."""
         imap = self._need()
-        status, data = self._call(imap.uid, "SEARCH", "UNSEEN")
+        # a flagged mail was set aside (or is a person's to deal with): never read
+        status, data = self._call(imap.uid, "SEARCH", "UNSEEN", "UNFLAGGED")
         first = data[0] if status == "OK" and data else b""
         uids = first.split() if isinstance(first, bytes) else []
         found: list[Fetched] = []
@@ -113,6 +116,11 @@ class Mailbox:
     def mark_seen(self, uid: str) -> None:
         imap = self._need()
         self._call(imap.uid, "STORE", uid, "+FLAGS.SILENT", "(\\Seen)")
+
+    def set_aside(self, uid: str) -> None:
+        """Flag a mail and leave it unseen: kept for a person, and never read again."""
+        imap = self._need()
+        self._call(imap.uid, "STORE", uid, "+FLAGS.SILENT", "(\\Flagged)")
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
         """Until new mail may have arrived (IDLE, if offered), ``seconds`` pass, or ``stop``."""
@@ -129,7 +137,7 @@ class Mailbox:
             deadline = time.monotonic() + seconds
             # waits with select, not a socket timeout: a timed-out socket file can't be read again
             while not stop.is_set() and time.monotonic() < deadline:
-                if not _readable(sock, 1.0):
+                if not _readable(sock, SLICE_SECONDS):
                     continue
                 line = imap.readline()
                 if not line:

@@ -7,7 +7,8 @@ queued in ``email_outgoing``; only then is it sent, and only then marked ``\\See
 * automatic mail (out-of-office, lists, bounces' senders, ourselves): nothing at all;
   a delivery report (RFC 3464) about one of our mails becomes an internal note on its ticket;
 * a reply in a ticket's thread (``In-Reply-To``/``References`` naming our mail or theirs,
-  or ``[REF]`` in the subject) from the ticket's requester: a comment, or "solved" closes it;
+  or ``[REF]`` in the subject, or the ``[Ref: REF]`` marker of our mail quoted in its text)
+  from the ticket's requester: a comment, or "solved" resolves it;
 * anything else from a council's staff: a new ticket, and a reply with its reference and,
   when the knowledge base has a confident answer, that answer;
 * from any other domain: one polite refusal per sender per day.
@@ -36,7 +37,7 @@ from bot.facts import DeskFacts
 from bot.flows.answer import article_card
 from bot.flows.ticket_text import summary_of
 from bot.services import Services
-from bot.storage import email_mail
+from bot.storage import email_mail, email_retries
 from bot.storage import staff as staff_repo
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,18 @@ _SOLVED = re.compile(r"^\W*(solved|resolved|fixed|sorted)\b[\s\W]*(thanks?|thank
 
 @dataclass(frozen=True)
 class Result:
-    """What a mail did: ``outcome`` and the ticket it concerned."""
+    """What a mail did: ``outcome`` and the ticket it concerned.
+
+    Besides the outcomes stored (see :class:`~bot.storage.email_mail.EmailMessage`):
+    ``seen`` (acted on before), ``waiting`` (failed; leave it unread until ``retry_at``),
+    ``set-aside`` (failed too often: flag it, leave it unread), ``failed`` (not even the
+    failure could be recorded: leave it unread).
+    """
 
     outcome: str
     ticket_ref: str | None = None
+    #: for a mail that failed and waits (``waiting``): when it may be tried again
+    retry_at: datetime | None = None
 
 
 class MailProcessor:
@@ -79,10 +88,17 @@ class MailProcessor:
         self.settings = services.settings
         self.clock = clock
         self.address = self.settings.email_address or ""
-        self._ref = re.compile(rf"\[({re.escape(self.settings.ticket_prefix)}-\d+)\]")
+        prefix = re.escape(self.settings.ticket_prefix)
+        self._ref = re.compile(rf"\[({prefix}-\d+)\]")
+        self._marker = re.compile(rf"\[Ref:\s*({prefix}-\d+)\]", re.IGNORECASE)
 
     async def handle(self, raw: bytes, fallback_key: str) -> Result:
-        """Act on one mail; ``fallback_key`` names it when it has no Message-ID."""
+        """Act on one mail; ``fallback_key`` names it when it has no Message-ID.
+
+        A mail whose acting fails (the database away, a bug on one odd mail) is not tried
+        on every pass: the attempt is recorded and it waits (``waiting``, until
+        ``retry_at``), then after the last attempt it is set aside (``set-aside``).
+        """
         try:
             mail = Mail.parse(raw, own_address=self.address)
         except Exception as exc:  # mail no parser can read: recorded, so it is not read again
@@ -90,14 +106,17 @@ class MailProcessor:
             mail = Mail("", "", "", "", "", automatic="unreadable")
         key = mail.message_id or fallback_key
         now = self.clock()
-        async with self.services.db.session() as session, session.begin():
-            # claimed first: a replica reading the same mail waits here, then finds it taken
-            row = await email_mail.record(session, key, sender=mail.sender, now=now)
-            if row is None:
-                return Result("seen")
-            result = await self._decide(session, mail, key, now)
-            row.outcome = result.outcome
-            row.ticket_id = await self._ticket_id(session, result.ticket_ref)
+        try:
+            async with self.services.db.session() as session, session.begin():
+                # claimed first: a replica reading the same mail waits here, then finds it taken
+                row = await email_retries.claim(session, key, sender=mail.sender, now=now)
+                if row is None:
+                    return await self._not_claimed(session, key)
+                result = await self._decide(session, mail, key, now)
+                row.outcome = result.outcome
+                row.ticket_id = await self._ticket_id(session, result.ticket_ref)
+        except Exception as exc:
+            return await self._failed(mail, key, now, exc)
         log.info(
             "email outcome=%s ticket=%s automatic=%s",
             result.outcome,
@@ -105,6 +124,56 @@ class MailProcessor:
             mail.automatic or "-",
         )
         return result
+
+    @staticmethod
+    async def _not_claimed(session: AsyncSession, key: str) -> Result:
+        failed = await email_retries.failure(session, key)
+        if failed is None:
+            return Result("seen")
+        if failed.retry_at is None:
+            return Result("set-aside")
+        return Result("waiting", retry_at=failed.retry_at)
+
+    async def _failed(self, mail: Mail, key: str, now: datetime, error: Exception) -> Result:
+        """Record a failed attempt (in its own transaction: the one that failed is gone)."""
+        attempts = self.settings.email_retry_attempts
+        try:
+            async with self.services.db.session() as session, session.begin():
+                failed = await email_retries.record_failure(
+                    session,
+                    key,
+                    sender=mail.sender,
+                    now=now,
+                    first_wait=timedelta(seconds=self.settings.email_retry_seconds),
+                    max_attempts=attempts,
+                )
+        except Exception as exc:
+            log.warning(
+                "email: a mail could not be acted on (%s), nor its failure recorded (%s); "
+                "it is read again on the next pass",
+                type(error).__name__,
+                type(exc).__name__,
+                exc_info=error,
+            )
+            return Result("failed")
+        if failed.retry_at is None:
+            log.error(
+                "email: a mail (%s) could not be acted on in %d attempts (last: %s) and is "
+                "set aside: flagged and left unread in the mailbox for a person",
+                key,
+                attempts,
+                type(error).__name__,
+            )
+            return Result("set-aside")
+        log.warning(
+            "email: a mail (%s) could not be acted on (attempt %d of %d); tried again at %s",
+            key,
+            failed.attempts,
+            attempts,
+            failed.retry_at.isoformat(timespec="seconds"),
+            exc_info=error,
+        )
+        return Result("waiting", retry_at=failed.retry_at)
 
     async def _ticket_id(self, session: AsyncSession, ref: str | None) -> int | None:
         ticket = await self.services.desk.get(session, ref) if ref else None
@@ -124,14 +193,30 @@ class MailProcessor:
         return await self._raise(session, mail, key, council.key, now)
 
     async def _thread_ticket(self, session: AsyncSession, mail: Mail) -> Ticket | None:
-        """The ticket whose thread this mail is in, if its requester sent it."""
+        """The ticket whose thread this mail is in, if its requester sent it: named by the
+        headers (our Message-IDs, or theirs), else ``[REF]`` in the subject, else the
+        ``[Ref: REF]`` marker our mails carry in their text (quoted by a mail client that
+        rewrote the subject and dropped the headers)."""
+        desk = self.services.desk
         ticket_id = await email_mail.ticket_for(session, mail.thread_ids)
-        ticket = await self.services.desk.get_by_id(session, ticket_id)
-        if ticket is None and (found := self._ref.search(mail.subject)):
-            ticket = await self.services.desk.get(session, found.group(1))
-        if ticket is None or ticket.requester.email != mail.sender:
-            return None  # someone else's ticket: never shown, never changed by this sender
-        return ticket
+        ticket = await desk.get_by_id(session, ticket_id)
+        if self._owned(ticket, mail):
+            return ticket
+        for pattern, text in ((self._ref, mail.subject), (self._marker, mail.body)):
+            if found := pattern.search(text):
+                ticket = await desk.get(session, found.group(1).upper())
+                if self._owned(ticket, mail):
+                    return ticket
+        return None  # someone else's ticket: never shown, never changed by this sender
+
+    @staticmethod
+    def _owned(ticket: Ticket | None, mail: Mail) -> bool:
+        if ticket is None:
+            return False
+        if ticket.requester.email != mail.sender:
+            log.info("email: a mail names %s but is not from its requester", ticket.ref)
+            return False
+        return True
 
     async def _in_thread(
         self, session: AsyncSession, ticket: Ticket, mail: Mail, key: str, now: datetime
@@ -140,9 +225,9 @@ class MailProcessor:
         actor = Actor.of(ticket.requester)
         text = mail.reply_text
         if _SOLVED.match(text):
-            # the requester hears it is closed from their notifier (status news, in this thread)
-            if ticket.status != "closed":
-                await self.services.desk.set_status(session, ticket, actor, "closed", now=now)
+            # resolved, as an agent's resolve: the rating is asked for and a reopen is
+            # possible; the requester hears it from their notifier (in this thread)
+            await self.services.desk.confirm_solved(session, ticket, actor, now=now)
             return Result("solved", ref)
         if text:
             await self.services.desk.comment(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.email import wording
@@ -65,5 +66,10 @@ class EmailPusher:
             now=utcnow(),
             source_key=key[:64],
         )
-        self.wake()  # the sender looks again shortly; the row is there once this commits
+        # the sender looks once the row is there: after this transaction commits (woken
+        # before, it would find nothing and wait for its next round)
+        event.listen(session.sync_session, "after_commit", self._woken, once=True)
         return True
+
+    def _woken(self, _session: object) -> None:
+        self.wake()

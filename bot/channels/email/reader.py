@@ -2,7 +2,9 @@
 
 A mail is marked ``\\Seen`` only after the transaction that acted on it commits; if the
 process stops in between, the mail is read again and recognised by its key (see
-:mod:`bot.channels.email.process`). A connection that fails is retried with backoff.
+:mod:`bot.channels.email.process`). A mail that could not be acted on stays unseen and is
+tried again when its wait is over; one set aside is flagged and left unseen, for a person
+(flagged mail is never read). A connection that fails is retried with backoff.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from bot.channels.email.imap import Mailbox, MailboxError
 from bot.channels.email.process import MailProcessor
@@ -62,21 +65,34 @@ class Reader:
         every = float(self.settings.email_poll_seconds)
         while not stop.is_set():
             fetched = await asyncio.to_thread(mailbox.unseen)
-            failed = False
+            moved = False  # whether a mail left the unread, unflagged set
+            due: datetime | None = None  # the soonest a waiting mail may be tried again
             for mail in fetched:
                 if stop.is_set():
                     return
                 try:
-                    await self.processor.handle(mail.raw, f"uid:{mailbox.uidvalidity}:{mail.uid}")
-                except Exception:
-                    # left unseen: tried again on a later pass
+                    result = await self.processor.handle(
+                        mail.raw, f"uid:{mailbox.uidvalidity}:{mail.uid}"
+                    )
+                except Exception:  # left unseen: tried again on a later pass
                     log.exception("email: a mail (uid %s) could not be acted on", mail.uid)
-                    failed = True
                     continue
-                await asyncio.to_thread(mailbox.mark_seen, mail.uid)
-                self.on_mail()
-            if failed or not fetched:
-                await asyncio.to_thread(mailbox.wait, every, halt)
+                if result.outcome in ("waiting", "failed"):
+                    if result.retry_at is not None and (due is None or result.retry_at < due):
+                        due = result.retry_at
+                    continue
+                if result.outcome == "set-aside":
+                    await asyncio.to_thread(mailbox.set_aside, mail.uid)
+                else:
+                    await asyncio.to_thread(mailbox.mark_seen, mail.uid)
+                    self.on_mail()
+                moved = True
+            if not moved:
+                wait = every
+                if due is not None:
+                    soon = (due - self.processor.clock()).total_seconds()
+                    wait = min(every, max(soon, 0.05))
+                await asyncio.to_thread(mailbox.wait, wait, halt)
 
 
 def mailbox_for(settings: Settings) -> Mailbox:

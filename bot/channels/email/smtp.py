@@ -4,7 +4,8 @@ through Graph, with ``ITBOT_EMAIL_PROVIDER=graph``).
 Mail is queued in ``email_outgoing`` by the transaction that decided it; :class:`Sender`
 claims unsent rows (a lease, so two replicas never send one twice at the same time and a
 crashed sender's rows go out later), sends each and marks it sent. A mail that fails is
-tried again after :data:`RETRY_SECONDS`, doubling, up to :data:`MAX_ATTEMPTS` tries.
+tried again after ``ITBOT_EMAIL_SEND_RETRY_SECONDS``, doubling (up to the lease), up to
+:data:`MAX_ATTEMPTS` tries.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 #: tries before a mail is given up on (logged; the row stays, unsent, with its attempts)
 MAX_ATTEMPTS = 8
-#: the wait before a failed mail is tried again, doubled at each attempt (up to the lease)
-RETRY_SECONDS = 5.0
 #: how often queued mail is looked for when nothing wakes the sender
 IDLE_SECONDS = 2.0
 
@@ -97,7 +96,8 @@ class Sender:
                     ", given up" if attempts >= MAX_ATTEMPTS else "",
                     type(exc).__name__,
                 )
-                wait = min(RETRY_SECONDS * 2 ** (attempts - 1), LEASE.total_seconds())
+                first = self.settings.email_send_retry_seconds
+                wait = min(first * 2 ** (attempts - 1), LEASE.total_seconds())
                 async with self.db.session() as session, session.begin():
                     when = utcnow() + timedelta(seconds=wait)
                     await email_mail.retry_after(session, row_id, when, lease=LEASE)

@@ -10,10 +10,12 @@ RECEIVED = (
 ANSWER = (
     "\n\nThis guide may answer your question already:\n\n"
     "{title}\n{rule}\n\n{body}\n\n"
-    "If this solved it, reply 'solved' and we'll close the ticket."
+    "If this solved it, reply 'solved' and we'll mark the ticket resolved."
 )
 KEEP_SUBJECT = "\n\nTo add anything, reply to this email and keep {ref} in the subject."
 UPDATE_INVITE = "\n\nReply to this email to answer the service desk."
+#: the reference marker, above the signature (mail clients leave out what is below it)
+MARKER = "\n\n[Ref: {ref}]"
 SIGNATURE = "\n\n-- \n{desk}\nThis is an automatic reply from the service desk's mailbox."
 REFUSED_SUBJECT = "Re: {subject}"
 REFUSED = (
