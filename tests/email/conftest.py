@@ -7,8 +7,6 @@ import contextlib
 import email
 import email.policy
 import os
-import secrets
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,10 +19,9 @@ from aiosmtpd.controller import Controller
 
 from bot.services import KnowledgeService
 from bot.settings import Settings
-from bot.storage import Database
 from intents import IntentDetector
 from knowledge import KnowledgeBase
-from tests.conftest import POSTGRES_URL, _pg_admin, free_port, need
+from tests.conftest import free_port, need
 from tests.email import dovecot as dovecot_server
 
 AGENT = "kim.agent@dacorum.gov.uk"
@@ -46,74 +43,6 @@ class Outbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for rcpt, m in self.received if address in rcpt]
-
-
-class Templates:
-    """Migrated databases, made once per session and copied for each test: running the
-    migrations costs about a second on PostgreSQL, a copy a fraction of it."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.sqlite: Path | None = None
-        self.postgres: str | None = None
-
-    def sqlite_copy(self, target: Path) -> str:
-        if self.sqlite is None:
-            self.sqlite = self.folder / "template.db"
-            asyncio.run(_migrate(f"sqlite+aiosqlite:///{self.sqlite}"))
-        shutil.copyfile(self.sqlite, target)
-        return f"sqlite+aiosqlite:///{target}"
-
-    def postgres_copy(self) -> str:
-        if self.postgres is None:
-            name = f"itbot_email_template_{os.getpid()}_{secrets.token_hex(4)}"
-            try:
-                asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-            except (OSError, TimeoutError) as exc:
-                need(False, f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
-            self.postgres = name
-            asyncio.run(_migrate(_pg_url(name)))
-        name = f"itbot_test_{os.getpid()}_{secrets.token_hex(4)}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.postgres}"'))
-        return _pg_url(name)
-
-    def drop(self) -> None:
-        if self.postgres is not None:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)'))
-
-
-def _pg_url(name: str) -> str:
-    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
-
-
-async def _migrate(url: str) -> None:
-    database = Database(url)
-    try:
-        await database.upgrade()
-    finally:
-        await database.dispose()
-
-
-@pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
-    made = Templates(tmp_path_factory.mktemp("email-templates"))
-    yield made
-    made.drop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, templates: Templates
-) -> Iterator[str]:
-    """The same test on SQLite and on the local PostgreSQL server (as the suite's own
-    fixture), each database a copy of a migrated one."""
-    if request.param == "sqlite":
-        yield templates.sqlite_copy(tmp_path / "itbot.db")
-        return
-    url = templates.postgres_copy()
-    yield url
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
 
 
 @pytest.fixture
