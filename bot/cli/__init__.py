@@ -40,16 +40,28 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or only ``command``'s part of it: each sub-command's
+    module imports what it runs on (``serve`` the whole web app), so a scripted
+    ``itbot report`` or ``itbot privacy export`` starts without importing the others."""
     parser = argparse.ArgumentParser(
         prog="itbot",
         description="Self-service IT bot for the Joint ICT Service Desk.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if command not in COMMAND_MODULES else (command,):
         module = import_module(f"bot.cli.{name}")
         module.register(sub)
     return parser
+
+
+def command_named(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names first (``None`` for ``--help`` and the like); its
+    parser still reports anything wrong after it, with the usage of that command."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def log_level(args: argparse.Namespace, settings: Settings) -> str:
@@ -66,7 +78,8 @@ def log_level(args: argparse.Namespace, settings: Settings) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``itbot`` console script."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_named(argv))
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_environ(os.environ)
