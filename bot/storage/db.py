@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +126,8 @@ class Database:
         try:
             return await self.engine.connect().start()
         except (SQLAlchemyError, OSError) as exc:
+            if self.is_sqlite:
+                await _let_sqlite_threads_stop()
             check = (
                 "its folder exists and can be written to"
                 if self.is_sqlite
@@ -189,3 +193,14 @@ def _upgrade(conn: Connection, revision: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, revision)
+
+
+async def _let_sqlite_threads_stop(limit: float = 1.0) -> None:
+    """After a failed connect, aiosqlite stops that connection's thread by queueing a close
+    that reports back to this event loop. A command that then ends (``asyncio.run``
+    closing the loop) before the thread gets there makes it print "Event loop is closed"
+    tracebacks under the command's one-line error; give the thread the loop first."""
+    for _ in range(int(limit / 0.01)):
+        if not any("_connection_worker_thread" in t.name for t in threading.enumerate()):
+            return
+        await asyncio.sleep(0.01)
