@@ -8,6 +8,7 @@ is a failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -184,9 +185,42 @@ async def client(settings: Settings) -> AsyncIterator[TestClient[web.Request, we
     """The real application, served over HTTP on a random local port."""
     from bot.app import create_app
 
-    app = create_app(settings)
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+    async with shared_services(settings) as services:
+        if services is None:
+            app = create_app(settings)
+        else:
+            app = create_app(settings, services=services, watch_knowledge=False)
+        async with TestClient(TestServer(app)) as test_client:
+            yield test_client
+
+
+#: the bundled knowledge base and the intent detector, loaded once per test process
+_MODELS: dict[tuple[Any, ...], Any] = {}
+
+
+@contextlib.asynccontextmanager
+async def shared_services(settings: Settings) -> AsyncIterator[Any]:
+    """``open_services`` for ``settings`` with the bundled knowledge base and the intent
+    detector loaded once per test process (about 0.6 s an app otherwise), handed in as
+    ``open_services`` allows; ``None`` when the test has its own knowledge base (it may
+    edit it: that app loads and watches its own)."""
+    from bot.app import open_services
+    from bot.services import KnowledgeService
+    from intents import IntentDetector
+
+    if settings.kb_path is not None:
+        yield None
+        return
+    councils = tuple(c.key for c in settings.councils)
+    kb_key = ("kb", councils, settings.semantic, settings.cache_dir)
+    if kb_key not in _MODELS:
+        _MODELS[kb_key] = (await KnowledgeService.load(settings)).kb
+    detector_key = ("detector", settings.ticket_prefix)
+    if detector_key not in _MODELS:
+        _MODELS[detector_key] = IntentDetector.load(None, ticket_prefix=settings.ticket_prefix)
+    knowledge = KnowledgeService(_MODELS[kb_key])
+    async with open_services(settings, knowledge=knowledge, detector=_MODELS[detector_key]) as s:
+        yield s
 
 
 def sent_messages(path: Path) -> list[dict[str, Any]]:
