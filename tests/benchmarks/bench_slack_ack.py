@@ -78,7 +78,7 @@ async def _serve_itbot(port: int, database_url: str) -> None:
     from bot.storage import Database
     from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 
-    fake = FakeSlack()  # answers the one auth.test call (the bot's user id)
+    fake = FakeSlack()  # the Web API (the bot never calls it before an ack)
     await fake.start()
     settings = dataclasses.replace(
         Settings(),

@@ -26,6 +26,7 @@ from bot.channels.slack import codeform, guard
 from bot.channels.slack import triage as triage_channel
 from bot.channels.slack.app import build_bolt_app
 from bot.channels.slack.approvals import ApprovalMessages
+from bot.channels.slack.authorize import BotAuthorization
 from bot.channels.slack.client import quiet_sdk_loggers, web_client
 from bot.channels.slack.codeform import CodeForms
 from bot.channels.slack.controls import AgentActions
@@ -67,7 +68,10 @@ class SlackChannel:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.bolt = build_bolt_app(settings, self)
+        token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
+        #: who the bot is, from signed requests: the ack never calls Slack's Web API
+        self.authorization = BotAuthorization(token)
+        self.bolt = build_bolt_app(settings, self, self.authorization)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.inbox: Inbox | None = None
         self.worker: Worker | None = None
@@ -82,7 +86,7 @@ class SlackChannel:
         self.held = Held()
         quiet_sdk_loggers()
         secret = settings.slack_signing_secret
-        self.fast_path = FastPath(secret.reveal(), self, lambda: self.client) if secret else None
+        self.fast_path = FastPath(secret.reveal(), self, self.authorization) if secret else None
         self._secret = secret.reveal().encode() if secret else b""
 
     async def record(self, key: str, job: Job) -> bool:

@@ -29,10 +29,8 @@ paths record the same job.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +42,7 @@ from bot.channels.slack.dedupe import dedupe_key
 from bot.channels.slack.jobs import Job
 
 if TYPE_CHECKING:
-    from slack_sdk.web.async_client import AsyncWebClient
-
+    from bot.channels.slack.authorize import BotAuthorization
     from bot.channels.slack.listeners import Recorder
 
 log = logging.getLogger(__name__)
@@ -84,23 +81,6 @@ def route(payload: dict[str, Any], bot_user_id: str) -> Routed | None:
     return Routed(dedupe_key("event", payload), job)
 
 
-def authorized_bot(payload: dict[str, Any]) -> str | None:
-    """The bot user the signed event was delivered to (its ``authorizations``), if named.
-
-    >>> authorized_bot({"authorizations": [{"user_id": "UBOT", "is_bot": True}]})
-    'UBOT'
-    >>> authorized_bot({"authorizations": "x"}) is None
-    True
-    """
-    authorizations = payload.get("authorizations")
-    if not isinstance(authorizations, list):
-        return None
-    for item in authorizations:
-        if isinstance(item, dict) and item.get("is_bot") and isinstance(item.get("user_id"), str):
-            return str(item["user_id"]) or None
-    return None
-
-
 class FastPath:
     """Answers the deliveries :func:`route` takes; returns ``None`` for bolt's share."""
 
@@ -108,13 +88,11 @@ class FastPath:
         self,
         signing_secret: str,
         recorder: Recorder,
-        client: Callable[[], AsyncWebClient | None],
+        authorization: BotAuthorization,
     ) -> None:
         self.verifier = SignatureVerifier(signing_secret)
         self.recorder = recorder
-        self.client = client
-        self._bot_user_id: str | None = None
-        self._auth_lock = asyncio.Lock()
+        self.authorization = authorization
 
     async def __call__(self, request: web.Request) -> web.Response | None:
         body = await request.read()  # cached: bolt can still read it if we pass
@@ -137,11 +115,11 @@ class FastPath:
             return None
         if not isinstance(payload, dict) or payload.get("type") != "event_callback":
             return None
-        # the ack must not wait on Slack's Web API (it may be unreachable): the bot's own id
-        # comes with the signed event when ``auth.test`` was not answered yet
-        bot_user_id = self._bot_user_id or authorized_bot(payload) or await self.bot_user_id()
+        # the ack never waits on Slack's Web API (it may be unreachable): the bot's own id
+        # comes with the signed event (see ``authorize``)
+        bot_user_id = self.authorization.learn(payload)
         if bot_user_id is None:
-            return None  # bolt authorizes (and answers) as it would without us
+            return None  # bolt records it as it would without us (no Web API call either)
         routed = route(payload, bot_user_id)
         if routed is None:
             return None
@@ -152,18 +130,3 @@ class FastPath:
                 log.exception("could not record Slack event %s", routed.key)
                 return web.Response(status=500)
         return web.Response(status=200)
-
-    async def bot_user_id(self) -> str | None:
-        """The bot's user id (``auth.test``, asked once, as bolt's authorization does)."""
-        if self._bot_user_id is not None:
-            return self._bot_user_id
-        async with self._auth_lock:
-            client = self.client()
-            if self._bot_user_id is None and client is not None:
-                try:
-                    response = await client.auth_test()
-                except Exception as exc:
-                    log.warning("Slack auth.test failed (%s)", type(exc).__name__)
-                    return None
-                self._bot_user_id = str(response.get("user_id") or "") or None
-        return self._bot_user_id
