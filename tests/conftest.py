@@ -422,3 +422,41 @@ async def deliver_outbox(services: Any) -> None:
             return
         assert loop.time() < deadline, f"{due} outbox rows still undelivered after 30 s"
         await asyncio.sleep(0.05)
+
+
+#: the test files that take longest (summed seconds on the 2-core sandbox), run first: with
+#: one worker per core and a file's tests kept together (``--dist loadfile``), a long file
+#: started last would keep one worker busy while the other has nothing left to do
+SLOWEST_FIRST = (
+    "tests/bot/test_privacy.py",
+    "tests/access/test_resets.py",
+    "tests/bot/test_conversations.py",
+    "tests/email/test_email_channel.py",
+    "tests/slack/test_slack_triage.py",
+    "tests/slack/test_slack_resets.py",
+    "tests/teams/test_teams_triage.py",
+    "tests/desk/test_notice_cli.py",
+    "tests/bot/test_web_oidc.py",
+    "tests/bot/test_report_chat.py",
+    "tests/bot/test_web_chat.py",
+    "tests/deploy/test_dockerfile.py",
+    "tests/bot/test_serve.py",
+    "tests/bot/test_web_signin.py",
+    "tests/slack/test_slack_approvals.py",
+    "tests/deploy/test_replicas.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest files first (same order in every worker: the sort is stable)."""
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    root = Path(__file__).resolve().parent.parent
+
+    def key(item: pytest.Item) -> int:
+        try:
+            name = item.path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            return len(rank)
+        return rank.get(name, len(rank))
+
+    items.sort(key=key)
