@@ -17,16 +17,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.controller import Controller
 
-from bot.services import KnowledgeService
 from bot.settings import Settings
-from intents import IntentDetector
-from knowledge import KnowledgeBase
-from tests.conftest import free_port, need
+from tests.conftest import free_port, need, shared_services
 from tests.email import dovecot as dovecot_server
 
 AGENT = "kim.agent@dacorum.gov.uk"
 App = TestClient[web.Request, web.Application]
-Models = tuple[KnowledgeBase, IntentDetector]
 
 
 class Outbox:
@@ -118,40 +114,22 @@ def settings_for(
     )
 
 
-@pytest.fixture(scope="session")
-def email_models(embedding_cache: Path) -> Models:
-    """The knowledge base and intent detector, loaded once for the email tests (read-only
-    here): each app gets them instead of loading its own, as ``open_services`` allows."""
-    settings = Settings.from_environ(
-        {
-            "ITBOT_CACHE_DIR": str(embedding_cache),
-            "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
-        }
-    )
-    knowledge = asyncio.run(KnowledgeService.load(settings))
-    detector = IntentDetector.load(None, ticket_prefix=settings.ticket_prefix)
-    return knowledge.kb, detector
-
-
 @contextlib.asynccontextmanager
-async def running(settings: Settings, models: Models) -> AsyncIterator[App]:
+async def running(settings: Settings) -> AsyncIterator[App]:
     """The real application with ``settings`` (its own database, the email channel
-    running), given the shared knowledge base and detector."""
-    from bot.app import create_app, open_services
+    running), on the knowledge base and detector the test process loaded once."""
+    from bot.app import create_app
 
-    kb, detector = models
-    async with open_services(
-        settings, knowledge=KnowledgeService(kb), detector=detector
-    ) as services:
+    async with shared_services(settings) as services:
         app = create_app(settings, services=services, watch_knowledge=False)
         async with TestClient(TestServer(app)) as client:
             yield client
 
 
 @pytest.fixture
-async def email_app(email_settings: Settings, email_models: Models) -> AsyncIterator[App]:
+async def email_app(email_settings: Settings) -> AsyncIterator[App]:
     """The real application with the email channel running."""
-    async with running(email_settings, email_models) as client:
+    async with running(email_settings) as client:
         yield client
 
 

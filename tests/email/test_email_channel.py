@@ -33,7 +33,7 @@ from bot.storage.models import utcnow
 from bot.web import keys
 from tests.conftest import SAM, need
 from tests.email import dovecot as dovecot_server
-from tests.email.conftest import AGENT, Models, Outbox, eventually, running, settings_for
+from tests.email.conftest import AGENT, Outbox, eventually, running, settings_for
 from tests.email.dovecot import USER as DESK
 from tests.email.dovecot import Dovecot
 
@@ -296,10 +296,10 @@ async def test_attachments_of_allowed_types_are_kept_with_the_ticket(
 
 
 async def test_two_replicas_reading_one_mailbox_act_on_each_mail_once(
-    email_settings: Settings, dovecot: Dovecot, smtp: tuple[Outbox, int], email_models: Models
+    email_settings: Settings, dovecot: Dovecot, smtp: tuple[Outbox, int]
 ) -> None:
     outbox, _ = smtp
-    replica = functools.partial(running, email_settings, email_models)
+    replica = functools.partial(running, email_settings)
     async with replica() as one, replica():
         uids = []
         for n in range(6):
@@ -351,7 +351,6 @@ async def test_the_mailbox_is_read_over_tls(
     notify_file: Path,
     smtp: tuple[Outbox, int],
     monkeypatch: pytest.MonkeyPatch,
-    email_models: Models,
 ) -> None:
     reason = dovecot_server.missing()
     need(reason is None, reason or "")
@@ -362,7 +361,7 @@ async def test_the_mailbox_is_read_over_tls(
         settings = settings_for(
             database_url, embedding_cache, notify_file, server, smtp, imap_tls=imap_tls
         )
-        async with running(settings, email_models) as client:
+        async with running(settings) as client:
             _, reply = await ask(client, server, smtp)
             [ticket] = await tickets(client)
             assert reply["Subject"] == f"[{ticket.ref}] How do I share my calendar?"

@@ -20,7 +20,7 @@ from bot.storage.models import utcnow
 from bot.web import keys
 from tests.conftest import SAM
 from tests.email import fake_graph_mail as fake
-from tests.email.conftest import AGENT, Models, eventually, running
+from tests.email.conftest import AGENT, eventually, running
 from tests.email.test_email_channel import mail, tickets
 from tests.email.test_email_retries import break_tickets
 
@@ -41,7 +41,6 @@ async def graph_app(
     embedding_cache: Path,
     notify_file: Path,
     graph: tuple[fake.FakeGraphMail, str],
-    email_models: Models,
 ) -> AsyncIterator[App]:
     _, url = graph
     settings = Settings.from_environ(
@@ -64,7 +63,7 @@ async def graph_app(
             "ITBOT_EMAIL_RETRY_ATTEMPTS": "2",
         }
     )
-    async with running(settings, email_models) as client:
+    async with running(settings) as client:
         yield client
 
 

@@ -25,7 +25,7 @@ from bot.services import Services
 from bot.storage import email_mail
 from bot.web import keys
 from tests.conftest import SAM
-from tests.email.conftest import Models, Outbox, eventually, running, settings_for
+from tests.email.conftest import Outbox, eventually, running, settings_for
 from tests.email.dovecot import Dovecot
 from tests.email.test_email_channel import mail, seen, tickets
 
@@ -147,7 +147,6 @@ async def quick_retry_app(
     notify_file: Path,
     dovecot: Dovecot,
     smtp: tuple[Outbox, int],
-    email_models: Models,
 ) -> AsyncIterator[App]:
     """The app, trying a failed mail again after 0.3 s (doubling), three attempts."""
     settings = settings_for(
@@ -159,7 +158,7 @@ async def quick_retry_app(
         ITBOT_EMAIL_RETRY_SECONDS="0.3",
         ITBOT_EMAIL_RETRY_ATTEMPTS="3",
     )
-    async with running(settings, email_models) as client:
+    async with running(settings) as client:
         yield client
 
 
