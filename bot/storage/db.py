@@ -70,6 +70,9 @@ class Database:
             # idle timeout in a proxy) is noticed at checkout and replaced, so no request
             # fails for it and the bot recovers without a restart
             engine_kwargs.setdefault("pool_pre_ping", True)
+        # a failed statement's error text would otherwise carry its parameters (a person's
+        # words, a ticket's text) into the log lines that report it
+        engine_kwargs.setdefault("hide_parameters", True)
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -93,6 +93,24 @@ async def test_audit_log_is_append_only(database_url: str) -> None:
         await db.dispose()
 
 
+async def test_a_failed_statements_error_never_carries_its_parameters(database_url: str) -> None:
+    """The error text of a failed statement is what the log lines report: the values it
+    carried (a person's words, a ticket's text) stay out of it."""
+    db = Database(database_url)
+    await db.upgrade()
+    words = "my password is Hunter2-Secret"
+    try:
+        async with db.session() as session, session.begin():
+            await audit.record(session, actor="agent@dacorum.gov.uk", action="claim", subject="x")
+        with pytest.raises((DBAPIError, IntegrityError)) as failed:
+            async with db.session() as session, session.begin():
+                await session.execute(text("UPDATE audit_log SET actor = :who"), {"who": words})
+        assert "UPDATE audit_log" in str(failed.value)  # the statement is still named
+        assert "Hunter2" not in str(failed.value)
+    finally:
+        await db.dispose()
+
+
 async def test_unreachable_database_is_a_clear_error() -> None:
     from bot.errors import StorageError
 
