@@ -224,14 +224,24 @@ class DenseIndex:
         return {slot: Encoded(articles[slot], wholes[i], parts[i]) for i, slot in enumerate(slots)}
 
     def _encode_reporting(self, texts: list[str]) -> FloatMatrix:
-        """``texts`` through the cached encoder, telling :attr:`progress` as it goes."""
-        if self.progress is None or len(texts) <= PROGRESS_EVERY:
+        """``texts`` through the cached encoder, telling :attr:`progress` how far the texts
+        the model has to run (those not in the encoder's cache) have got. A start whose
+        vectors are all cached reports nothing: there is no wait to show."""
+        if self.progress is None:
             return self.encoder.encode_cached(texts)
-        done: list[FloatMatrix] = []
-        for start in range(0, len(texts), PROGRESS_EVERY):
-            done.append(self.encoder.encode_cached(texts[start : start + PROGRESS_EVERY]))
-            self.progress(min(start + PROGRESS_EVERY, len(texts)), len(texts))
-        return np.concatenate(done)
+        cache = getattr(self.encoder, "cache", None)  # MiniLMEncoder's EmbeddingCache
+        pending = cache.missing(texts) if cache is not None else list(dict.fromkeys(texts))
+        if len(pending) <= PROGRESS_EVERY:
+            return self.encoder.encode_cached(texts)
+        found: dict[str, npt.NDArray[np.float32]] = {}
+        for start in range(0, len(pending), PROGRESS_EVERY):
+            chunk = pending[start : start + PROGRESS_EVERY]
+            found.update(zip(chunk, self.encoder.encode_cached(chunk), strict=True))
+            self.progress(min(start + PROGRESS_EVERY, len(pending)), len(pending))
+        rest = [t for t in dict.fromkeys(texts) if t not in found]
+        if rest:
+            found.update(zip(rest, self.encoder.encode_cached(rest), strict=True))
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
 
     def install(self, encoded: Mapping[int, Encoded]) -> list[int]:
         """Put in place the vectors of slots that still wait for those articles.

@@ -50,6 +50,10 @@ class EmbeddingCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / (key + _SUFFIX)
 
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The texts (each once) with no vector stored: what encoding them would have to run."""
+        return [t for t in dict.fromkeys(texts) if not self._path(self.key(t)).is_file()]
+
     def get_many(self, texts: Sequence[str]) -> list[npt.NDArray[np.float32] | None]:
         """The cached vector of each text, or ``None`` where there is none (or it is damaged)."""
         return [self._read(self._path(self.key(text))) for text in texts]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -172,3 +173,38 @@ def test_load_encoder_on_reports_the_runtime(onnx_encoder, tmp_path):
     assert status == "semantic search: on (all-MiniLM-L6-v2 via onnxruntime, 384 dims)"
     assert encoder is not None
     assert (encoder.name, encoder.dim) == ("all-MiniLM-L6-v2", 384)
+
+
+def test_progress_is_shown_only_while_the_model_runs(onnx_encoder, tmp_path):
+    """A first load encodes every text and reports how far it has got; a later load with
+    the same cache runs the model for nothing and shows no progress (no bar on every start)."""
+    from knowledge import KnowledgeBase
+
+    for n in range(30):
+        path = tmp_path / "kb" / f"topic{n}" / "guide.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(
+            f"---\ntitle: Guide number {n} to the printer on floor {n}\n"
+            f"summary: What to do when printer {n} jams or prints blank pages.\n---\n"
+            f"## Clear the jam\nOpen tray {n} and pull out the paper.\n\n"
+            f"## Blank pages\nReplace toner cartridge {n} and print a test page.\n",
+            "utf-8",
+        )
+    seen: list[list[tuple[int, int]]] = []
+    for _ in range(2):
+        calls: list[tuple[int, int]] = []
+        kb = KnowledgeBase.load(
+            tmp_path / "kb", cache_dir=tmp_path / "cache", semantic="on", progress=calls_to(calls)
+        )
+        seen.append(calls)
+        assert kb.search("printer 7 prints blank pages").hits[0].article.id == "topic7/guide"
+    first, second = seen
+    assert first and first[-1][0] == first[-1][1] > 64  # a first start: the texts encoded
+    assert second == []  # every vector came from the cache
+
+
+def calls_to(calls: list[tuple[int, int]]) -> Callable[[int, int], None]:
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total))
+
+    return progress
