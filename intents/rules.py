@@ -86,6 +86,23 @@ RULES: tuple[Rule, ...] = (
         "says the sign-in codes or authenticator need resetting (new or lost phone)",
     ),
     Rule(
+        "about-passwords-or-sign-in",
+        "question",
+        _rx(
+            r"^(?=.*\b(?:password|passwords|mfa|2fa|authenticator|two factor|multi factor|"
+            r"two step|sign in codes?)\b)(?=.*\b(?:minimum|maximum|length|how long|how often|"
+            r"rules?|policy|requirements?|characters?|complexity|strength|strong|expiry|set ?up|"
+            r"setting up|register|registering|first time|how do i|how to|how does|without a "
+            r"smartphone|no smartphone)\b)"
+        ),
+        _rx(
+            r"\b(?:forgot|forgotten|forgotton|fogot|cant remember|locked|unlock|reset|resetting|"
+            r"expired|lost|stolen|broken|new phone|new mobile|new iphone|new password|not working|"
+            r"doesnt work|wont work|stopped working|cant|cannot|move|moving|transfer)\b"
+        ),
+        "asks how passwords or sign-in work (rules, set-up), not for the desk to act on them",
+    ),
+    Rule(
         "locked-out-of-a-place",
         "out_of_scope",
         _rx(rf"\block(?:ed)? (?:myself |me )?out of (?:my |the |our )?\w*\s?{_NON_IT_PLACES}"),

@@ -431,6 +431,28 @@ async def test_changing_a_password_you_know_gets_the_guide(
 
 
 @pytest.mark.parametrize(
+    ("typed", "guide"),
+    [
+        ("password length minimum?", "sign-in/password-rules"),
+        ("what are the password rules", "sign-in/password-rules"),
+        ("setting up microsoft authenticator", "sign-in/set-up-microsoft-authenticator"),
+        ("how do I do two factor without a smartphone", "sign-in/sign-in-without-a-smartphone"),
+    ],
+)
+async def test_asking_how_passwords_or_sign_in_work_gets_the_guide_not_a_reset(
+    engine: ConversationEngine, typed: str, guide: str
+) -> None:
+    """A question about the rules or the set-up is answered: no code is sent to anyone's
+    phone and no ticket is raised for it (a bare "password" used to start a reset)."""
+    sam = Chat(engine)
+    text = await sam.say(typed)
+    cards = [c.article_id for r in sam.replies for c in r.cards]
+    assert guide in cards[:3], (text, cards)
+    assert "JSD-" not in text  # no ticket raised
+    assert "code" not in text.replace("sign-in codes", "")  # no reset started
+
+
+@pytest.mark.parametrize(
     "typed",
     [
         "I forgot my password",
