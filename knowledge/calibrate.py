@@ -9,10 +9,15 @@ the bundled articles so that they are *unfamiliar* to the index:
   (like an error message quoted from an article that no longer contains it);
 
 plus the out-of-scope questions in ``knowledge/calibration/out_of_scope.txt``,
-written for this purpose. It fits two logistic models on the search signals,
-picks the thresholds, and prints them (``--write`` saves them to
-``knowledge/calibration/{lexical,hybrid}.json``, which :mod:`knowledge.decide` loads).
-No evaluation data is read.
+written for this purpose; and, with ``--also KB QUESTIONS`` (lexical mode), the questions
+of a development set asked of its own knowledge base (``itbot kb eval``'s format), so the
+decline model also sees a larger, unfamiliar knowledge base and out-of-scope questions
+nobody here wrote (it shapes only the "is any hit right?" model and its threshold).
+It fits two logistic models on the search signals, picks the thresholds, and prints
+them (``--write`` saves them to ``knowledge/calibration/{lexical,hybrid}.json``, which
+:mod:`knowledge.decide` loads). The committed ``lexical.json`` is fitted with
+``--also ../shared/eval/external-dev/kb ../shared/eval/external-dev/questions.jsonl``.
+No held-out evaluation data is read.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from knowledge.article import Article
 from knowledge.base import KnowledgeBase, bundled_root
 from knowledge.decide import FEATURES, Calibration, Model, calibration_json, off_topic_examples
 from knowledge.dense import DenseIndex, SemanticMode, open_encoder
+from knowledge.evaluate import read_questions
 from knowledge.fuzzy import similarity
 from knowledge.search import Index
 from knowledge.synonyms import default_synonyms
@@ -165,7 +171,26 @@ def _model(w: npt.NDArray[np.float64], names: Sequence[str]) -> Model:
     return Model(float(w[0]), {n: float(v) for n, v in zip(names, w[1:], strict=True)})
 
 
-def calibrate(mode: SemanticMode, cache_dir: Path | None) -> tuple[Calibration, str]:
+def development_samples(kb_dir: Path, questions: Path) -> tuple[KnowledgeBase, Index, list[Sample]]:
+    """A development set's questions, with a lexical index of its own knowledge base."""
+    kb = KnowledgeBase.load(kb_dir, semantic="off")
+    index = Index(default_synonyms(), None)
+    index.update(dict(enumerate(kb.articles())))
+    samples = [
+        Sample(
+            q.q,
+            q.expected[0] if q.expected else None,
+            q.council,
+            "dev" + ("" if q.expected else "-oos"),
+        )
+        for q in read_questions(questions)
+    ]
+    return kb, index, samples
+
+
+def calibrate(
+    mode: SemanticMode, cache_dir: Path | None, also: tuple[Path, Path] | None = None
+) -> tuple[Calibration, str]:
     """Fit the calibration for ``mode``; also return a report of how it does."""
     kb = KnowledgeBase.load(bundled_root(), semantic="off")
     encoder, status = open_encoder(mode, cache_dir)
@@ -174,8 +199,26 @@ def calibrate(mode: SemanticMode, cache_dir: Path | None) -> tuple[Calibration, 
     index = Index(default_synonyms(), DenseIndex(encoder) if encoder else None)
     index.update(dict(enumerate(stripped)))
     x, scope, top1, kinds = collect(kb, samples, index)
+    if also is not None:
+        if encoder is not None:
+            raise SystemExit("--also is for the lexical mode (--semantic off)")
+        dev_kb, dev_index, dev = development_samples(*also)
+        dx, dscope, dtop1, dkinds = collect(dev_kb, dev, dev_index)
+        x, scope, top1 = (
+            np.vstack([x, dx]),
+            np.concatenate([scope, dscope]),
+            np.concatenate([top1, dtop1]),
+        )
+        kinds += dkinds
+        samples += dev
+    own = np.array([not k.startswith("dev") for k in kinds])
     hybrid_only = ("semantic", "semantic_max", "off_topic")
-    lexical_only = ("it_share", "pairs")  # hybrid keeps its fitted model until it is refitted
+    lexical_only = (
+        "it_share",
+        "pairs",
+        "everyday",
+        "general",
+    )  # hybrid keeps its fitted model until it is refitted
     names = [f for f in FEATURES if encoder is not None or f not in hybrid_only]
     if encoder is not None:
         names = [n for n in names if n not in lexical_only]
@@ -187,7 +230,7 @@ def calibrate(mode: SemanticMode, cache_dir: Path | None) -> tuple[Calibration, 
     p_scope = _predict(w_scope, xs)
     in_scope = scope == 1
     decline_below = float(np.quantile(p_scope[in_scope], MAX_IN_SCOPE_DECLINED))
-    kept = in_scope & (p_scope >= decline_below)
+    kept = in_scope & (p_scope >= decline_below) & own  # "answer or choose" from our own articles
     top_names = [
         n for n in names if n in ("coverage", "gap", "fuzzy", "semantic", "agree", "lexical")
     ]
@@ -222,12 +265,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--semantic", choices=("on", "off"), default="off")
     parser.add_argument("--cache-dir", type=Path, default=Path(".itbot-cache"))
     parser.add_argument(
+        "--also",
+        nargs=2,
+        type=Path,
+        metavar=("KB", "QUESTIONS"),
+        help="also fit the decline model on a development set (lexical mode)",
+    )
+    parser.add_argument(
         "--write",
         action="store_true",
         help="save it as knowledge/calibration/{lexical,hybrid}.json",
     )
     args = parser.parse_args(argv)
-    calibration, report = calibrate(args.semantic, args.cache_dir)
+    also = (args.also[0], args.also[1]) if args.also else None
+    calibration, report = calibrate(args.semantic, args.cache_dir, also)
     print(report)
     text = calibration_json(calibration)
     print(text)

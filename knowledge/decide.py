@@ -34,6 +34,8 @@ FEATURES = (
     "off_topic_words",  # fuzzy word similarity to the closest known out-of-scope request
     "pairs",  # share of the question's neighbouring-word pairs the best hit has as phrases
     "it_share",  # share of the question's informative words that are IT vocabulary or codes
+    "everyday",  # share of them from everyday non-IT families (weather, food, money, ...)
+    "general",  # share of them common in general English but rare in the articles
     "gap",  # relative fused-score gap between the best and second hit
     "agree",  # 1 when the retrievers' first choices agree
 )

@@ -33,10 +33,23 @@ _ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ly")
 
 
 @cache
+def english_ranks() -> dict[str, int]:
+    """The English word list (``knowledge/english_words.txt``; see its header), each word
+    with its position in it: 0 for the most common, larger for rarer words.
+
+    >>> ranks = english_ranks()
+    >>> ranks["the"] < ranks["weather"] < ranks["mailbox" if "mailbox" in ranks else "outlook"]
+    True
+    """
+    text = resources.files("knowledge").joinpath("english_words.txt").read_text("utf-8")
+    found = (w for w in text.split("\n") if w and not w.startswith("#"))
+    return {w: n for n, w in enumerate(dict.fromkeys(found))}
+
+
+@cache
 def english_words() -> frozenset[str]:
     """The English word list (``knowledge/english_words.txt``; see its header)."""
-    text = resources.files("knowledge").joinpath("english_words.txt").read_text("utf-8")
-    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+    return frozenset(english_ranks())
 
 
 def is_english(word: str) -> bool:

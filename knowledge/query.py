@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.fuzzy import Speller, it_words
+from knowledge.domains import is_everyday, is_it_word
+from knowledge.fuzzy import Speller, english_ranks
 from knowledge.lexical import IntArray, LexicalIndex
 from knowledge.synonyms import Synonyms
 from knowledge.text import (
@@ -37,6 +38,10 @@ PAIR_WEIGHT = 1.0
 CODE_WEIGHT = 2.0
 #: Extra weight of a pair of neighbouring words inside quotation marks (a pasted message).
 QUOTE_PAIR_WEIGHT = 1.0
+#: Among the most common words of general English (:func:`knowledge.fuzzy.english_ranks`)...
+COMMON_RANK = 12000
+#: ... and in fewer than this share of the articles: a word from outside the knowledge base's field.
+RARE_IN_ARTICLES = 0.02
 #: A capitalised word that doesn't start a sentence: a name ("ask Kevin", "Sam Turner").
 _NAME_RE = re.compile(r"(?<![.!?:]\s)(?<![.!?:])(?<=\s)[A-Z][a-z]+\b")
 
@@ -187,7 +192,7 @@ def coverage(query: Query, index: LexicalIndex, rows: IntArray) -> npt.NDArray[n
 
 def it_share(query: Query) -> float:
     """The share of the question's informative words (by idf) that are IT vocabulary
-    (:func:`knowledge.fuzzy.it_words`, as corrected) or error codes.
+    (:func:`knowledge.domains.it_vocabulary`, as corrected) or error codes.
 
     Articles use plenty of everyday words ("table", "book", "open"); a question made of
     IT words is about IT even when no article answers it.
@@ -195,13 +200,43 @@ def it_share(query: Query) -> float:
     mass = query.mass
     if mass <= 0:
         return 1.0 if query.codes else 0.0
-    vocabulary = it_words()
     it = sum(
-        s.idf
-        for s in query.slots
-        if any(
-            w in vocabulary or w.rstrip("s") in vocabulary or is_error_code(w)
-            for w in s.word.split()
-        )
+        s.idf for s in query.slots if any(is_it_word(w) or is_error_code(w) for w in s.word.split())
     )
     return min(1.0, it / mass + (0.5 if query.codes else 0.0))
+
+
+def everyday_share(query: Query) -> float:
+    """The share of the question's informative words (by idf, as corrected) from the
+    everyday families an IT desk doesn't serve (:func:`knowledge.domains.is_everyday`:
+    weather, food, travel, money, health, ...), when no word of the question is IT
+    vocabulary: high for "will it rain at lunchtime", nothing for "left my laptop on the bus".
+    """
+    mass = query.mass
+    if mass <= 0 or any(is_it_word(w) for s in query.slots for w in s.word.split()):
+        return 0.0
+    found = sum(s.idf for s in query.slots if any(is_everyday(w) for w in s.word.split()))
+    return found / mass
+
+
+def general_share(query: Query, index: LexicalIndex) -> float:
+    """The share of the question's informative words (by idf, as corrected) that are common
+    in general English but rare in the articles: "president", "lunch", "mortgage" in an IT
+    knowledge base; "table" or "network" are common too but many articles use them.
+
+    The vocabulary of the knowledge base itself against English at large, so it needs no
+    word list per topic and follows the articles as they change.
+    """
+    mass = query.mass
+    if mass <= 0:
+        return 0.0
+    ranks = english_ranks()
+    limit = RARE_IN_ARTICLES * max(index.n_docs, 1)
+    found = 0.0
+    for s in query.slots:
+        if any(is_it_word(w) for w in s.word.split()):
+            continue
+        common = all(ranks.get(w, COMMON_RANK) < COMMON_RANK for w in s.word.split())
+        if common and max((index.df(k) for k in s.keys), default=0.0) < limit:
+            found += s.idf
+    return found / mass

@@ -18,7 +18,14 @@ from knowledge.dense import DenseIndex
 from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse, top_slots
 from knowledge.fuzzy import Speller, it_words, similarity
 from knowledge.lexical import PAIR_FLAG, LexicalIndex
-from knowledge.query import Query, build_query, coverage, it_share
+from knowledge.query import (
+    Query,
+    build_query,
+    coverage,
+    everyday_share,
+    general_share,
+    it_share,
+)
 from knowledge.results import Hit, SearchResult
 from knowledge.synonyms import Synonyms
 from knowledge.text import error_codes, normalise, words
@@ -259,6 +266,8 @@ class Index:
         if self.dense is None:
             # lexical-only signals (the hybrid model declines by cosine to known requests)
             features["it_share"] = it_share(query)
+            features["everyday"] = everyday_share(query)
+            features["general"] = general_share(query, self.lexical)
             features["pairs"] = self._pair_share(query, best.slot)
         if "semantic" in scores:
             features["semantic"] = best.parts.get("semantic", 0.0)
