@@ -152,13 +152,24 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One article-embedding cache for the whole run.
+def embedding_cache(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """One article-embedding cache for the whole run, and for the next runs: it lives in
+    pytest's cache folder (``.pytest_cache``), as ``test_intents_embeddings``' vectors do.
 
-    The cache is keyed by content hash, so sharing it is what a restart does in
-    production; without it every test re-encodes the bundled articles (about 750 texts).
+    The cache is keyed by the model and each text's content hash, so sharing it is what a
+    restart does in production; without it every test re-encodes the bundled articles
+    (about 750 texts), and with a new folder per run each test process does so once (20 s
+    and more of CPU). A first start's encoding is still tested: ``test_serve`` starts with
+    an empty folder of its own. ``pytest --cache-clear`` empties it; without the cache
+    plugin (``-p no:cacheprovider``), a new folder for this run.
     """
-    return tmp_path_factory.mktemp("itbot-cache")
+    cache = getattr(request.config, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("itbot-cache")
+    folder: Path = cache.mkdir("itbot-embeddings")
+    return folder
 
 
 @pytest.fixture
