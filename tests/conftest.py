@@ -152,13 +152,24 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One article-embedding cache for the whole run.
+def embedding_cache(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """One article-embedding cache for the whole run, and for the next runs: it lives in
+    pytest's cache folder (``.pytest_cache``), as ``test_intents_embeddings``' vectors do.
 
-    The cache is keyed by content hash, so sharing it is what a restart does in
-    production; without it every test re-encodes the bundled articles (about 750 texts).
+    The cache is keyed by the model and each text's content hash, so sharing it is what a
+    restart does in production; without it every test re-encodes the bundled articles
+    (about 750 texts), and with a new folder per run each test process does so once (20 s
+    and more of CPU). A first start's encoding is still tested: ``test_serve`` starts with
+    an empty folder of its own. ``pytest --cache-clear`` empties it; without the cache
+    plugin (``-p no:cacheprovider``), a new folder for this run.
     """
-    return tmp_path_factory.mktemp("itbot-cache")
+    cache = getattr(request.config, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("itbot-cache")
+    folder: Path = cache.mkdir("itbot-embeddings")
+    return folder
 
 
 @pytest.fixture
@@ -183,15 +194,22 @@ def settings(database_url: str, embedding_cache: Path, notify_file: Path) -> Set
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """The real application, served over HTTP on a random local port."""
+    async with shared_app(settings) as app, TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+@contextlib.asynccontextmanager
+async def shared_app(settings: Settings, **options: Any) -> AsyncIterator[web.Application]:
+    """``create_app(settings, **options)`` on :func:`shared_services` (the bundled knowledge
+    base, which never changes, not watched); an app that loads and watches its own when the
+    settings name a knowledge base folder."""
     from bot.app import create_app
 
     async with shared_services(settings) as services:
         if services is None:
-            app = create_app(settings)
+            yield create_app(settings, **options)
         else:
-            app = create_app(settings, services=services, watch_knowledge=False)
-        async with TestClient(TestServer(app)) as test_client:
-            yield test_client
+            yield create_app(settings, services=services, **{"watch_knowledge": False, **options})
 
 
 #: the bundled knowledge base and the intent detector, loaded once per test process
@@ -212,7 +230,10 @@ async def shared_services(settings: Settings) -> AsyncIterator[Any]:
         yield None
         return
     councils = tuple(c.key for c in settings.councils)
-    kb_key = ("kb", councils, settings.semantic, settings.cache_dir)
+    # without sentence embeddings the cache folder is never read: tests that each name their
+    # own (``tmp_path / "cache"``) share one loaded copy too
+    cache_dir = None if settings.semantic == "off" else settings.cache_dir
+    kb_key = ("kb", councils, settings.semantic, cache_dir)
     if kb_key not in _MODELS:
         _MODELS[kb_key] = (await KnowledgeService.load(settings)).kb
     detector_key = ("detector", settings.ticket_prefix)

@@ -18,22 +18,26 @@ from bot.errors import SettingsError
 from bot.settings import Secret, Settings
 from integrations.identity.base import Directory
 from integrations.identity.demo import DemoDirectory
-from integrations.identity.google import GoogleDirectory
-from integrations.identity.graph import GraphDirectory
-from integrations.identity.ldap import LdapDirectory
 
 T = TypeVar("T")
 
 
 def open_directory(settings: Settings, engine: AsyncEngine | None) -> Directory:
     """The configured directory; ``engine`` is the bot's database (the demo directory's
-    home). Missing settings raise :class:`SettingsError` naming the variable."""
+    home). Missing settings raise :class:`SettingsError` naming the variable.
+
+    Each vendor's adapter is imported only when it is the one configured: a bot on the
+    demo directory (or Graph) never loads ``ldap3`` or Google's libraries, which every
+    ``itbot`` command that opens the services would otherwise pay for at start.
+    """
     kind = settings.directory
     if kind == "demo":
         if engine is None:
             raise SettingsError("ITBOT_DATABASE_URL", "is needed by the demo directory")
         return DemoDirectory(engine)
     if kind == "ldap":
+        from integrations.identity.ldap import LdapDirectory
+
         url = _needed(settings.ldap_url, "ITBOT_LDAP_URL", kind)
         if settings.ldap_flavour == "ad" and not url.startswith("ldaps://"):
             raise SettingsError(
@@ -54,6 +58,8 @@ def open_directory(settings: Settings, engine: AsyncEngine | None) -> Directory:
             ca_file=settings.ldap_ca_file,
         )
     if kind == "graph":
+        from integrations.identity.graph import GraphDirectory
+
         return GraphDirectory(
             tenant=_needed(settings.graph_tenant, "ITBOT_GRAPH_TENANT", kind),
             client_id=_needed(settings.graph_client_id, "ITBOT_GRAPH_CLIENT_ID", kind),
@@ -62,6 +68,8 @@ def open_directory(settings: Settings, engine: AsyncEngine | None) -> Directory:
             graph_url=settings.graph_url,
             login_url=settings.graph_login_url,
         )
+    from integrations.identity.google import GoogleDirectory
+
     credentials = _needed(settings.google_credentials, "ITBOT_GOOGLE_CREDENTIALS", kind)
     try:
         return GoogleDirectory(

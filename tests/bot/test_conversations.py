@@ -15,7 +15,7 @@ from bot.desk.calendar import LONDON
 from bot.flows import default_registry
 from bot.flows.tickets import form
 from bot.settings import Settings
-from tests.conftest import SAM
+from tests.conftest import SAM, shared_services
 
 
 class Chat:
@@ -101,7 +101,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def engine(settings: Settings, clock: Clock) -> AsyncIterator[ConversationEngine]:
-    async with open_services(settings) as services:
+    """The bot on the test's own new database; the bundled knowledge base and the intent
+    detector (read-only) are the ones loaded once per test process."""
+    async with shared_services(settings) as services:
         yield ConversationEngine(services, default_registry(), clock=clock)
 
 
@@ -339,7 +341,7 @@ async def test_a_waiting_flow_times_out(engine: ConversationEngine, clock: Clock
 
 
 async def test_state_survives_a_restart(settings: Settings, clock: Clock) -> None:
-    async with open_services(settings) as services:
+    async with shared_services(settings) as services:
         sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
         await sam.press_intent("raise_ticket")
         assert "Which of these" in await sam.say("Teams camera not detected on my laptop")
@@ -355,7 +357,7 @@ async def test_a_pending_switch_survives_a_restart(settings: Settings, clock: Cl
     from bot.storage.models import Conversation
 
     question = "monitor keeps flickering and going black"  # unsure: asked first
-    async with open_services(settings) as services:
+    async with shared_services(settings) as services:
         sam = Chat(ConversationEngine(services, default_registry(), clock=clock))
         await sam.press_intent("raise_ticket")
         await sam.say("My second screen is blank")

@@ -9,20 +9,20 @@ import pytest
 from hypothesis import given
 from sqlalchemy import select
 
-from bot.app import build_engine, open_services
+from bot.app import build_engine
 from bot.conversation.messages import Incoming
 from bot.desk.tickets import Ticket
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
 from bot.storage.models import Staff
-from tests.conftest import SAM
+from tests.conftest import SAM, shared_services
 from tests.hostile import ANY_TEXT, EMAIL_LIKE, FAST, in_thread, runner
 
 
 async def test_a_lone_surrogate_is_cleaned_not_lost(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with open_services(settings) as services:
+    async with shared_services(settings) as services:
         engine = build_engine(services)
         replies = await engine.handle(
             Incoming(channel="web", email=SAM, text="\ud800 printer", proven=True, personal=True)
@@ -35,7 +35,7 @@ async def test_a_lone_surrogate_is_cleaned_not_lost(
 async def test_any_message_text_gets_replies(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with open_services(settings) as services:
+    async with shared_services(settings) as services:
         engine = build_engine(services)
         run = runner(asyncio.get_running_loop())
 
@@ -59,7 +59,7 @@ async def test_text_pasted_from_an_email_gets_replies_and_grants_nothing(
 ) -> None:
     """Headers, quoted replies, an agent's address, MIME parts and a pasted password: the
     turn is answered, and it is still Sam's turn (an address in the text proves nothing)."""
-    async with open_services(settings) as services:
+    async with shared_services(settings) as services:
         engine = build_engine(services)
         run = runner(asyncio.get_running_loop())
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_outbox, open_services
+from bot.app import build_outbox
 from bot.conversation.engine import ConversationEngine
 from bot.desk.service import Actor
 from bot.desk.tickets import Ticket, TicketComment
@@ -16,7 +16,7 @@ from bot.flows import default_registry
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
 from tests.bot.test_conversations import Chat
-from tests.conftest import SAM, say
+from tests.conftest import SAM, say, shared_services
 from tests.conftest import sign_in as chat_sign_in
 from tests.desk.dashboard_support import Client, add_agent, database
 from tests.desk.dashboard_support import sign_in as desk_sign_in
@@ -127,7 +127,7 @@ async def test_a_clear_new_request_after_an_agents_question_is_not_a_reply(
 
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[ConversationEngine]:
-    async with open_services(settings) as services:
+    async with shared_services(settings) as services:
         yield ConversationEngine(services, default_registry())
 
 

@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app, open_services
 from bot.conversation.engine import ConversationEngine
 from bot.desk.calendar import LONDON
 from bot.flows import default_registry
 from bot.settings import SETTINGS, Settings
 from tests.bot.test_conversations import Chat, Clock
-from tests.conftest import ALEX, itbot, say, sign_in
+from tests.conftest import ALEX, itbot, say, shared_app, shared_services, sign_in
 
 WEDNESDAY_10AM = datetime(2026, 11, 25, 10, 0, tzinfo=LONDON)
 WEDNESDAY_5_30PM = datetime(2026, 11, 25, 17, 30, tzinfo=LONDON)
@@ -45,7 +44,7 @@ async def bot_at(settings: Settings, now: datetime) -> AsyncIterator[Chat]:
     """Sam (Dacorum), talking to a bot started with ``settings``, at ``now``."""
     clock = Clock()
     clock.now = now
-    async with open_services(settings) as services:
+    async with shared_services(settings) as services:
         yield Chat(ConversationEngine(services, default_registry(), clock=clock))
 
 
@@ -154,8 +153,8 @@ async def test_an_article_states_the_configured_hours_for_the_askers_council(
 
 
 async def test_the_article_page_states_the_configured_hours(settings: Settings) -> None:
-    app = create_app(configured(settings, ITBOT_WORKING_HOURS="07:45-18:15"))
-    async with TestClient(TestServer(app)) as client:
+    hours = configured(settings, ITBOT_WORKING_HOURS="07:45-18:15")
+    async with shared_app(hours) as app, TestClient(TestServer(app)) as client:
         await sign_in(client, ALEX)
         page = await (await client.get("/kb/sign-in/account-locked")).text()
         assert "01632 960 100 (Monday to Friday, 07:45 to 18:15)" in page  # Aylesbury Vale's

@@ -1,11 +1,12 @@
-"""Privacy (UK GDPR): people chat in ``itbot chat``, then the data protection officer runs
-``itbot privacy export``, ``purge`` and ``erase`` in real processes, on SQLite and PostgreSQL;
-and ``itbot serve`` purges old texts on its own."""
+"""Privacy (UK GDPR): people chat in the terminal chat (``itbot chat``'s channel), then the
+data protection officer runs ``itbot privacy export``, ``purge`` and ``erase`` in real
+processes, on SQLite and PostgreSQL; and ``itbot serve`` purges old texts on its own."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import json
 import os
 import subprocess
@@ -17,17 +18,19 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.access.tables import OneTimeCode
-from bot.app import build_desk, build_outbox, create_app, open_services
+from bot.app import build_desk, build_engine, build_outbox, create_app
+from bot.channels.terminal import TerminalChat
 from bot.desk.actor import Actor
 from bot.desk.queries import by_ref
 from bot.desk.tickets import Ticket, TicketComment
+from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage import staff as staff_repo
 from bot.storage.models import Conversation, Turn, utcnow
 from bot.storage.web_sessions import WebSession
 from bot.web import keys
-from tests.conftest import ALEX, SAM, itbot_command, say, sign_in
+from tests.conftest import ALEX, SAM, itbot_command, say, shared_services, sign_in
 
 KIM = "kim.patel@dacorum.gov.uk"
 AGENT = "pat.lee@dacorum.gov.uk"
@@ -56,10 +59,15 @@ def itbot(database_url: str, *argv: str, stdin: str = "") -> subprocess.Complete
     )
 
 
-def chat(database_url: str, email: str, typed: str) -> str:
-    result = itbot(database_url, "chat", "--as", email, stdin=typed)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+async def chat(services: Services, email: str, typed: str) -> str:
+    """``email`` types ``typed`` (lines) into a new terminal chat, as ``itbot chat --as``
+    does (its channel, in this process: the commands under test are the privacy ones)."""
+    out = io.StringIO()
+    terminal = TerminalChat(
+        build_engine(services), email, out=out, links=lambda: services.knowledge.kb
+    )
+    await terminal.run(io.StringIO(typed))
+    return out.getvalue()
 
 
 def export(database_url: str, email: str) -> dict[str, Any]:
@@ -72,12 +80,18 @@ def export(database_url: str, email: str) -> dict[str, Any]:
 async def people_chat(database_url: str, db: Database) -> None:
     """Sam and Kim (Dacorum) each ask a question; Alex (Aylesbury Vale) raises a ticket,
     and an agent replies on it."""
-    assert "Share your calendar" in chat(database_url, SAM, SAMS_QUESTION + "\n")
-    chat(database_url, KIM, KIMS_QUESTION + "\n")
-    out = chat(database_url, ALEX, ALEXS_PROBLEM + "\ndevice\nblocked\nyes\n")
-    assert "Done: JSD-000001" in out, out
-    settings = Settings.from_environ({"ITBOT_DATABASE_URL": database_url, "ITBOT_SEMANTIC": "off"})
-    async with open_services(settings) as services:
+    settings = Settings.from_environ(
+        {
+            "ITBOT_DATABASE_URL": database_url,
+            "ITBOT_SEMANTIC": "off",
+            "ITBOT_SECRET_KEY": "test-secret-key-0123456789",
+        }
+    )
+    async with shared_services(settings) as services:
+        assert "Share your calendar" in await chat(services, SAM, SAMS_QUESTION + "\n")
+        await chat(services, KIM, KIMS_QUESTION + "\n")
+        out = await chat(services, ALEX, ALEXS_PROBLEM + "\ndevice\nblocked\nyes\n")
+        assert "Done: JSD-000001" in out, out
         async with db.session() as s, s.begin():
             agent = await staff_repo.get_or_create(s, email=AGENT, council="dacorum")
             agent.is_agent = True
@@ -85,8 +99,8 @@ async def people_chat(database_url: str, db: Database) -> None:
             assert ticket is not None
             await services.desk.comment(s, ticket, Actor.of(agent), AGENTS_WORDS, now=utcnow())
         await build_outbox(services).run_once()
-    # Alex hears of the reply at their next turn: the agent's words are in that turn's reply
-    assert AGENTS_WORDS in chat(database_url, ALEX, "hi\n")
+        # Alex hears of the reply at their next turn: the agent's words are in that turn's reply
+        assert AGENTS_WORDS in await chat(services, ALEX, "hi\n")
 
 
 async def test_an_export_holds_their_words_and_nobody_elses(
@@ -267,14 +281,15 @@ async def test_serve_purges_texts_past_the_retention_period(settings: Settings) 
         ticket.status, ticket.csat_comment = "closed", "slow to answer"
         ticket_id = ticket.id
 
-    app = create_app(settings, watch_knowledge=False)
-    async with TestClient(TestServer(app)):
-        for _ in range(600):  # the first pass runs a second after the start
-            async with db.session() as s:
-                texts = (await s.execute(select(Turn.user_text).order_by(Turn.id))).all()
-            if texts[0][0] == "":
-                break
-            await asyncio.sleep(0.05)
+    async with shared_services(settings) as services:
+        app = create_app(settings, services=services, watch_knowledge=False)
+        async with TestClient(TestServer(app)):
+            for _ in range(600):  # the first pass runs a second after the start
+                async with db.session() as s:
+                    texts = (await s.execute(select(Turn.user_text).order_by(Turn.id))).all()
+                if texts[0][0] == "":
+                    break
+                await asyncio.sleep(0.05)
     async with db.session() as s:
         turns = (await s.execute(select(Turn).order_by(Turn.id))).scalars().all()
         stored = (

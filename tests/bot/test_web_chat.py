@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.settings import Settings
-from tests.conftest import ALEX, SAM, say, sign_in
+from tests.conftest import ALEX, SAM, say, shared_app, sign_in
 
 Client = TestClient[web.Request, web.Application]
 
@@ -69,7 +69,7 @@ async def test_a_single_sign_on_address_outside_the_councils_is_told_which_to_us
     settings: Settings,
 ) -> None:
     sso = dataclasses.replace(settings, trusted_email_header="X-Forwarded-Email", semantic="off")
-    async with TestClient(TestServer(create_app(sso, watch_knowledge=False))) as client:
+    async with shared_app(sso) as app, TestClient(TestServer(app)) as client:
         response = await client.post(
             "/api/chat",
             json={"text": "how do i share my calendar"},
@@ -133,8 +133,6 @@ async def test_an_edited_article_is_live_within_a_second(settings, kb_dir) -> No
     import asyncio
     import dataclasses
     import time
-
-    from bot.app import create_app
 
     live = dataclasses.replace(settings, kb_path=kb_dir)
     article = kb_dir / "email" / "out-of-office.md"

@@ -21,13 +21,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 from yarl import URL
 
-from bot.app import create_app
 from bot.errors import SettingsError
 from bot.settings import Secret, Settings
 from bot.storage.models import AuditEntry, utcnow
 from bot.storage.web_oidc import OidcPending
 from tests.bot.fake_oidc import CLIENT_ID, CLIENT_SECRET, FORGERIES, FakeOidc, s256
-from tests.conftest import SAM, free_port, say
+from tests.conftest import SAM, free_port, say, shared_app
 from tests.desk.dashboard_support import database, quick_settings, raise_ticket
 
 Client = TestClient[web.Request, web.Application]
@@ -59,11 +58,12 @@ async def client(settings: Settings, fake: FakeOidc) -> AsyncIterator[Client]:
         oidc_client_id=CLIENT_ID,
         oidc_client_secret=Secret(CLIENT_SECRET),
     )
-    # no access log, as `itbot serve` runs it (a log of URLs would hold the codes)
-    server = TestServer(create_app(configured), port=port)
-    await server.start_server(access_log=None)
-    async with TestClient(server) as test_client:
-        yield test_client
+    async with shared_app(configured) as app:
+        # no access log, as `itbot serve` runs it (a log of URLs would hold the codes)
+        server = TestServer(app, port=port)
+        await server.start_server(access_log=None)
+        async with TestClient(server) as test_client:
+            yield test_client
 
 
 async def trip_to_provider(client: Client) -> str:
@@ -284,7 +284,7 @@ async def test_a_sign_in_older_than_ten_minutes_is_refused(client: Client, fake:
 
 
 async def test_without_oidc_settings_there_is_no_button_and_no_route(settings: Settings) -> None:
-    async with TestClient(TestServer(create_app(settings))) as plain:
+    async with shared_app(settings) as app, TestClient(TestServer(app)) as plain:
         page = await (await plain.get("/")).text()
         assert "Sign in with your council account" not in page
         assert (await plain.get("/chat/oidc/start", allow_redirects=False)).status == 404

@@ -19,7 +19,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 
 from bot.access.tables import OneTimeCode
-from bot.app import create_app
 from bot.conversation.actions import FlowCommand, encode_action
 from bot.desk.actor import Actor
 from bot.settings import Settings
@@ -31,6 +30,7 @@ from tests.conftest import (
     last_sign_in_code,
     say,
     sent_messages,
+    shared_app,
     sign_in,
     start_session,
 )
@@ -223,7 +223,7 @@ async def test_codes_to_one_address_are_limited_per_hour_and_the_session_still_w
     settings: Settings,
 ) -> None:
     limited = dataclasses.replace(settings, code_limit=2, semantic="off")
-    async with TestClient(TestServer(create_app(limited, watch_knowledge=False))) as client:
+    async with shared_app(limited) as app, TestClient(TestServer(app)) as client:
         await start_session(client, SAM)
         assert (await client.post("/api/session/resend", json={})).status == 200
         response = await client.post("/api/session/resend", json={})
@@ -291,7 +291,7 @@ async def test_the_database_keeps_no_code_and_no_session_id(client: Client) -> N
 
 async def test_with_the_sso_header_the_header_is_the_proven_identity(settings: Settings) -> None:
     sso = dataclasses.replace(settings, trusted_email_header="X-Forwarded-Email", semantic="off")
-    async with TestClient(TestServer(create_app(sso, watch_knowledge=False))) as client:
+    async with shared_app(sso) as app, TestClient(TestServer(app)) as client:
         _, sam_ref = await _tickets(client)
         refused = await client.post("/api/session", json={"email": SAM})
         assert refused.status == 403
