@@ -24,8 +24,9 @@ Slack's Web API (``tests/slack/fake_slack.py``) served by this process.
    phrasings from ``tests/data/kb_*questions.jsonl`` (each person asks from their council),
    cycled so every person's conversation is varied. Printed per level: turns/s, web chat reply
    p50/p99, Slack ack p50/p99 and event→reply p50/p99, the load average. Target: web chat
-   p99 ≤ 50 ms at 16 concurrent. About one question in twelve asks for a password reset, an
-   unlock or an MFA reset; the first reply of a reset is held to at least 0.5 s on purpose
+   p99 ≤ 50 ms at 16 concurrent. A few questions of the pool (the run prints how many) ask
+   for a password reset, an unlock or an MFA reset; the first reply of a reset is held to
+   at least 0.5 s on purpose
    (``bot.access.service.UNIFORM_SECONDS``: a refusal must take as long as a sent code), so
    the web chat line is printed for every turn and again without those first replies (the
    bot's own intent detector tags the questions beforehand), beside the reset replies' own.
