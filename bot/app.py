@@ -313,9 +313,6 @@ def create_app(
         if teams is not None:
             extra |= teams.outbox_handlers()
         worker = build_outbox(running, mirror, extra)
-        # a change that wrote outbox rows wakes the worker at its commit: delivered now,
-        # not at the worker's next look
-        running.desk.listeners.on_committed(worker.wake.set)
         tasks.append(asyncio.create_task(worker.run(stop)))
         tasks.append(
             asyncio.create_task(
