@@ -5,11 +5,10 @@ for these tests."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from knowledge import KnowledgeBase
+from tests.knowledge.articles import write_articles
 
 ARTICLES = {
     "calendar/lunch-meeting.md": """\
@@ -54,10 +53,7 @@ In Outlook on the web open Settings, Mail, Automatic replies, turn them on and w
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root: Path = tmp_path_factory.mktemp("kb")
-    for name, text in ARTICLES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
+    root = write_articles(tmp_path_factory.mktemp("kb"), ARTICLES)
     return KnowledgeBase.load(root, semantic="off")
 
 

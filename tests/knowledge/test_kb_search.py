@@ -16,6 +16,7 @@ import pytest
 from knowledge import KnowledgeBase, bundled_root
 from knowledge.dense import article_text
 from knowledge.passages import passages, phrasings
+from tests.knowledge.articles import write_articles
 
 TODAY = datetime.date(2026, 3, 1)
 
@@ -89,11 +90,7 @@ In Outlook on the web open Settings, then Automatic replies, and turn them on.
 
 @pytest.fixture
 def kb(tmp_path: Path) -> KnowledgeBase:
-    for rel, text in ARTICLES.items():
-        path = tmp_path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return KnowledgeBase.load(tmp_path, semantic="off", today=TODAY)
+    return KnowledgeBase.load(write_articles(tmp_path, ARTICLES), semantic="off", today=TODAY)
 
 
 def top(kb: KnowledgeBase, query: str, council: str | None = None) -> str:

@@ -3,11 +3,10 @@ questions in the lexical-only mode (issue #17). Examples written for these tests
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from knowledge import KnowledgeBase, bundled_root
+from tests.knowledge.articles import write_articles
 
 ARTICLES = {
     "email/cannot-open-data-file.md": """\
@@ -51,10 +50,7 @@ Select File, then Print. If nothing comes out, check the printer queue.
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root: Path = tmp_path_factory.mktemp("kb")
-    for name, text in ARTICLES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
+    root = write_articles(tmp_path_factory.mktemp("kb"), ARTICLES)
     return KnowledgeBase.load(root, semantic="off")
 
 
