@@ -48,40 +48,16 @@ async def _inbox_rows(inbox: Inbox) -> int:
 async def test_a_dm_is_acked_and_recorded_while_slack_is_down_and_answered_after(
     settings: Settings, cached_models: Models
 ) -> None:
-    port = free_port()  # nothing listens here until the fake comes up on it
-    fake = FakeSlack()
-    fake.url = f"http://127.0.0.1:{port}"
-    config = slack_settings(settings, fake)
-    async with (
-        cached_models.app(config, watch_knowledge=False) as app,
-        TestClient(TestServer(app)) as client,
-    ):
-        driver = SlackDriver(client, fake)
-        first = await driver.send(message_im(SAM_ID, "how do I share my calendar"))
-        second = await driver.send(message_im(ALEX_ID, "how do I turn on my out of office"))
+    async with _slack_down(settings, cached_models) as down:
+        first = await down.driver.send(message_im(SAM_ID, "how do I share my calendar"))
+        second = await down.driver.send(message_im(ALEX_ID, "how do I turn on my out of office"))
         assert (first.status, second.status) == (200, 200)
-        from bot.channels import slack as slack_channel
-
-        inbox = app[slack_channel.SLACK].inbox
-        assert inbox is not None
-        assert await _inbox_rows(inbox) == 2
-
-        # the worker has tried (and failed) to look Sam up at least once before Slack returns
-        deadline = time.monotonic() + 30
-        while not (await inbox.counts()).get("pending"):
-            assert time.monotonic() < deadline, await inbox.counts()
-            await asyncio.sleep(0.1)
-
-        await fake.start(port)
-        try:
-            fake.add_user(SAM_ID, "sam.taylor@dacorum.gov.uk", "Sam Taylor")
-            fake.add_user(ALEX_ID, "alex.jones@aylesburyvaledc.gov.uk", "Alex Jones")
-            posts = await fake.wait_for("chat.postMessage", 2, within=60)
-            await fake.settle(0.5)
-        finally:
-            await fake.close()
+        assert await _inbox_rows(down.inbox) == 2
+        await down.back((ALEX_ID, "alex.jones@aylesburyvaledc.gov.uk", "Alex Jones"))
+        posts = await down.fake.wait_for("chat.postMessage", 2, within=60)
+        await down.fake.settle(0.5)
     assert sorted(p.params["channel"] for p in posts) == ["DALEXJONES", "DSAMTAYLOR"]
-    assert len(fake.calls_to("chat.postMessage")) == 2
+    assert len(down.fake.calls_to("chat.postMessage")) == 2
 
 
 @dataclass
@@ -103,14 +79,16 @@ class Down:
         assert acked_in < 1.0, acked_in
         assert await _inbox_rows(self.inbox) == 1
 
-    async def back(self) -> None:
-        """Once the worker has tried (and failed) to look the person up, Slack returns."""
+    async def back(self, *others: tuple[str, str, str]) -> None:
+        """Once the worker has tried (and failed) to look the person up, Slack returns,
+        knowing Sam and ``others`` (Slack id, email, name)."""
         deadline = time.monotonic() + 30
         while not (await self.inbox.counts()).get("pending"):
             assert time.monotonic() < deadline, await self.inbox.counts()
             await asyncio.sleep(0.1)
         await self.fake.start(self.port)
-        self.fake.add_user(SAM_ID, "sam.taylor@dacorum.gov.uk", "Sam Taylor")
+        for user in ((SAM_ID, "sam.taylor@dacorum.gov.uk", "Sam Taylor"), *others):
+            self.fake.add_user(*user)
 
 
 @contextlib.asynccontextmanager
