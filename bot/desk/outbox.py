@@ -149,8 +149,21 @@ class OutboxWorker:
             for row in (await session.execute(query)).scalars().all():
                 if room.get(row.destination, self.per_destination) <= 0:
                     continue  # left unleased: its lane is full (or another replica's turn)
+                # leased only if still free when written: SQLite has no SKIP LOCKED (its
+                # SELECT takes no lock), so two workers may both have read the row free
+                leased = await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == row.id,
+                        OutboxMessage.sent_at.is_(None),
+                        (OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until < now),
+                    )
+                    .values(locked_until=now + self.lease)
+                    .execution_options(synchronize_session=False)
+                )
+                if not getattr(leased, "rowcount", 0):
+                    continue  # another worker leased it in between
                 room[row.destination] = room.get(row.destination, self.per_destination) - 1
-                row.locked_until = now + self.lease
                 taken.append(row)
         # in flight only once the claim is committed: a failed commit leaves no lane full
         self.inflight.update((row.id, row.destination) for row in taken)

@@ -259,3 +259,21 @@ async def test_rows_of_a_killed_worker_are_picked_up_after_the_short_lease(
     await _until(picked_up)
     sent = await _sent(db)
     assert all(sent[i] for i in ids)
+
+
+async def test_workers_claiming_at_once_deliver_each_row_once(db: Database) -> None:
+    """Workers that look for rows at the same moment (two replicas, or the server's worker
+    and another) never both take a row: on SQLite too, whose reads take no lock."""
+    ids = await _rows(db, [(None, "external")] * 12)
+    delivered: Counter[int] = Counter()
+
+    async def deliver(session: AsyncSession, row: OutboxMessage) -> None:
+        await asyncio.sleep(0.01)  # a real call: the other workers run meanwhile
+        delivered[row.id] += 1
+
+    workers = [OutboxWorker(db) for _ in range(3)]
+    for worker in workers:
+        worker.register("external", {"ticket_created": deliver})
+    await asyncio.wait_for(asyncio.gather(*(w.run_once() for w in workers)), PATIENCE)
+    assert delivered == Counter(dict.fromkeys(ids, 1))
+    assert all((await _sent(db)).values())
