@@ -313,6 +313,9 @@ def create_app(
         if teams is not None:
             extra |= teams.outbox_handlers()
         worker = build_outbox(running, mirror, extra)
+        # a change that wrote outbox rows wakes the worker at its commit: delivered now,
+        # not at the worker's next look
+        forget_wake = running.desk.listeners.on_committed(worker.wake.set)
         tasks.append(asyncio.create_task(worker.run(stop)))
         tasks.append(
             asyncio.create_task(
@@ -331,6 +334,7 @@ def create_app(
             if stop.is_set():
                 return  # stopped already (by the graceful shutdown)
             stop.set()
+            forget_wake()
             if tasks:
                 _, late = await asyncio.wait(tasks, timeout=OUTBOX_GRACE_SECONDS)
                 for task in late:

@@ -24,7 +24,7 @@ import aiohttp
 import sqlalchemy as sa
 from aiohttp.test_utils import BaseTestServer, TestServer
 
-from bot.app import build_outbox, create_app, open_services
+from bot.app import create_app, open_services
 from bot.channels.terminal import TerminalChat
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.text import choice_number
@@ -34,6 +34,7 @@ from bot.settings import Settings
 from integrations.identity.demo import demo_directory
 from intents import IntentDetector
 from knowledge import KnowledgeBase
+from tests.conftest import deliver_outbox
 
 SAM = "sam.taylor@dacorum.gov.uk"  # a mobile
 PRIYA = "priya.shah@dacorum.gov.uk"  # a personal email only
@@ -148,9 +149,10 @@ class ResetBot:
             ).one()
         return dict(row._mapping)
 
-    async def deliver(self) -> int:
-        """Run the outbox once, as the server's worker does."""
-        return await build_outbox(self.services).run_once()
+    async def deliver(self) -> None:
+        """Deliver what the outbox holds, as the server's worker does (waiting for rows the
+        web app's own worker, woken by the commit, is delivering)."""
+        await deliver_outbox(self.services)
 
     def later(self, **delta: float) -> None:
         self.now += timedelta(**delta)

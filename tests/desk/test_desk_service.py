@@ -301,3 +301,41 @@ async def test_secrets_typed_into_tickets_are_redacted(db: Database) -> None:
     stored = " ".join([ticket.summary, ticket.description, *(c.body for c in comments)])
     assert "Hunter2" not in stored and "123456" not in stored and "Spring2026" not in stored
     assert "[redacted]" in ticket.summary
+
+
+async def test_a_change_that_wrote_outbox_rows_wakes_the_worker_when_it_commits(
+    db: Database,
+) -> None:
+    """The server's outbox worker is told at the commit, not at its next look: once per
+    committed transaction that added rows; never for one rolled back or one that added none."""
+    desk = listening_desk()
+    woken: list[str] = []
+    forget = desk.listeners.on_committed(lambda: woken.append("wake"))
+    async with db.session() as s:
+        async with s.begin():
+            sam, _pat = await _people(s)
+        assert woken == []  # no outbox row in that transaction
+        async with s.begin():
+            for i in range(2):
+                await desk.raise_ticket(
+                    s, requester=sam, summary=f"Dock {i} is dead", category="device",
+                    priority="P3", now=NOW,
+                )  # fmt: skip
+            assert woken == []  # not before the rows are there for the worker to see
+        assert woken == ["wake"]  # one wake for the transaction
+        await s.begin()  # a change that fails before its commit
+        await desk.raise_ticket(
+            s, requester=sam, summary="Monitor flickers", category="device", priority="P3",
+            now=NOW,
+        )  # fmt: skip
+        await s.rollback()
+        async with s.begin():
+            await _people(s)  # a later transaction without rows: nothing left over to wake
+        assert woken == ["wake"]
+        forget()  # the server's worker stopped: its wake is no longer called
+        async with s.begin():
+            await desk.raise_ticket(
+                s, requester=sam, summary="Dock 3 is dead", category="device", priority="P3",
+                now=NOW,
+            )  # fmt: skip
+        assert woken == ["wake"]
