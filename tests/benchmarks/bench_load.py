@@ -1,12 +1,15 @@
 """Load: web chat turns and signed Slack events against two ``itbot serve`` replicas.
 
 Run from the repository root, with the quick start's install (``.venv`` with the MiniLM model,
-so semantic search is on; PostgreSQL at 127.0.0.1:5432 with a database ``test``, next to which
-the benchmark creates its own database and drops it at the end)::
+so semantic search is on) plus pytest, which the tests' fake Slack imports
+(``.venv/bin/pip install pytest``; or use the test environment, ``.venv-test``); PostgreSQL
+at 127.0.0.1:5432 with a database ``test``, next to which the benchmark creates its own
+database and drops it at the end::
 
     .venv/bin/python tests/benchmarks/bench_load.py                  # load levels, then memory
     .venv/bin/python tests/benchmarks/bench_load.py --sqlite         # also one replica on SQLite
     .venv/bin/python tests/benchmarks/bench_load.py --memory-turns 5000 --skip-load   # quick check
+    .venv/bin/python tests/benchmarks/bench_load.py --levels 16 --rates 20,40,60 --memory-turns 0
 
 The replicas are real ``itbot serve`` processes started the quick start's way (the same
 executable and settings a user would have: ``ITBOT_SEMANTIC=on``, INFO logs to a file), plus
@@ -30,6 +33,12 @@ Slack's Web API (``tests/slack/fake_slack.py``) served by this process.
    (``bot.access.service.UNIFORM_SECONDS``: a refusal must take as long as a sent code), so
    the web chat line is printed for every turn and again without those first replies (the
    bot's own intent detector tags the questions beforehand), beside the reset replies' own.
+   With ``--rates`` (e.g. ``10,20,40,60,80``), also an **open loop** on the web chat: turns
+   arriving at that many per second (Poisson) from 64 people, each sent when it is due
+   whatever the others are doing and timed from then. Printed per rate: turns/s, p50/p99
+   (all turns and without reset first replies), the turns in flight (mean and peak) and the
+   server CPU per turn: the rate this machine serves within the 50 ms p99, and how many
+   turns are then at once.
 2. **Memory** (``--memory-turns``, default 100,000): web chat turns against one replica
    (``--memory-concurrency`` in flight), its resident set size (``/proc/PID/status`` VmRSS)
    sampled every ``--sample-every`` turns. Printed: RSS at half-way and at the end, the growth
@@ -47,6 +56,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import secrets
 import subprocess
 import sys
@@ -72,6 +82,8 @@ SIGNING_SECRET = "bench-load-signing-secret-0123456789"
 SSO_HEADER = "X-Forwarded-Email"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 WEB_P99_TARGET_MS = 50.0
+#: the people whose turns the open loop (``--rates``) sends
+OPEN_LOOP_PEOPLE = 64
 MEMORY_TARGET_MB = 400.0
 DOMAINS = {"dacorum": "dacorum.gov.uk", "aylesbury-vale": "aylesburyvaledc.gov.uk"}
 
@@ -250,6 +262,32 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+async def web_turn(
+    session: Any, url: str, email: str, text: str, figures: Figures, started: float
+) -> None:
+    """One web chat turn, timed from ``started`` (for the open loop: when it was due)."""
+    try:
+        async with session.post(
+            url + "/api/chat", json={"text": text}, headers={SSO_HEADER: email}
+        ) as response:
+            body = await response.read()
+            ok = response.status == 200 and b"html" in body
+    except Exception as exc:
+        figures.error(type(exc).__name__)
+        return
+    if not ok:
+        figures.error(f"web {response.status}")
+        return
+    took = (time.perf_counter() - started) * 1000
+    figures.web_ms.append(took)
+    (figures.reset_ms if text in figures.resets else figures.question_ms).append(took)
+    figures.turns += 1
+
+
+def person_email(person: int, council: str, tag: str) -> str:
+    return f"load.{tag}.{person}@{DOMAINS[council]}"
+
+
 async def web_person(
     session: Any,
     urls: list[str],
@@ -260,29 +298,112 @@ async def web_person(
     tag: str,
 ) -> None:
     council, asks = person_questions(person, pool)
-    email = f"load.{tag}.{person}@{DOMAINS[council]}"
+    email = person_email(person, council, tag)
     n = person
     while time.perf_counter() < until:
-        url = urls[n % len(urls)] + "/api/chat"
+        url = urls[n % len(urls)]
         n += 1
-        text = next(asks)
-        started = time.perf_counter()
+        await web_turn(session, url, email, next(asks), figures, time.perf_counter())
+
+
+async def open_loop(
+    replicas: list[Replica],
+    rate: float,
+    seconds: float,
+    pool: list[tuple[str, str]],
+    tag: str,
+    resets: frozenset[str],
+    people: int = OPEN_LOOP_PEOPLE,
+) -> dict[str, Any]:
+    """Web chat turns arriving at ``rate`` per second (Poisson, open loop: a turn is sent
+    when it is due whatever the others are doing) from ``people`` people, a person never
+    with two turns at once; each turn timed from when it was due, so a late sender counts
+    against the bot, not for it. Returns the figures and the turns in flight (mean, peak)."""
+    urls = [r.url for r in replicas]
+    rng = random.Random(f"{tag}-{rate}")
+    talk = {p: person_questions(p, pool) for p in range(people)}
+    idle: asyncio.Queue[int] = asyncio.Queue()
+    for p in range(people):
+        idle.put_nowait(p)
+    figures = Figures(resets=resets)
+    inflight = peak = 0
+    area = 0.0  # turns in flight x seconds, for the mean
+    last = time.perf_counter()
+
+    def count(step: int) -> None:
+        nonlocal inflight, peak, area, last
+        now = time.perf_counter()
+        area += inflight * (now - last)
+        last = now
+        inflight += step
+        peak = max(peak, inflight)
+
+    async def turn(person: int, due: float, n: int) -> None:
+        council, asks = talk[person]
+        count(+1)
         try:
-            async with session.post(
-                url, json={"text": text}, headers={SSO_HEADER: email}
-            ) as response:
-                body = await response.read()
-                ok = response.status == 200 and b"html" in body
-        except Exception as exc:
-            figures.error(type(exc).__name__)
-            continue
-        if not ok:
-            figures.error(f"web {response.status}")
-            continue
-        took = (time.perf_counter() - started) * 1000
-        figures.web_ms.append(took)
-        (figures.reset_ms if text in figures.resets else figures.question_ms).append(took)
-        figures.turns += 1
+            email = person_email(person, council, tag)
+            await web_turn(session, urls[n % len(urls)], email, next(asks), figures, due)
+        finally:
+            count(-1)
+            idle.put_nowait(person)
+
+    async with client(people) as session:
+        # warm-up: each person's first turn creates their staff record and conversation
+        warm = Figures()
+        for first in range(0, people, 16):
+            await asyncio.gather(
+                *(
+                    web_turn(session, urls[p % len(urls)], person_email(p, talk[p][0], tag),
+                             next(talk[p][1]), warm, time.perf_counter())
+                    for p in range(first, min(people, first + 16))
+                )
+            )  # fmt: skip
+        cpu = sum(r.cpu_seconds() for r in replicas)
+        tasks: set[asyncio.Task[None]] = set()
+        started = last = time.perf_counter()
+        due, n = started, 0
+        while True:
+            due += rng.expovariate(rate)
+            if due > started + seconds:
+                break
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                person = idle.get_nowait()
+            except asyncio.QueueEmpty:
+                figures.error("every person already waiting")
+                continue
+            n += 1
+            task = asyncio.create_task(turn(person, due, n))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+        count(0)
+    return {
+        "rate": rate,
+        "web": figures,
+        "web_rate": figures.turns / elapsed,
+        "web_cpu_ms": (sum(r.cpu_seconds() for r in replicas) - cpu) / max(figures.turns, 1) * 1e3,
+        "in_flight": (area / elapsed, peak),
+        "web_load": os.getloadavg()[0],
+    }
+
+
+def print_open_loop(row: dict[str, Any], db: str) -> None:
+    web: Figures = row["web"]
+    mean, peak = row["in_flight"]
+    p99 = pct(web.question_ms, 0.99)
+    print(
+        f"[{db}] open loop {row['rate']:5.0f}/s: {row['web_rate']:6.1f} turns/s  reply p50 "
+        f"{pct(web.web_ms, 0.5):6.1f} ms  p99 {pct(web.web_ms, 0.99):6.1f} ms;  without reset "
+        f"first replies p50 {pct(web.question_ms, 0.5):6.1f} ms  p99 {p99:6.1f} ms "
+        f"({'≤' if p99 <= WEB_P99_TARGET_MS else '>'} {WEB_P99_TARGET_MS:.0f} ms)  in flight "
+        f"mean {mean:.1f} peak {peak}  server CPU/turn {row['web_cpu_ms']:.1f} ms  "
+        f"n={web.turns}  load {row['web_load']:.2f}"
+        + (f"  errors {web.errors}" if web.errors else ""),
+        flush=True,
+    )
 
 
 async def slack_person(
@@ -566,6 +687,9 @@ async def run_levels(
             profile = f"{args.profile}.{db}.c{c}.txt" if args.profile else None
             row = await level(replicas, fake, c, args.seconds, pool, f"{db}{c}", profile, resets)
             print_level(row, db)
+        for rate in args.rates:
+            tag = f"{db}r{rate:g}".replace(".", "_")
+            print_open_loop(await open_loop(replicas, rate, args.seconds, pool, tag, resets), db)
         for r in replicas:
             print(f"[{db}] replica pid {r.process.pid} RSS {r.rss_mb():.0f} MB")
     finally:
@@ -611,6 +735,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--levels", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 16, 32]
+    )
+    parser.add_argument(
+        "--rates",
+        type=lambda s: [float(x) for x in s.split(",") if x],
+        default=[],
+        help="also web chat turns arriving at these rates per second (open loop), e.g. 20,40,60",
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="per level and channel")
     parser.add_argument("--replicas", type=int, default=2, help="on PostgreSQL")
