@@ -195,7 +195,7 @@ async def test_a_ticket_update_arrives_in_the_personal_chat(teams: TeamsDriver) 
     await deliver_outbox(services)
 
     posts = fake.posts()
-    assert len(posts) == before + 1, "\n".join(f"{p.path} {p.card_text}" for p in posts[before - 1 :])
+    assert len(posts) == before + 1, [p.card_text for p in posts[before:]]
     news = posts[-1]
     assert news.path == "/v3/conversations/a:personal-sam-teams-id/activities"  # not a reply
     assert "A new toner is on its way." in news.card_text
