@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-#: a few dozen examples: the suite must stay quick
+#: a few dozen examples: the suite must stay quick. A longer campaign, now and then:
+#: ITBOT_HOSTILE_EXAMPLES=2000 pytest -n 2 -k hostile
 FAST = settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("ITBOT_HOSTILE_EXAMPLES", "30")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
