@@ -27,6 +27,12 @@ _QUOTE_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _TAG = re.compile(r"<[^>]*>")
+#: what no stored text keeps: NUL and other control characters (PostgreSQL refuses NUL in
+#: text), lone surrogates (no encoding can store them); a line break stays where allowed
+_UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+#: an address has no white space or control characters (a header decoding to a line break
+#: would otherwise put one into our reply's To)
+_NOT_AN_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f<>]")
 
 
 @dataclass(frozen=True)
@@ -57,16 +63,18 @@ class Mail:
     def parse(cls, raw: bytes, *, own_address: str = "") -> Mail:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        name, address = parseaddr(str(message.get("From", "")))
+        name, address = parseaddr(_header(message, "From"))
         address = address.strip().lower()
+        if _NOT_AN_ADDRESS.search(address) or "@" not in address:
+            address = ""  # no address to reply to: refused without a reply
         return cls(
-            message_id=_first_id(str(message.get("Message-ID", ""))),
+            message_id=_first_id(_header(message, "Message-ID")),
             sender=address,
-            display_name=name.strip()[:100],
-            subject=" ".join(str(message.get("Subject", "")).split())[:300],
-            body=_body(message),
-            in_reply_to=tuple(_MSGID.findall(str(message.get("In-Reply-To", "")))),
-            references=tuple(_MSGID.findall(str(message.get("References", "")))),
+            display_name=" ".join(name.split())[:100],
+            subject=" ".join(_header(message, "Subject").split())[:300],
+            body=_UNSTORABLE.sub("", _body(message).replace("\t", " ")),
+            in_reply_to=tuple(_MSGID.findall(_header(message, "In-Reply-To"))),
+            references=tuple(_MSGID.findall(_header(message, "References"))),
             automatic=_automatic(message, address, own_address.lower()),
             bounced=_bounced(message),
             attachments=tuple(_attachments(message)),
@@ -83,6 +91,12 @@ class Mail:
         found = _QUOTE_START.search(self.body)
         text = self.body[: found.start()] if found else self.body
         return text.strip()
+
+
+def _header(message: Message, name: str) -> str:
+    """A header's value as text that can be stored: without control characters or lone
+    surrogates (decoded words can hold any)."""
+    return _UNSTORABLE.sub(" ", str(message.get(name, "")))
 
 
 def _first_id(value: str) -> str:
