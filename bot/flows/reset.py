@@ -16,6 +16,7 @@ Whatever check fails, the reply is the same (the reason goes to the audit log an
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -72,6 +73,11 @@ USE_THE_FORM = (
 )
 NO_CODE_ASKED = (
     "I'm not waiting for a code any more, so nothing has changed. Ask me again to {action}."
+)
+CODE_NOT_ARRIVED = (
+    "I sent it to {where}; a text can take a minute or two. If it still hasn't come, press "
+    '"Send a new code". If that isn\'t your number any more, cancel and call the {desk} on '
+    "{phone}: I can only send codes to the contact details the council holds for you."
 )
 CODE_WRONG = "That code isn't right. You have {left} more {tries}."
 CODE_EXPIRED = "That code has expired. I can send you a new one."
@@ -232,6 +238,12 @@ async def on_code(ctx: FlowContext) -> Step | NotForMe:
         return NOT_FOR_ME
     typed = _typed(ctx)
     if typed is None:
+        # "I didn't get the code" answers this question: it must not start another reset
+        # (the intent model hears "code" as an MFA reset)
+        if "code_id" in ctx.data and _RESEND.search(ctx.text):
+            return await _send_code(ctx, intent)
+        if "code_id" in ctx.data and _says_not_arrived(ctx.text):
+            return _not_arrived(ctx, intent)
         return NOT_FOR_ME
     words = _words(ctx)
     form = f"{intent}:{CODE_FORM}"
@@ -270,6 +282,45 @@ async def on_code(ctx: FlowContext) -> Step | NotForMe:
 
 def _from_form(ctx: FlowContext) -> bool:
     return isinstance(ctx.incoming.press, SubmitForm)
+
+
+#: asking for another code in words ("send me a new code", "resend it")
+_RESEND = re.compile(
+    r"\b(re-?send|send (?:me )?(?:it |the code |a code )?again|(?:send|text) (?:me )?"
+    r"(?:a(?:nother)?|one more) (?:new )?code|(?:another|a new|new) code please)\b",
+    re.IGNORECASE,
+)
+#: words that say something is missing, that name the code, and that say it came
+_ABSENT = frozenset(
+    "didnt didn't didn havent haven't haven hasnt hasn't hasn not never no nothing where "
+    "wheres where's still".split()
+)
+_CODE_WORDS = frozenset("code codes text texts sms message".split())
+_CAME = frozenset("got get received receive arrived arrive come came yet".split())
+
+
+def _says_not_arrived(text: str) -> bool:
+    """Whether a short message says the code hasn't come: "I didn't get the code", "no
+    text yet", "where's my code", "still nothing", "not received" (not "Teams messages are
+    not coming through": a question of its own)."""
+    said = re.findall(r"[a-z']+", text.lower().replace("\u2019", "'"))
+    words = set(said)
+    if not said or len(said) > 15 or not words & _ABSENT:
+        return False
+    if words & _CODE_WORDS:
+        return True
+    return (len(said) <= 8 and bool(words & _CAME)) or (len(said) <= 3 and "nothing" in words)
+
+
+def _not_arrived(ctx: FlowContext, intent: str) -> Step:
+    """Where the code went, and the ways on: a new one, or the desk if the number is old."""
+    text = CODE_NOT_ARRIVED.format(where=ctx.data.get("sent_to", "your contact"), **_words(ctx))
+    buttons = (
+        Button("Send a new code", FlowAnswer(intent, "resend"), style="primary"),
+        Button("Cancel", FlowAnswer(intent, "cancel")),
+    )
+    reply = Reply(text, buttons=buttons, kind="question", form=f"{intent}:{CODE_FORM}")
+    return Step((reply,), next="code", outcome="code_not_arrived")
 
 
 def _typed(ctx: FlowContext) -> str | None:

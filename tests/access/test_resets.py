@@ -200,6 +200,24 @@ async def test_cancel_mid_flow_leaves_the_code_useless(
         assert (await bot.person(SAM))["must_change_password"] is False
 
 
+async def test_a_code_that_has_not_come_is_asked_about_in_words(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    """ "I didn't get the code" answers the question the reset asked: where it went and a new
+    one on request, never another reset (the words alone read as an MFA reset)."""
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        await bot.say(SAM, "I forgot my password")
+        first = bot.last_code(SAM_MOBILE)
+        printed = await bot.say(SAM, "I didn't get the code")
+        assert "your mobile ending 123" in printed and "Send a new code" in printed
+        assert "MFA" not in printed and len(bot.sent()) == 1  # nothing else sent or started
+        printed = await bot.say(SAM, "can you send me another code")
+        assert "reset your password" in printed and len(bot.sent()) == 2
+        second = bot.last_code(SAM_MOBILE)
+        assert "temporary password" not in await bot.say(SAM, first)  # the new one replaced it
+        assert "temporary password" in await bot.say(SAM, second)
+
+
 async def _ask_mfa(bot: ResetBot) -> int:
     await bot.say(SAM, "new phone, I need to move my Authenticator, please reset my MFA")
     printed = await bot.say(SAM, bot.last_code(SAM_MOBILE))
