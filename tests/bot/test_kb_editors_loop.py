@@ -26,8 +26,9 @@ from bot.conversation.engine import ConversationEngine
 from bot.flows import default_registry
 from bot.settings import Settings
 from tests.bot.test_conversations import Chat
-from tests.bot.test_kb_gaps import ARTICLES, write_kb
+from tests.bot.test_kb_gaps import ARTICLES
 from tests.conftest import ALEX, SAM, itbot, itbot_command
+from tests.knowledge.articles import write_articles
 
 PAT = "pat.lee@dacorum.gov.uk"
 ROBIN = "robin.shah@aylesburyvaledc.gov.uk"
@@ -56,7 +57,7 @@ def env(
         "ITBOT_CACHE_DIR": str(embedding_cache),
         "ITBOT_SECRET_KEY": "test-secret-key-0123456789",
         "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
-        "ITBOT_KB_PATH": str(write_kb(tmp_path / "kb", KB)),
+        "ITBOT_KB_PATH": str(write_articles(tmp_path / "kb", KB)),
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)

@@ -20,6 +20,7 @@ from bot.conversation.messages import Incoming
 from bot.flows import default_registry
 from bot.settings import Settings
 from tests.conftest import ALEX, SAM, itbot
+from tests.knowledge.articles import write_articles
 
 SECRET = "Tr0ub4dor&3xyz"
 
@@ -51,14 +52,6 @@ Switch the microfiche reader on at the back, load the film and press Scan to sav
 """
 
 
-def write_kb(root: Path, articles: dict[str, str]) -> Path:
-    for rel, text in articles.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
 @pytest.fixture
 def env(
     database_url: str, embedding_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -68,7 +61,7 @@ def env(
         "ITBOT_CACHE_DIR": str(embedding_cache),
         "ITBOT_SECRET_KEY": "test-secret-key-0123456789",
         "ITBOT_SEMANTIC": os.environ.get("ITBOT_TEST_SEMANTIC", "auto"),
-        "ITBOT_KB_PATH": str(write_kb(tmp_path / "kb", ARTICLES)),
+        "ITBOT_KB_PATH": str(write_articles(tmp_path / "kb", ARTICLES)),
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -139,7 +132,9 @@ def test_gaps_groups_unanswered_questions_and_lists_unhelpful_articles(
     assert report["unhelpful"] == []
 
     # once an editor adds an article, the report says the topic is answered now
-    updated = write_kb(tmp_path / "kb2", {**ARTICLES, "archive/microfiche-reader.md": MICROFICHE})
+    updated = write_articles(
+        tmp_path / "kb2", {**ARTICLES, "archive/microfiche-reader.md": MICROFICHE}
+    )
     code, out = itbot(capsys, "kb", "gaps", "--kb", str(updated), "--json")
     assert code == 0, out
     report = json.loads(out[out.index("{") :])

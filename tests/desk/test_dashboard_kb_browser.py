@@ -12,9 +12,10 @@ import pytest
 
 from bot.settings import Settings
 from bot.storage import Database
-from tests.bot.test_kb_gaps import ARTICLES, converse, write_kb
+from tests.bot.test_kb_gaps import ARTICLES, converse
 from tests.conftest import itbot, screenshot
 from tests.desk.dashboard_support import PASSWORD, PAT, add_agent
+from tests.knowledge.articles import write_articles
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,7 @@ def _lexical_search(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
-    return write_kb(tmp_path / "kb", ARTICLES)
+    return write_articles(tmp_path / "kb", ARTICLES)
 
 
 @pytest.fixture

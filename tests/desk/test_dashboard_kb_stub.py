@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from tests.bot.test_kb_gaps import ARTICLES, converse, write_kb
+from tests.bot.test_kb_gaps import ARTICLES, converse
 from tests.conftest import itbot
 from tests.desk.dashboard_support import Client, add_agent, database, quick_settings, sign_in
+from tests.knowledge.articles import write_articles
 
 _CLUSTER = re.compile(r'<tr id="cluster-([a-z0-9-]+)">')
 
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
-    return write_kb(tmp_path / "kb", ARTICLES)
+    return write_articles(tmp_path / "kb", ARTICLES)
 
 
 @pytest.fixture

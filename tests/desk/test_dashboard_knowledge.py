@@ -13,13 +13,14 @@ from bot.conversation.messages import Incoming
 from bot.flows import default_registry
 from bot.settings import Settings
 from bot.web import keys
-from tests.bot.test_kb_gaps import ARTICLES, SECRET, converse, write_kb
+from tests.bot.test_kb_gaps import ARTICLES, SECRET, converse
 from tests.desk.dashboard_support import SAM, Client, add_agent, database, quick_settings, sign_in
+from tests.knowledge.articles import write_articles
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    kb = write_kb(tmp_path / "kb", ARTICLES)
+    kb = write_articles(tmp_path / "kb", ARTICLES)
     return quick_settings(database_url, tmp_path, ITBOT_KB_PATH=str(kb))
 
 
