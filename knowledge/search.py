@@ -241,8 +241,9 @@ class Index:
         eligible: npt.NDArray[np.bool_],
         limit: int,
     ) -> tuple[SearchResult, dict[str, float]]:
+        share = it_share(query)
         if not candidates:
-            return SearchResult(text, "decline", 0.0, [], it_share=it_share(query)), {}
+            return SearchResult(text, "decline", 0.0, [], it_share=share), {}
         top = candidates[: max(limit, 3)]
         rows = np.array([c.slot for c in top], np.int32)
         cover = coverage(query, self.lexical, rows)
@@ -265,7 +266,7 @@ class Index:
         }
         if self.dense is None:
             # lexical-only signals (the hybrid model declines by cosine to known requests)
-            features["it_share"] = it_share(query)
+            features["it_share"] = share
             features["everyday"] = everyday_share(query)
             features["general"] = general_share(query, self.lexical)
             features["pairs"] = self._pair_share(query, best.slot)
@@ -278,6 +279,6 @@ class Index:
         verdict = decide(features, [c.fused for c in top], self.calibration)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
         result = SearchResult(
-            text, verdict.decision, verdict.confidence, hits, verdict.n_choices, it_share(query)
+            text, verdict.decision, verdict.confidence, hits, verdict.n_choices, share
         )
         return result, features
