@@ -32,6 +32,11 @@ DECLINE = (
     "Sorry, I couldn't find a guide that answers that. Try putting it another way "
     "(for example “Outlook won't open”), or contact the {desk}: {contact}."
 )
+NO_GUIDE_FOR_CODE = (
+    "I don't have a guide for {codes} yet. The {desk} can look it up: raise a ticket "
+    "quoting the code (and the Request Id and time, if the message shows them), or "
+    "contact them: {contact}."
+)
 OUT_OF_SCOPE = (
     "That isn't something I can help with: I'm the {desk} bot, for IT questions. "
     "Try asking about email, calendars, documents, signing in or Teams."

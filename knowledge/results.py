@@ -45,10 +45,13 @@ class SearchResult:
     #: (as corrected): at :data:`CLEARLY_IT` or more the question is about IT, whether or
     #: not an article answers it, and is never turned away as "not IT".
     it_share: float = 0.0
+    #: Error codes the question names that no article has ("AADSTS12345"), when they
+    #: are all it says: declined, so the asker is offered the desk rather than guesses.
+    unknown_codes: tuple[str, ...] = ()
 
     @property
     def about_it(self) -> bool:
-        return self.it_share >= CLEARLY_IT
+        return self.it_share >= CLEARLY_IT or bool(self.unknown_codes)
 
     @property
     def candidates(self) -> list[Hit]:

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge.article import Article, split_variants
-from knowledge.decide import HYBRID, LEXICAL, Calibration, decide, off_topic_examples
+from knowledge.decide import HYBRID, LEXICAL, Calibration, Verdict, decide, off_topic_examples
 from knowledge.dense import DenseIndex
 from knowledge.fusion import POOL, WEIGHTS, Candidate, add_score, fuse, top_slots
 from knowledge.fuzzy import Speller, it_words, similarity
@@ -34,6 +34,15 @@ from knowledge.text import error_codes, normalise, words
 FUZZY_POOL = 10
 #: Only the start of a very long question (a pasted log, say) is analysed.
 MAX_QUERY_CHARS = 1000
+
+
+#: Words that say a question is an error report but not what about ("I get error X,
+#: what does it mean?"): with an error code no article has, they leave nothing to search on.
+ERROR_TALK = frozenset(
+    "error errors code codes message messages number get getting got keep keeps say says "
+    "saying said show shows showing see seeing pop pops popping popup appear appears mean "
+    "means meaning fix help receive receiving come comes coming up".split()
+)
 
 
 def article_fields(article: Article) -> dict[str, str]:
@@ -242,8 +251,9 @@ class Index:
         limit: int,
     ) -> tuple[SearchResult, dict[str, float]]:
         share = it_share(query)
+        unknown = self._unknown_codes(query)
         if not candidates:
-            return SearchResult(text, "decline", 0.0, [], it_share=share), {}
+            return SearchResult(text, "decline", 0.0, [], it_share=share, unknown_codes=unknown), {}
         top = candidates[: max(limit, 3)]
         rows = np.array([c.slot for c in top], np.int32)
         cover = coverage(query, self.lexical, rows)
@@ -278,7 +288,21 @@ class Index:
             features["off_topic"] = self.dense.off_topic(query.corrected_text)
         verdict = decide(features, [c.fused for c in top], self.calibration)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
+        if unknown:
+            # only error codes no article has ("AADSTS12345"): whatever ranks first is
+            # a guess from the code's shape, so the desk is offered instead of guesses
+            verdict = Verdict("decline", verdict.confidence, 0)
         result = SearchResult(
-            text, verdict.decision, verdict.confidence, hits, verdict.n_choices, share
+            text, verdict.decision, verdict.confidence, hits, verdict.n_choices, share, unknown
         )
         return result, features
+
+    def _unknown_codes(self, query: Query) -> tuple[str, ...]:
+        """The question's error codes no article has, in either form (0x8004010f or
+        8004010f), when they are all it says; empty when an article has any of them or
+        the question describes the problem in other words too."""
+        if any(self.lexical.word_key(c) >= 0 for c in query.codes):
+            return ()
+        if not all(s.word in ERROR_TALK for s in query.slots):
+            return ()
+        return tuple(c for c in query.codes if f"0x{c}" not in query.codes)

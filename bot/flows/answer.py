@@ -93,7 +93,10 @@ async def start(ctx: FlowContext) -> Step:
 
 async def _search(ctx: FlowContext) -> Step:
     result = await ctx.services.knowledge.search(ctx.text, ctx.asker.council)
-    details = {"decision": result.decision, "kb_confidence": round(result.confidence, 3)}
+    details: dict[str, object] = {
+        "decision": result.decision,
+        "kb_confidence": round(result.confidence, 3),
+    }
     # the detector's "not IT" stands unless the question is clearly about IT (its words,
     # spelling mended against the knowledge base, or an error code): then a ticket is offered
     out_of_scope = (
@@ -123,10 +126,17 @@ async def _search(ctx: FlowContext) -> Step:
             outcome="out_of_scope",
             details=details,
         )
+    decline = wording.DECLINE.format(desk=desk, contact=_contact(ctx))
+    if result.unknown_codes:  # an error code no guide has: the desk, not another wording
+        codes = " / ".join(c.upper() for c in result.unknown_codes)
+        decline = wording.NO_GUIDE_FOR_CODE.format(
+            codes=f"error {codes}", desk=desk, contact=_contact(ctx)
+        )
+        details["unknown_codes"] = list(result.unknown_codes)
     return Step(
         (
             Reply(
-                wording.DECLINE.format(desk=desk, contact=_contact(ctx)),
+                decline,
                 buttons=(
                     Button("Raise a ticket", ChooseIntent("raise_ticket")),
                     Button("Talk to someone", ChooseIntent("talk_to_human")),

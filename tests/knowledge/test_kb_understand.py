@@ -71,6 +71,45 @@ def test_an_error_code_finds_the_article_that_names_it(
     assert result.decision != "decline"
 
 
+@pytest.mark.parametrize(
+    ("question", "codes"),
+    [
+        ("AADSTS12345", ("aadsts12345",)),
+        ("I get error 0x80041234, what does it mean?", ("0x80041234",)),
+        ("getting aadsts99999 and 0x8000dead", ("aadsts99999", "0x8000dead")),
+    ],
+)
+def test_an_error_code_no_article_names_is_declined_not_guessed(
+    kb: KnowledgeBase, question: str, codes: tuple[str, ...]
+) -> None:
+    # nothing but a code no article has: any ranking is a guess from the code's shape
+    result = kb.search(question)
+    assert result.decision == "decline"
+    assert result.unknown_codes == codes
+    assert result.about_it  # an IT problem: the desk is offered, never "not IT"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("AADSTS12345 when I print a document", "documents/print"),
+        ("outlook data file error 0x80041234 at start", "email/cannot-open-data-file"),
+    ],
+)
+def test_an_unknown_code_with_the_problem_described_still_searches_the_words(
+    kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    result = kb.search(question)
+    assert result.decision != "decline"
+    assert result.hits[0].article.id == expected
+
+
+def test_a_code_an_article_names_is_not_unknown(kb: KnowledgeBase) -> None:
+    result = kb.search("0x8004010F")
+    assert result.unknown_codes == ()
+    assert result.hits[0].article.id == "email/cannot-open-data-file"
+
+
 def test_an_error_code_is_kept_whole_not_spelling_corrected(kb: KnowledgeBase) -> None:
     explained = kb.explain("error 0x8004010F in outlook")
     assert "0x8004010f" in explained.query.codes
