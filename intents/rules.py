@@ -123,9 +123,25 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "error-code",
         "question",
-        _rx(r"^error$|\berror (?:code|message|num)\b|\b(?:says|shows|getting|get|got) error\b"),
+        _rx(
+            r"^error(?: error)*$|\berror (?:code|message|num)\b"
+            r"|\b(?:says|shows|getting|get|got) error\b"
+        ),
         None,
         "quotes an error or its code (0x8004010f, aadsts50076 read as error): an IT problem",
+    ),
+    Rule(
+        "pasted-message",
+        "question",
+        _rx(
+            r"\b(?:cant get there from here|more information required|lets keep your account "
+            r"secure|needs? admin(?:istrator)? approval|admin(?:istrator)? approval required|"
+            r"(?:hasnt|has not) been shared with you|might not exist or is no longer available|"
+            r"your sign in was blocked|upload blocked)\b|^something went wrong\b|"
+            r"^sorry,? you (?:dont|do not) have access to this (?:page|site|file|item|folder)\b"
+        ),
+        _rx(r"\b(?:unlock|reset|raise|log|ticket|speak|talk|call me)\b"),
+        "pastes a Microsoft 365 sign-in or sharing message (a guide explains it)",
     ),
     Rule(
         "raise-a-ticket",

@@ -34,5 +34,35 @@ def test_everyday_requests_are_out_of_scope(det: IntentDetector, text: str) -> N
     assert det.detect(text).intent == "out_of_scope"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AADSTS50126 error",
+        "it keeps saying more information required",
+        "says I need admin approval for this app",
+        "Your sign-in was blocked",
+        "Something went wrong [1001]",
+        "Sorry, you don't have access to this page",
+    ],
+)
+def test_a_pasted_message_is_a_question_not_an_account_action(
+    det: IntentDetector, text: str
+) -> None:
+    assert det.detect(text).intent == "question"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("my sign in was blocked, can you unlock me", "unlock_account"),
+        ("I don't have access to the finance folder, can I get it?", "raise_ticket"),
+    ],
+)
+def test_asking_for_the_action_beside_the_message_still_asks_for_it(
+    det: IntentDetector, text: str, intent: str
+) -> None:
+    assert det.detect(text).intent == intent
+
+
 def test_an_it_fault_without_an_article_is_not_out_of_scope(det: IntentDetector) -> None:
     assert det.detect("the badge printer at the front desk won't turn on").intent == "raise_ticket"
