@@ -6,7 +6,7 @@ from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand
 from bot.conversation.messages import ArticleCard, Button, Reply
 from bot.facts import DeskFacts
-from bot.flows import notices
+from bot.flows import notices, tickets
 from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.redaction import redact
 from knowledge import Article
@@ -138,7 +138,7 @@ async def _search(ctx: FlowContext) -> Step:
             Reply(
                 decline,
                 buttons=(
-                    Button("Raise a ticket", ChooseIntent("raise_ticket")),
+                    Button("Raise a ticket", tickets.raise_about(ctx.text)),
                     Button("Talk to someone", ChooseIntent("talk_to_human")),
                 ),
             ),
@@ -161,7 +161,7 @@ async def none_of_these(ctx: FlowContext) -> Step | NotForMe:
         (
             Reply(
                 wording.NONE_OF_THESE_REPLY.format(desk=desk, contact=_contact(ctx)),
-                buttons=(Button("Raise a ticket", ChooseIntent("raise_ticket")),),
+                buttons=(Button("Raise a ticket", tickets.raise_about(ctx.text)),),
             ),
         ),
         outcome="none_of_these",

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import wording
-from bot.conversation.actions import ChooseIntent, FlowAnswer, SubmitForm
+from bot.conversation.actions import ChooseIntent, FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import Button, Reply
 from bot.conversation.text import yes_no
 from bot.desk.calendar import LONDON
@@ -25,6 +25,7 @@ from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.flows.ticket_text import problem_turns, summary_of, transcript_entry
+from bot.redaction import redact
 from bot.storage import conversations as conversation_repo
 from bot.storage.models import Staff
 
@@ -44,6 +45,9 @@ PRODUCT_CATEGORY = {
 #: the state that answers a submitted ticket form (``SubmitForm("raise_ticket", "form")``)
 FORM_FLOW, FORM_VERB = "raise_ticket", "form"
 FORM_ACTION = f"{FORM_FLOW}:{FORM_VERB}"
+#: the state that raises a ticket about a question no guide answered, its text in the press
+#: (``FlowCommand("raise_ticket", "about", question)``): the ticket starts from it
+ABOUT_VERB = "about"
 FORM_FIELDS = ("summary", "category", "impact", "details")
 MAX_SUMMARY = 200
 MAX_DETAILS = 3000
@@ -136,6 +140,17 @@ def _take_summary(ctx: FlowContext, text: str) -> bool:
 
 
 async def start_raise(ctx: FlowContext) -> Step:
+    return await _start(ctx, "raise_ticket")
+
+
+def raise_about(question: str) -> FlowCommand:
+    """The "Raise a ticket" press offered after ``question`` found no guide: the ticket
+    starts with it as the problem, so the person isn't asked to type it again (redacted,
+    as a press is kept in the transcript)."""
+    return FlowCommand(FORM_FLOW, ABOUT_VERB, redact(question)[:MAX_SUMMARY])
+
+
+async def on_about(ctx: FlowContext) -> Step:
     return await _start(ctx, "raise_ticket")
 
 
@@ -401,7 +416,11 @@ STATES = {
 
 
 #: ``raise_ticket:form`` answers a submitted form at any time, replacing any other flow
-RAISE_STATES = {**STATES, FORM_ACTION: State(on_form, starts_flow=True)}
+RAISE_STATES = {
+    **STATES,
+    FORM_ACTION: State(on_form, starts_flow=True),
+    f"{FORM_FLOW}:{ABOUT_VERB}": State(on_about, starts_flow=True),
+}
 
 
 def register(registry: FlowRegistry) -> None:

@@ -78,5 +78,15 @@ async def test_a_code_no_guide_names_is_handed_to_the_desk(engine: ConversationE
     assert "I don't have a guide for error AADSTS99999 yet" in reply
     assert "Request Id" in reply
     assert sam.buttons == ["Raise a ticket", "Talk to someone"]  # no guessed guides
+    # the ticket starts from the question: no "what's the problem?" to type it again
     reply = await sam.press("Raise a ticket")
+    assert "what's the problem" not in reply
     assert "6-digit code" not in reply
+    await sam.press("Signing in")
+    await sam.press("I can't work at all")
+    done = await sam.say("yes")
+    assert "Done: JSD-" in done
+    ref = done.split("Done: ")[1].split(" ")[0]
+    async with engine.services.db.session() as session:
+        ticket = await engine.services.desk.get(session, ref)
+    assert ticket is not None and "AADSTS99999" in ticket.summary

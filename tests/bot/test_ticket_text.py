@@ -97,3 +97,19 @@ async def test_a_ticket_started_afresh_leaves_earlier_answers_out(
     transcript = (await _ticket(engine, ref)).transcript
     assert transcript[0]["user"].startswith("please raise a ticket, my docking station")
     assert not any("calendar" in t["user"] + t["bot"] for t in transcript)
+
+
+async def test_a_ticket_after_no_guide_fitted_starts_from_the_question(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("More information required")  # guides offered (or none found, by words alone)
+    if "None of these" in sam.buttons:
+        await sam.press("None of these")
+    reply = await sam.press("Raise a ticket")
+    assert "what's the problem" not in reply  # not asked to type it again
+    await sam.press("Signing in")
+    await sam.press("work around it")
+    done = await sam.say("yes")
+    ticket = await _ticket(engine, done.split("Done: ")[1].split(" ")[0])
+    assert ticket.summary == "More information required"
