@@ -294,7 +294,7 @@ class ConversationEngine:
             state.parked = None
             return
         flow = self.runner.waiting_flow(state)
-        waiting = flow.states[state.step].waiting_for if flow and state.step else ""
+        waiting = flow.states[state.step].waiting(state.data) if flow and state.step else ""
         out.replies.append(
             Reply(wording.TIMED_OUT.format(waiting_for=waiting or "your answer", minutes=minutes))
         )

@@ -114,7 +114,7 @@ class FlowRunner:
         waiting = ""
         buttons: tuple[Button, ...] = ()
         if flow is not None and state.step is not None:
-            waiting = f"I'm waiting for {flow.states[state.step].waiting_for}."
+            waiting = f"I'm waiting for {flow.states[state.step].waiting(state.data)}."
             if state.asked:
                 buttons = state.asked
             elif flow.states[state.step].expecting == "yes_no":

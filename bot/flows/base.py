@@ -84,7 +84,8 @@ StateHandler = Callable[[FlowContext], Awaitable["Step | NotForMe"]]
 class State:
     handler: StateHandler
     expecting: Expecting = "text"
-    #: what the flow is waiting for, in words, for timeout and switch messages
+    #: what the flow is waiting for, in words, for timeout and switch messages; ``{key}``
+    #: is filled from the flow's data (see :meth:`waiting`)
     waiting_for: str = "your answer"
     #: a ``<flow>:<verb>`` state that (re)starts its flow: its step becomes the conversation's
     #: state, replacing any other flow (other ``<flow>:<verb>`` presses leave the state alone)
@@ -94,6 +95,16 @@ class State:
     #: an answer may be skipped (a rating's comment): a message that is clearly a new
     #: request goes to that request rather than into this state
     optional: bool = False
+
+    def waiting(self, data: Mapping[str, Any]) -> str:
+        """:attr:`waiting_for` with the flow's ``data`` filled in ("the code we sent to
+        your mobile ending 123"); a key the data lacks reads as "you"."""
+        return self.waiting_for.format_map(_OrYou(data))
+
+
+class _OrYou(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "you"
 
 
 @dataclass(frozen=True, slots=True)

@@ -389,7 +389,9 @@ _REASONS = {
 
 
 def _flow(intent: str, describe: str) -> Flow:
-    code = State(on_code, expecting="text", waiting_for="the code we sent", secret=True)
+    code = State(
+        on_code, expecting="text", waiting_for="the code we sent to {sent_to}", secret=True
+    )
     return Flow(
         intent,
         frozenset({intent}),

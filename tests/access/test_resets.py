@@ -218,6 +218,15 @@ async def test_a_code_that_has_not_come_is_asked_about_in_words(
         assert "temporary password" in await bot.say(SAM, second)
 
 
+async def test_a_reminder_of_the_code_says_where_it_went(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        await bot.say(SAM, "I forgot my password")
+        printed = await bot.say(SAM, "ok one sec")
+        assert "I'm waiting for the code we sent to your mobile ending 123." in printed
+
+
 async def _ask_mfa(bot: ResetBot) -> int:
     await bot.say(SAM, "new phone, I need to move my Authenticator, please reset my MFA")
     printed = await bot.say(SAM, bot.last_code(SAM_MOBILE))
