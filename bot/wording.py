@@ -238,6 +238,7 @@ TICKET_CONFIRM = (
     "• Problem: {summary}\n• About: {category}\n• Priority: {priority} ({meaning})\n"
     "Shall I raise it?"
 )
+TICKET_DETAIL_ADDED = "I've added that to the ticket's details: “{detail}”."
 TICKET_RAISED = (
     "Done: {ref} is with the {desk}. As priority {priority}, they aim to respond by "
     "{response_due} and to fix it by {resolution_due}. I'll message you here when there's news."

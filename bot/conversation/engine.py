@@ -328,6 +328,7 @@ class ConversationEngine:
                 new_request = self._new_request(prediction, flow)
                 if not (waiting.optional and new_request):
                     ctx = runner.context(scope, prediction, state.data, text)
+                    ctx.new_request = new_request
                     result = await waiting.handler(ctx)
                     if isinstance(result, Step):
                         await runner.apply(flow, result, ctx, state, out)

@@ -55,6 +55,9 @@ class FlowContext:
     conversation_id: int
     #: the text to work on: what was typed, or the text a button stands for
     text: str = ""
+    #: the engine reads the message as a clear request of its own (a waiting state that
+    #: takes free text should leave it: the engine then parks this flow or offers a switch)
+    new_request: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,14 +285,36 @@ async def on_notice(ctx: FlowContext) -> Step | NotForMe:
     return await _next_question(ctx)
 
 
+#: intents that are never more detail for the ticket when typed at "Shall I raise it?"
+_NOT_DETAIL = frozenset({"cancel", "greeting", "thanks", "goodbye"})
+
+
 async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
     answer = ctx.text.strip().lower()
     agreed = True if answer == "yes" else False if answer == "no" else yes_no(answer)
     if agreed is None:
-        return NOT_FOR_ME
+        return await _more_detail(ctx)
     if not agreed:
         return Step((Reply(wording.TICKET_NOT_RAISED),), outcome="ticket_not_raised")
     return await _raise(ctx)
+
+
+async def _more_detail(ctx: FlowContext) -> Step | NotForMe:
+    """Something typed at "Shall I raise it?" that isn't a yes, a no or a request of its own
+    ("it's the one on the ceiling") is more about the problem: kept in the ticket's details,
+    then the same question again."""
+    intent = ctx.prediction.intent if ctx.prediction is not None else None
+    if ctx.incoming.press is not None or ctx.new_request or intent in _NOT_DETAIL:
+        return NOT_FOR_ME
+    added = " ".join(ctx.text.split())
+    if len(added.split()) < 3:
+        return NOT_FOR_ME
+    before = str(ctx.data.get("details") or "")
+    ctx.data["details"] = (f"{before}\n{added}" if before else added)[:MAX_DETAILS]
+    short = added if len(added) <= 80 else added[:77].rsplit(" ", 1)[0] + "…"
+    step = await _next_question(ctx)
+    noted = Reply(wording.TICKET_DETAIL_ADDED.format(detail=short))
+    return Step((noted, *step.replies), next=step.next, outcome="ticket_detail_added")
 
 
 async def _raise(ctx: FlowContext) -> Step:

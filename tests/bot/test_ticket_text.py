@@ -113,3 +113,33 @@ async def test_a_ticket_after_no_guide_fitted_starts_from_the_question(
     done = await sam.say("yes")
     ticket = await _ticket(engine, done.split("Done: ")[1].split(" ")[0])
     assert ticket.summary == "More information required"
+
+
+async def test_more_said_at_shall_i_raise_it_goes_into_the_details(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("the projector in committee room 2 is broken")
+    if "Laptop, phone or printer" in sam.buttons:
+        await sam.press("Laptop, phone or printer")
+    await sam.press("work around it")
+    assert "Shall I raise it?" in sam.text
+    reply = await sam.say("It's the one on the ceiling, it won't turn on")
+    assert "I've added that to the ticket's details" in reply
+    assert "Shall I raise it?" in reply  # asked again, nothing raised yet
+    done = await sam.say("yes")
+    ticket = await _ticket(engine, done.split("Done: ")[1].split(" ")[0])
+    assert "It's the one on the ceiling, it won't turn on" in ticket.description
+
+
+async def test_a_new_question_at_shall_i_raise_it_is_answered_not_kept_as_detail(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("the projector in committee room 2 is broken")
+    if "Laptop, phone or printer" in sam.buttons:
+        await sam.press("Laptop, phone or printer")
+    await sam.press("work around it")
+    reply = await sam.say("how do I share my calendar with my team")
+    assert "added that to the ticket's details" not in reply
+    assert any(c.article_id == "calendar/share-your-calendar" for r in sam.replies for c in r.cards)
