@@ -12,7 +12,6 @@ the confirmation, but the person is still offered their similar open tickets fir
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,13 @@ from bot.desk.calendar import LONDON
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.flows.ticket_form import (
+    FORM_ACTION,
+    FORM_FLOW,
+    MAX_DETAILS,
+    MAX_SUMMARY,
+    form_fields,
+)
 from bot.flows.ticket_text import problem_turns, summary_of, transcript_entry
 from bot.redaction import redact
 from bot.storage import conversations as conversation_repo
@@ -42,15 +48,9 @@ PRODUCT_CATEGORY = {
     "teams": "other",
     "browser": "other",
 }
-#: the state that answers a submitted ticket form (``SubmitForm("raise_ticket", "form")``)
-FORM_FLOW, FORM_VERB = "raise_ticket", "form"
-FORM_ACTION = f"{FORM_FLOW}:{FORM_VERB}"
 #: the state that raises a ticket about a question no guide answered, its text in the press
 #: (``FlowCommand("raise_ticket", "about", question)``): the ticket starts from it
 ABOUT_VERB = "about"
-FORM_FIELDS = ("summary", "category", "impact", "details")
-MAX_SUMMARY = 200
-MAX_DETAILS = 3000
 _RAISE_WORDS = frozenset(
     "ticket raise log call job report issue problem a an i want to need please can you new "
     "open with the desk it service help someone person human speak talk".split()
@@ -366,27 +366,6 @@ def _source(ctx: FlowContext) -> str:
     if _flow_name(ctx) == "talk_to_human":
         return "handoff"
     return "form" if ctx.data.get("confirmed") else "chat"
-
-
-def form(fields: Mapping[str, str]) -> SubmitForm:
-    """A submitted ticket form, as channels hand it over (see :data:`FORM_ACTION`)."""
-    return SubmitForm.of(FORM_FLOW, FORM_VERB, fields)
-
-
-def form_fields(submitted: Mapping[str, str]) -> dict[str, str]:
-    """The known fields of a submitted ticket form, tidied: one line, but for the details."""
-    fields: dict[str, str] = {}
-    for name, answer in submitted.items():
-        if name in FORM_FIELDS:
-            fields[name] = " ".join(answer.split()) if name != "details" else answer.strip()
-    return fields
-
-
-def form_errors(fields: Mapping[str, str]) -> dict[str, str]:
-    """What is wrong with a ticket form before it is sent: field name → what to do."""
-    if not fields.get("summary"):
-        return {"summary": wording.TICKET_FORM_NO_SUMMARY}
-    return {}
 
 
 async def on_form(ctx: FlowContext) -> Step:

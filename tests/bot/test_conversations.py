@@ -13,7 +13,7 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import Incoming, Reply
 from bot.desk.calendar import LONDON
 from bot.flows import default_registry
-from bot.flows.tickets import form
+from bot.flows.ticket_form import form
 from bot.settings import Settings
 from tests.conftest import SAM, shared_services
 

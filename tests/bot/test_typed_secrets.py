@@ -105,7 +105,7 @@ async def test_a_typed_password_and_token_are_never_kept_and_the_person_is_told(
 async def test_a_secret_in_a_submitted_form_is_hidden_and_the_person_told(client: Client) -> None:
     """A Slack modal's fields arrive as one press: redacted before the flow keeps them."""
     from bot.conversation.messages import Incoming
-    from bot.flows.tickets import form
+    from bot.flows.ticket_form import form
     from bot.web import keys
 
     fields = {

@@ -32,7 +32,7 @@ from bot.channels.slack import jobs
 from bot.channels.slack.jobs import Job
 from bot.conversation.actions import ChooseIntent, SubmitForm
 from bot.desk.sla import PRIORITY_MEANING
-from bot.flows import tickets
+from bot.flows import ticket_form
 from bot.redaction import redact
 
 if TYPE_CHECKING:
@@ -54,23 +54,23 @@ def prefill(text: str) -> tuple[str, str]:
     >>> prefill("The VPN drops")
     ('The VPN drops', '')
     >>> summary, details = prefill("word " * 100)
-    >>> len(summary) <= tickets.MAX_SUMMARY, details.startswith("word word")
+    >>> len(summary) <= ticket_form.MAX_SUMMARY, details.startswith("word word")
     (True, True)
     """
     text = text.strip()
-    if len(text) <= tickets.MAX_SUMMARY:
+    if len(text) <= ticket_form.MAX_SUMMARY:
         return text, ""
-    cut = text[: tickets.MAX_SUMMARY - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
-    return cut + "…", text[: tickets.MAX_DETAILS]
+    cut = text[: ticket_form.MAX_SUMMARY - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+    return cut + "…", text[: ticket_form.MAX_DETAILS]
 
 
 def errors(job: Job | None) -> dict[str, str]:
     """Field errors of a submitted ticket form, by ``block_id``; empty when it can be sent."""
     form = job.press.typed() if job is not None and job.press is not None else None
-    if not isinstance(form, SubmitForm) or form.state != tickets.FORM_ACTION:
+    if not isinstance(form, SubmitForm) or form.state != ticket_form.FORM_ACTION:
         return {}
     # the template names each input block after its field
-    return tickets.form_errors(tickets.form_fields(form.values()))
+    return ticket_form.form_errors(ticket_form.form_fields(form.values()))
 
 
 def opened_from_home(body: dict[str, Any], job: Job | None) -> bool:
@@ -104,15 +104,15 @@ class TicketForms:
         """The modal, prefilled with ``text`` (the message the shortcut was used on), its
         secrets hidden first (``bot.redaction``): a typed password never fills a form."""
         summary, details = prefill(redact(text))
-        metadata = {"action": tickets.FORM_ACTION, "thread": jobs.DM_THREAD}
+        metadata = {"action": ticket_form.FORM_ACTION, "thread": jobs.DM_THREAD}
         return self.renderer.ticket_form(
             callback_id=CALLBACK_ID,
             metadata=json.dumps(metadata, separators=(",", ":")),
             desk_name=self.settings.desk_name,
             summary=summary,
             details=details,
-            max_summary=tickets.MAX_SUMMARY,
-            max_details=tickets.MAX_DETAILS,
+            max_summary=ticket_form.MAX_SUMMARY,
+            max_details=ticket_form.MAX_DETAILS,
             ask_summary="What's the problem?",
             ask_category=wording.TICKET_ASK_CATEGORY,
             ask_impact=wording.TICKET_ASK_IMPACT,
