@@ -23,7 +23,6 @@ from bot.conversation.actions import (
     FlowAnswer,
     Resume,
     SubmitForm,
-    encode_action,
 )
 from bot.conversation.messages import Button, Incoming, Reply
 from bot.conversation.notify import take_pending
@@ -34,7 +33,6 @@ from bot.conversation.state import ConversationState
 from bot.conversation.switch import answer_switch, offer_switch
 from bot.flows import followup
 from bot.flows.base import Asker, Flow, FlowContext, FlowRegistry, Step
-from bot.redaction import redact
 from bot.services import Services
 from bot.storage import conversations as conversation_repo
 from bot.storage import staff as staff_repo
@@ -127,9 +125,11 @@ class ConversationEngine:
                     session,
                     conv,
                     created_at=now,
-                    user_text=SECRET_ANSWER if result.secret_answer else _kept_text(text, result),
+                    user_text=SECRET_ANSWER
+                    if result.secret_answer
+                    else history.kept_text(text, result.details.get("typed_button")),
                     # a press may carry typed text (a submitted form): redacted like typed text
-                    action=_kept_action(incoming.press, result.secret_answer),
+                    action=history.kept_action(incoming.press, result.secret_answer),
                     intent=prediction.intent if prediction else None,
                     confidence=prediction.confidence if prediction else None,
                     flow=result.flow,
@@ -327,8 +327,9 @@ class ConversationEngine:
                 waiting = flow.states[state.step]
                 new_request = self._new_request(prediction, flow)
                 if not (waiting.optional and new_request):
-                    ctx = runner.context(scope, prediction, state.data, text)
-                    ctx.new_request = new_request
+                    ctx = runner.context(
+                        scope, prediction, state.data, text, new_request=new_request
+                    )
                     result = await waiting.handler(ctx)
                     if isinstance(result, Step):
                         await runner.apply(flow, result, ctx, state, out)
@@ -430,22 +431,3 @@ class ConversationEngine:
             out.outcome, out.flow = "offer_intents", None
             return
         await self.runner.start_intent("question", ctx, state, out)
-
-
-def _kept_action(press: Action | None, secret: bool) -> str | None:
-    """A press as the transcript keeps it: a form's typed text redacted, a code form's
-    fields not at all."""
-    if press is None:
-        return None
-    if secret and isinstance(press, SubmitForm):
-        press = SubmitForm(press.flow, press.verb)
-    return redact(encode_action(press))[:200]
-
-
-def _kept_text(text: str, result: Outcome) -> str:
-    """What the transcript keeps of typed text: redacted, and a typed button number with
-    the button's label ("3 (I can work around it for now)"), so agents can read it."""
-    label = result.details.get("typed_button")
-    if label and texts.choice_number(text, 99) is not None:
-        return f"{redact(text)} ({label})"
-    return redact(text)

@@ -17,12 +17,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation.actions import Action, ConfirmSwitch, FlowAnswer
+from bot.conversation.actions import Action, ConfirmSwitch, FlowAnswer, SubmitForm, encode_action
 from bot.conversation.messages import ArticleCard, Reply
 from bot.conversation.notify import reply_from_json, reply_to_json
 from bot.conversation.state import ConversationState
+from bot.conversation.text import choice_number
 from bot.facts import DeskFacts
 from bot.flows.answer import article_card
+from bot.redaction import redact
 from bot.storage import conversations as conversation_repo
 from bot.storage.models import Staff
 from knowledge import KnowledgeBase
@@ -140,3 +142,22 @@ async def remember_shown(
         reply_text="\n".join(r.kept_as if r.private else r.text for r in replies),
         details={REPLIES: kept(replies)},
     )
+
+
+def kept_action(press: Action | None, secret: bool) -> str | None:
+    """A press as the transcript keeps it: a form's typed text redacted, a code form's
+    fields not at all."""
+    if press is None:
+        return None
+    if secret and isinstance(press, SubmitForm):
+        press = SubmitForm(press.flow, press.verb)
+    return redact(encode_action(press))[:200]
+
+
+def kept_text(text: str, typed_button: str | None) -> str:
+    """What the transcript keeps of typed text: redacted, and a typed button number with
+    the button's label (``typed_button``: "3 (I can work around it for now)"), so agents
+    can read it."""
+    if typed_button and choice_number(text, 99) is not None:
+        return f"{redact(text)} ({typed_button})"
+    return redact(text)

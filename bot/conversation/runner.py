@@ -65,6 +65,8 @@ class FlowRunner:
         prediction: Prediction | None,
         data: dict[str, Any],
         text: str,
+        *,
+        new_request: bool = False,
     ) -> FlowContext:
         return FlowContext(
             incoming=scope.incoming,
@@ -76,6 +78,7 @@ class FlowRunner:
             session=scope.session,
             conversation_id=scope.conversation_id,
             text=text,
+            new_request=new_request,
         )
 
     async def start_intent(
