@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.desk.calendar import WorkingCalendar
+from bot.desk.calendar import LONDON, WorkingCalendar
 from bot.settings import Council, Settings
 
 GREETING = "Hello {name}! I'm the {desk} bot. Ask me an IT question, or pick one of these."
@@ -72,6 +72,13 @@ TIMED_OUT = (
 RESUME_ASK = "Do you want to carry on {what}?"
 RESUMED = "OK, back to {what}. {{waiting_for}}"
 RESUME_DROPPED = "OK, I've dropped that. What else can I help you with?"
+#: after an answer the bot didn't understand, by what the question expects: how to answer,
+#: or get out (nobody is left repeating themselves to the same question)
+REPROMPT_HOW = {
+    "choice": "Choose one of the options, or type “cancel” to stop.",
+    "yes_no": "Answer yes or no, or type “cancel” to stop.",
+    "text": "Type it here, or “cancel” to stop.",
+}
 PLEASE_ANSWER_BUTTONS = "Please choose one of the options, or type “cancel” to stop."
 UNKNOWN_USER = "Sorry, I can only help staff of {councils}. Please use your {domains} address."
 ERROR = (
@@ -238,6 +245,7 @@ TICKET_CONFIRM = (
     "• Problem: {summary}\n• About: {category}\n• Priority: {priority} ({meaning})\n"
     "Shall I raise it?"
 )
+TICKET_CATEGORY_TAKEN = "OK, I've put it under “{category}”."
 TICKET_DETAIL_ADDED = "I've added that to the ticket's details: “{detail}”."
 TICKET_RAISED = (
     "Done: {ref} is with the {desk}. As priority {priority}, they aim to respond by "
@@ -395,3 +403,8 @@ NOTICE_FIXED = {
     "resolved": "Good news: the known problem you were added to has been fixed ({text})",
     "closed": "The known problem you were added to is closed ({text})",
 }
+
+
+def due(moment: datetime) -> str:
+    """A due time the way people say it, in UK time: ``Wed 25 Nov, 14:00``."""
+    return moment.astimezone(LONDON).strftime("%a %-d %b, %H:%M")

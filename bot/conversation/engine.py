@@ -351,7 +351,7 @@ class ConversationEngine:
                     ):
                         offer_switch(flow, prediction.intent, text, state, out)
                         return
-                    runner.reprompt(state, out, "{waiting_for}")
+                    runner.reprompt(state, out, "{waiting_for}", how=True)
                     return
             state.clear()
         if prediction.intent == "cancel" and prediction.confidence >= CONFIRM:

@@ -112,12 +112,18 @@ class FlowRunner:
             # the buttons of the question it now waits on, to show again with a reminder
             state.asked = tuple(b for r in step.replies for b in r.buttons)
 
-    def reprompt(self, state: ConversationState, out: Outcome, template: str) -> None:
+    def reprompt(
+        self, state: ConversationState, out: Outcome, template: str, *, how: bool = False
+    ) -> None:
+        """Ask the waiting question again (``template`` around "I'm waiting for …"); ``how``:
+        after an answer that wasn't understood, also say how to answer or get out."""
         flow = self.waiting_flow(state)
         waiting = ""
         buttons: tuple[Button, ...] = ()
         if flow is not None and state.step is not None:
             waiting = f"I'm waiting for {flow.states[state.step].waiting(state.data)}."
+            if how:
+                waiting += " " + wording.REPROMPT_HOW[flow.states[state.step].expecting]
             if state.asked:
                 buttons = state.asked
             elif flow.states[state.step].expecting == "yes_no":

@@ -17,7 +17,6 @@ from bot.desk.service import REOPEN_WINDOW_DAYS, Actor
 from bot.desk.tickets import OPEN_STATUSES, Ticket
 from bot.flows import proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
-from bot.flows.tickets import when
 from bot.storage.models import Staff
 
 NAME = "ticket_status"
@@ -27,7 +26,7 @@ def describe(ticket: Ticket) -> str:
     who = f" with {ticket.assignee.display_name}" if ticket.assignee else ""
     lines = [f"{ticket.ref}: {ticket.summary}", f"Status: {ticket.status}{who} · {ticket.priority}"]
     if ticket.status in OPEN_STATUSES:
-        lines.append(f"Aiming to fix by {when(ticket.resolution_due)}")
+        lines.append(f"Aiming to fix by {wording.due(ticket.resolution_due)}")
     return "\n".join(lines)
 
 

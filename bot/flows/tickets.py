@@ -12,14 +12,13 @@ the confirmation, but the person is still offered their similar open tickets fir
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import Button, Reply
 from bot.conversation.text import yes_no
-from bot.desk.calendar import LONDON
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
@@ -239,10 +238,24 @@ def _choose(ctx: FlowContext, options: list[str], labels: dict[str, str]) -> str
 
 async def on_category(ctx: FlowContext) -> Step | NotForMe:
     chosen = _choose(ctx, list(wording.CATEGORY_LABELS), wording.CATEGORY_LABELS)
-    if chosen is None:
+    if chosen is not None:
+        ctx.data["category"] = chosen
+        return await _next_question(ctx)
+    # in words: a short answer naming the thing ("outlook", "it's the printer"), or more
+    # about this problem ("the keyboard has stopped too"); anything else is the engine's
+    prediction = ctx.prediction
+    named = PRODUCT_CATEGORY.get(prediction.slots.product or "") if prediction else None
+    short = len(ctx.text.split()) <= 4
+    intent = prediction.intent if prediction is not None else ""
+    more = intent in {"raise_ticket", "talk_to_human"}
+    other = ctx.new_request and intent not in {"question", "out_of_scope"}  # "reset my password"
+    if named is None or ctx.incoming.press is not None or not (short or more) or other:
         return NOT_FOR_ME
-    ctx.data["category"] = chosen
-    return await _next_question(ctx)
+    ctx.data["category"] = named
+    _keep_detail(ctx, ctx.text)
+    step = await _next_question(ctx)
+    taken = Reply(wording.TICKET_CATEGORY_TAKEN.format(category=wording.CATEGORY_LABELS[named]))
+    return Step((taken, *step.replies), next=step.next, outcome=step.outcome)
 
 
 async def on_impact(ctx: FlowContext) -> Step | NotForMe:
@@ -309,12 +322,20 @@ async def _more_detail(ctx: FlowContext) -> Step | NotForMe:
     added = " ".join(ctx.text.split())
     if len(added.split()) < 3:
         return NOT_FOR_ME
-    before = str(ctx.data.get("details") or "")
-    ctx.data["details"] = (f"{before}\n{added}" if before else added)[:MAX_DETAILS]
+    _keep_detail(ctx, added)
     short = added if len(added) <= 80 else added[:77].rsplit(" ", 1)[0] + "…"
     step = await _next_question(ctx)
     noted = Reply(wording.TICKET_DETAIL_ADDED.format(detail=short))
     return Step((noted, *step.replies), next=step.next, outcome="ticket_detail_added")
+
+
+def _keep_detail(ctx: FlowContext, text: str) -> None:
+    """Add ``text`` (three words or more) to the ticket's details."""
+    added = " ".join(text.split())
+    if len(added.split()) < 3:
+        return
+    before = str(ctx.data.get("details") or "")
+    ctx.data["details"] = (f"{before}\n{added}" if before else added)[:MAX_DETAILS]
 
 
 async def _raise(ctx: FlowContext) -> Step:
@@ -356,8 +377,8 @@ async def _raise(ctx: FlowContext) -> Step:
         ref=ticket.ref,
         desk=ctx.services.settings.desk_name,
         priority=ticket.priority,
-        response_due=when(ticket.response_due),
-        resolution_due=when(ticket.resolution_due),
+        response_due=wording.due(ticket.response_due),
+        resolution_due=wording.due(ticket.resolution_due),
     )
     return Step((Reply(text),), outcome="ticket_raised", details={"ticket": ticket.ref})
 
@@ -392,12 +413,6 @@ async def on_form(ctx: FlowContext) -> Step:
         ask = wording.TICKET_ASK_SUMMARY.format(desk=desk)
         return Step((Reply(ask, kind="question"),), next="summary", outcome="asked_summary")
     return await _next_question(ctx)
-
-
-def when(moment: datetime) -> str:
-    """A due time the way people say it: ``Wed 25 Nov, 14:00``."""
-    local = moment.astimezone(LONDON)
-    return local.strftime("%a %-d %b, %H:%M")
 
 
 STATES = {

@@ -265,7 +265,45 @@ async def test_a_question_not_understood_is_asked_again_with_its_buttons(
     categories = sam.buttons
     again = await sam.say("the thing with the cable")
     assert "I'm waiting for what it's about" in again
+    assert "or type “cancel” to stop" in again  # how to answer, or get out
     assert sam.buttons == categories
+
+
+async def test_what_it_is_about_may_be_said_in_words(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    taken = await sam.say("it's the laptop, the keyboard has stopped too")
+    assert "OK, I've put it under “Laptop, phone or printer”" in taken
+    assert "How much is this stopping you" in taken
+    await sam.press("work around it")
+    done = await sam.say("yes")
+    ref = done.split("Done: ")[1].split(" ")[0]
+    async with engine.services.db.session() as session:
+        ticket = await engine.services.desk.get(session, ref)
+    assert ticket is not None and ticket.category == "device"
+    assert "the keyboard has stopped too" in ticket.description
+
+
+@pytest.mark.parametrize(("said", "category"), [("outlook", "Email"), ("my laptop", "Laptop")])
+async def test_a_short_answer_naming_the_thing_is_what_it_is_about(
+    engine: ConversationEngine, said: str, category: str
+) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("Nothing has worked since the update")
+    assert "OK, I've put it under “" + category in await sam.say(said)
+
+
+async def test_a_request_of_its_own_at_what_it_is_about_is_not_a_category(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    reply = await sam.say("reset my password")
+    assert "put it under" not in reply
+    assert "reset your password" in reply  # the reset starts; the ticket waits to be offered back
 
 
 async def test_a_new_question_after_a_vague_word_is_answered(engine: ConversationEngine) -> None:
