@@ -77,11 +77,22 @@ def without_secrets(incoming: Incoming) -> tuple[Incoming, tuple[str, ...]]:
     return dataclasses.replace(incoming, text=found.text, press=press), tuple(sorted(kinds))
 
 
+#: words after a first "yes"/"no" that take it back or change it ("no wait, it's the dock")
+_BUT = frozenset("wait hang hold actually but sorry except however although".split())
+
+
 def yes_no(text: str) -> bool | None:
-    """``True`` for a yes, ``False`` for a no, ``None`` when it is neither."""
+    """``True`` for a yes, ``False`` for a no, ``None`` when it is neither (or a yes or no
+    taken back or changed in the same breath: "no wait, it's the docking station").
+
+    >>> yes_no("no thanks"), yes_no("yes please"), yes_no("no wait it's the dock")
+    (False, True, None)
+    """
     words = re.sub(r"[^\w' ]+", " ", text.lower()).strip()
     words = _SPACES.sub(" ", words)
     if not words:
+        return None
+    if words not in YES and words not in NO and _BUT & set(words.split()[1:]):
         return None
     if words in YES or words.split()[0] in {"yes", "yeah", "yep", "yup", "sure", "ok", "okay"}:
         return True

@@ -28,6 +28,9 @@ def test_clean_removes_control_characters_and_cuts_long_text() -> None:
         ("not now", False),
         ("maybe later", None),
         ("", None),
+        ("no thanks", False),
+        ("no wait, it's the docking station", None),  # taken back in the same breath
+        ("yes but the other screen too", None),
     ],
 )
 def test_yes_no(said: str, meaning: bool | None) -> None:

@@ -143,3 +143,19 @@ async def test_a_new_question_at_shall_i_raise_it_is_answered_not_kept_as_detail
     reply = await sam.say("how do I share my calendar with my team")
     assert "added that to the ticket's details" not in reply
     assert any(c.article_id == "calendar/share-your-calendar" for r in sam.replies for c in r.cards)
+
+
+async def test_a_no_taken_back_at_shall_i_raise_it_raises_nothing_and_loses_nothing(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("the projector in committee room 2 is broken")
+    if "Laptop, phone or printer" in sam.buttons:
+        await sam.press("Laptop, phone or printer")
+    await sam.press("work around it")
+    reply = await sam.say("no wait, it's the docking station")
+    assert "haven't raised anything" not in reply
+    assert "Shall I raise it?" in reply
+    done = await sam.say("yes")
+    ticket = await _ticket(engine, done.split("Done: ")[1].split(" ")[0])
+    assert "it's the docking station" in ticket.description
