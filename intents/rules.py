@@ -144,6 +144,17 @@ RULES: tuple[Rule, ...] = (
         "pastes a Microsoft 365 sign-in or sharing message (a guide explains it)",
     ),
     Rule(
+        "add-to-my-ticket",
+        "ticket_status",
+        _rx(
+            r"\b(?:add|put)\b(?: (?:this|that|something|some\w*|more|it|a comment|a note|info\w*"
+            r"|details?))* (?:to|on|onto) (?:my|the|our) (?:existing |open |current |last )?"
+            r"(?:ticket|call|request|job)\b"
+        ),
+        None,
+        "adds to a ticket already raised, not a new one",
+    ),
+    Rule(
         "raise-a-ticket",
         "raise_ticket",
         _rx(

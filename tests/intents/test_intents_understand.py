@@ -66,3 +66,11 @@ def test_asking_for_the_action_beside_the_message_still_asks_for_it(
 
 def test_an_it_fault_without_an_article_is_not_out_of_scope(det: IntentDetector) -> None:
     assert det.detect("the badge printer at the front desk won't turn on").intent == "raise_ticket"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["please add this to my existing ticket", "can you add some more details to my open ticket"],
+)
+def test_adding_to_a_ticket_already_raised_is_not_a_new_one(det: IntentDetector, text: str) -> None:
+    assert det.detect(text).intent == "ticket_status"
