@@ -115,15 +115,21 @@ async def test_a_ticket_after_no_guide_fitted_starts_from_the_question(
     assert ticket.summary == "More information required"
 
 
-async def test_more_said_at_shall_i_raise_it_goes_into_the_details(
-    engine: ConversationEngine,
-) -> None:
+async def _at_shall_i_raise_it(engine: ConversationEngine) -> Chat:
+    """A ticket asked for and answered up to its last question, "Shall I raise it?"."""
     sam = Chat(engine)
     await sam.say("the projector in committee room 2 is broken")
     if "Laptop, phone or printer" in sam.buttons:
         await sam.press("Laptop, phone or printer")
     await sam.press("work around it")
     assert "Shall I raise it?" in sam.text
+    return sam
+
+
+async def test_more_said_at_shall_i_raise_it_goes_into_the_details(
+    engine: ConversationEngine,
+) -> None:
+    sam = await _at_shall_i_raise_it(engine)
     reply = await sam.say("It's the one on the ceiling, it won't turn on")
     assert "I've added that to the ticket's details" in reply
     assert "Shall I raise it?" in reply  # asked again, nothing raised yet
@@ -135,11 +141,7 @@ async def test_more_said_at_shall_i_raise_it_goes_into_the_details(
 async def test_a_new_question_at_shall_i_raise_it_is_answered_not_kept_as_detail(
     engine: ConversationEngine,
 ) -> None:
-    sam = Chat(engine)
-    await sam.say("the projector in committee room 2 is broken")
-    if "Laptop, phone or printer" in sam.buttons:
-        await sam.press("Laptop, phone or printer")
-    await sam.press("work around it")
+    sam = await _at_shall_i_raise_it(engine)
     reply = await sam.say("how do I share my calendar with my team")
     assert "added that to the ticket's details" not in reply
     assert any(c.article_id == "calendar/share-your-calendar" for r in sam.replies for c in r.cards)
@@ -148,11 +150,7 @@ async def test_a_new_question_at_shall_i_raise_it_is_answered_not_kept_as_detail
 async def test_a_no_taken_back_at_shall_i_raise_it_raises_nothing_and_loses_nothing(
     engine: ConversationEngine,
 ) -> None:
-    sam = Chat(engine)
-    await sam.say("the projector in committee room 2 is broken")
-    if "Laptop, phone or printer" in sam.buttons:
-        await sam.press("Laptop, phone or printer")
-    await sam.press("work around it")
+    sam = await _at_shall_i_raise_it(engine)
     reply = await sam.say("no wait, it's the docking station")
     assert "haven't raised anything" not in reply
     assert "Shall I raise it?" in reply
