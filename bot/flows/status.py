@@ -9,6 +9,8 @@ The CSAT question ("How did we do?") arrives as a notification with buttons
 
 from __future__ import annotations
 
+import re
+
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer
 from bot.conversation.messages import Button, Reply
@@ -57,16 +59,30 @@ async def _show(ctx: FlowContext, ticket: Ticket) -> Step:
                 outcome="showed_ticket")  # fmt: skip
 
 
+#: asks to add something to a ticket ("please add this to my existing ticket")
+_ADDING = re.compile(r"\b(?:add|put|update)\b.*\b(?:ticket|call|request|job)\b", re.IGNORECASE)
+
+
+def _ask_comment(ctx: FlowContext, ticket: Ticket) -> Step:
+    ctx.data["ref"] = ticket.ref
+    ask = wording.TICKET_ASK_COMMENT.format(ref=f"{ticket.ref} ({ticket.summary[:60]})")
+    return Step((Reply(ask, kind="question"),), next="comment", outcome="asked_comment")
+
+
 async def start(ctx: FlowContext) -> Step:
     if not ctx.asker.proven:
         return proof.refuse(ctx, NAME)
     slots = ctx.prediction.slots if ctx.prediction else None
     ref = slots.ticket_ref if slots is not None else None
+    adding = bool(_ADDING.search(ctx.text))
     if ref:
         ticket = await _mine(ctx, ref)
         if ticket is not None:
-            return await _show(ctx, ticket)
+            return _ask_comment(ctx, ticket) if adding else await _show(ctx, ticket)
     tickets = await ctx.services.desk.for_requester(ctx.session, ctx.asker.staff_id)
+    open_ones = [t for t in tickets if t.status in OPEN_STATUSES]
+    if adding and not ref and len(open_ones) == 1:  # the one ticket it can be: no list
+        return _ask_comment(ctx, open_ones[0])
     if not tickets:
         text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.NO_TICKETS
         if ref:

@@ -195,6 +195,25 @@ async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEng
     assert "no open tickets" in sam.text
 
 
+async def test_adding_to_my_only_open_ticket_asks_what_to_add_straight_away(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("Outlook keeps crashing when I open attachments")
+    await sam.press("Email")
+    await sam.press("request or question")
+    await sam.say("yes please")
+    asked = await sam.say("please add this to my existing ticket")
+    assert "What would you like to add to JSD-000001 (Outlook keeps crashing" in asked
+    assert "I've added that to JSD-000001" in await sam.say("It happens with PDFs only")
+    async with engine.services.db.session() as session:
+        ticket = await engine.services.desk.get(session, "JSD-000001")
+        assert ticket is not None
+        comments = await engine.services.desk.comments(session, ticket, public_only=True)
+    assert [c.body for c in comments] == ["It happens with PDFs only"]
+
+
 async def test_cancel_leaves_any_flow(engine: ConversationEngine) -> None:
     sam = Chat(engine)
     await sam.press_intent("raise_ticket")
