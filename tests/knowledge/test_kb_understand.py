@@ -174,3 +174,20 @@ def test_a_result_says_whether_the_question_is_about_it(
     bundled: KnowledgeBase, question: str, about_it: bool
 ) -> None:
     assert bundled.search(question).about_it is about_it
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("my laptop won't connect to the wifi at home", "devices/laptop-wont-connect-to-wifi"),
+        ("the laptop says no internet, secured", "devices/laptop-wont-connect-to-wifi"),
+        ("outlook won't open", "browser/microsoft-365-slow-or-not-loading"),
+        ("Outlook cannot connect to the server", "email/outlook-desktop-app-errors"),
+    ],
+)
+def test_the_bundled_guide_for_an_everyday_problem_comes_first(
+    bundled: KnowledgeBase, question: str, expected: str
+) -> None:
+    result = bundled.search(question)
+    assert result.decision != "decline"
+    assert result.hits[0].article.id == expected
