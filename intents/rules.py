@@ -39,6 +39,14 @@ _NON_IT_PLACES = (
 )
 _HOW_TO_AVOID = r"\b(?:how (?:do|can) i (?:stop|avoid|prevent)|why (?:do|does|did|am|is))\b"
 
+#: adding to a ticket already raised ("please add this to my existing ticket", "put a note
+#: on JSD-001042"): a rule, and the ``adds_to_ticket`` slot the ticket flow acts on
+ADDS_TO_TICKET = _rx(
+    r"\b(?:add|put)\b(?: (?:this|that|something|some\w*|more|it|a comment|a note|info\w*"
+    r"|details?))* (?:to|on|onto) (?:(?:my|the|our) (?:existing |open |current |last )?"
+    rf"(?:ticket|call|request|job)|{TICKET_TOKEN})\b"
+)
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "ticket-reference",
@@ -146,11 +154,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "add-to-my-ticket",
         "ticket_status",
-        _rx(
-            r"\b(?:add|put)\b(?: (?:this|that|something|some\w*|more|it|a comment|a note|info\w*"
-            r"|details?))* (?:to|on|onto) (?:my|the|our) (?:existing |open |current |last )?"
-            r"(?:ticket|call|request|job)\b"
-        ),
+        ADDS_TO_TICKET,
         None,
         "adds to a ticket already raised, not a new one",
     ),

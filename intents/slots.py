@@ -1,8 +1,11 @@
-"""Slots: the ticket reference, product, urgency and "for a colleague" in a message.
+"""Slots: the ticket reference, product, urgency, "for a colleague" and "add to my ticket".
 
 >>> ex = SlotExtractor()
->>> ex.extract("any news on jsd 1042? it's urgent")
-Slots(ticket_ref='JSD-001042', product=None, urgency='urgent', for_colleague=False, colleague=None)
+>>> ex.extract("any news on jsd 1042? it's urgent")  # doctest: +NORMALIZE_WHITESPACE
+Slots(ticket_ref='JSD-001042', product=None, urgency='urgent', for_colleague=False,
+      colleague=None, adds_to_ticket=False)
+>>> ex.extract("please put a note on JSD-1042").adds_to_ticket
+True
 >>> ex.extract("can you unlock Sam Taylor's account").colleague
 'Sam Taylor'
 """
@@ -13,6 +16,7 @@ import re
 from collections.abc import Mapping
 
 from intents.lexicon import Lexicon
+from intents.rules import ADDS_TO_TICKET
 from intents.text import fold, normalise
 from intents.types import Slots
 
@@ -181,6 +185,7 @@ class SlotExtractor:
             urgency=next((name for name, pat in _URGENCY if pat.search(normalised)), None),
             for_colleague=for_colleague,
             colleague=colleague,
+            adds_to_ticket=bool(ADDS_TO_TICKET.search(normalised)),
         )
 
     def _colleague(self, text: str) -> str | None:

@@ -57,6 +57,7 @@ class Slots:
     - ``urgency``: ``"urgent"``, ``"high"`` or ``"low"`` (see :data:`URGENCY_LEVELS`).
     - ``for_colleague``: the request is for someone else (the bot never resets for others).
     - ``colleague``: their email address or name, when the message gives one.
+    - ``adds_to_ticket``: asks to add something to a ticket already raised.
     """
 
     ticket_ref: str | None = None
@@ -64,6 +65,7 @@ class Slots:
     urgency: str | None = None
     for_colleague: bool = False
     colleague: str | None = None
+    adds_to_ticket: bool = False
 
 
 @dataclass(frozen=True, slots=True)

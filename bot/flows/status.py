@@ -9,8 +9,6 @@ The CSAT question ("How did we do?") arrives as a notification with buttons
 
 from __future__ import annotations
 
-import re
-
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer
 from bot.conversation.messages import Button, Reply
@@ -59,10 +57,6 @@ async def _show(ctx: FlowContext, ticket: Ticket) -> Step:
                 outcome="showed_ticket")  # fmt: skip
 
 
-#: asks to add something to a ticket ("please add this to my existing ticket")
-_ADDING = re.compile(r"\b(?:add|put|update)\b.*\b(?:ticket|call|request|job)\b", re.IGNORECASE)
-
-
 def _ask_comment(ctx: FlowContext, ticket: Ticket) -> Step:
     ctx.data["ref"] = ticket.ref
     ask = wording.TICKET_ASK_COMMENT.format(ref=f"{ticket.ref} ({ticket.summary[:60]})")
@@ -74,7 +68,7 @@ async def start(ctx: FlowContext) -> Step:
         return proof.refuse(ctx, NAME)
     slots = ctx.prediction.slots if ctx.prediction else None
     ref = slots.ticket_ref if slots is not None else None
-    adding = bool(_ADDING.search(ctx.text))
+    adding = slots is not None and slots.adds_to_ticket
     if ref:
         ticket = await _mine(ctx, ref)
         if ticket is not None:
