@@ -301,7 +301,7 @@ class Index:
         """The question's error codes no article has, in either form (0x8004010f or
         8004010f), when they are all it says; empty when an article has any of them or
         the question describes the problem in other words too."""
-        if any(self.lexical.word_key(c) >= 0 for c in query.codes):
+        if not query.codes or any(self.lexical.word_key(c) >= 0 for c in query.codes):
             return ()
         if not all(s.word in ERROR_TALK for s in query.slots):
             return ()

@@ -319,23 +319,23 @@ async def _more_detail(ctx: FlowContext) -> Step | NotForMe:
     intent = ctx.prediction.intent if ctx.prediction is not None else None
     if ctx.incoming.press is not None or ctx.new_request or intent in _NOT_DETAIL:
         return NOT_FOR_ME
-    added = " ".join(ctx.text.split())
-    if len(added.split()) < 3:
+    added = _keep_detail(ctx, ctx.text)
+    if added is None:
         return NOT_FOR_ME
-    _keep_detail(ctx, added)
     short = added if len(added) <= 80 else added[:77].rsplit(" ", 1)[0] + "…"
     step = await _next_question(ctx)
     noted = Reply(wording.TICKET_DETAIL_ADDED.format(detail=short))
     return Step((noted, *step.replies), next=step.next, outcome="ticket_detail_added")
 
 
-def _keep_detail(ctx: FlowContext, text: str) -> None:
-    """Add ``text`` (three words or more) to the ticket's details."""
+def _keep_detail(ctx: FlowContext, text: str) -> str | None:
+    """Add ``text`` (three words or more) to the ticket's details: what was added, if any."""
     added = " ".join(text.split())
     if len(added.split()) < 3:
-        return
+        return None
     before = str(ctx.data.get("details") or "")
     ctx.data["details"] = (f"{before}\n{added}" if before else added)[:MAX_DETAILS]
+    return added
 
 
 async def _raise(ctx: FlowContext) -> Step:
