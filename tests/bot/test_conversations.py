@@ -12,6 +12,7 @@ from bot.conversation.actions import ChooseIntent, ConfirmSwitch
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import Incoming, Reply
 from bot.desk.calendar import LONDON
+from bot.desk.tickets import Ticket
 from bot.flows import default_registry
 from bot.flows.ticket_form import form
 from bot.settings import Settings
@@ -84,6 +85,24 @@ class Chat:
     @property
     def buttons(self) -> list[str]:
         return [b.label for r in self.replies for b in r.buttons]
+
+
+async def raised(engine: ConversationEngine, done: str) -> Ticket:
+    """The ticket a "Done: JSD-… is with the desk" reply says was raised."""
+    ref = done.split("Done: ")[1].split(" ")[0]
+    async with engine.services.db.session() as session:
+        ticket = await engine.services.desk.get(session, ref)
+    assert ticket is not None
+    return ticket
+
+
+async def raise_outlook_ticket(sam: Chat) -> None:
+    """Sam raises JSD-000001 about Outlook (Email, a request or question: P4)."""
+    await sam.press_intent("raise_ticket")
+    await sam.say("Outlook keeps crashing when I open attachments")
+    await sam.press("Email")
+    await sam.press("request or question")
+    await sam.say("yes please")
 
 
 class Clock:
@@ -177,11 +196,7 @@ async def test_a_secret_typed_into_a_form_is_not_kept_in_the_transcript(
 
 async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEngine) -> None:
     sam = Chat(engine)
-    await sam.press_intent("raise_ticket")
-    await sam.say("Outlook keeps crashing when I open attachments")
-    await sam.press("Email")
-    await sam.press("request or question")
-    await sam.say("yes please")
+    await raise_outlook_ticket(sam)
     listed = await sam.press_intent("ticket_status")
     assert "Your open tickets" in listed
     shown = await sam.press("JSD-000001")
@@ -199,11 +214,7 @@ async def test_adding_to_my_only_open_ticket_asks_what_to_add_straight_away(
     engine: ConversationEngine,
 ) -> None:
     sam = Chat(engine)
-    await sam.press_intent("raise_ticket")
-    await sam.say("Outlook keeps crashing when I open attachments")
-    await sam.press("Email")
-    await sam.press("request or question")
-    await sam.say("yes please")
+    await raise_outlook_ticket(sam)
     asked = await sam.say("please add this to my existing ticket")
     assert "What would you like to add to JSD-000001 (Outlook keeps crashing" in asked
     assert "I've added that to JSD-000001" in await sam.say("It happens with PDFs only")
@@ -296,11 +307,8 @@ async def test_what_it_is_about_may_be_said_in_words(engine: ConversationEngine)
     assert "OK, I've put it under “Laptop, phone or printer”" in taken
     assert "How much is this stopping you" in taken
     await sam.press("work around it")
-    done = await sam.say("yes")
-    ref = done.split("Done: ")[1].split(" ")[0]
-    async with engine.services.db.session() as session:
-        ticket = await engine.services.desk.get(session, ref)
-    assert ticket is not None and ticket.category == "device"
+    ticket = await raised(engine, await sam.say("yes"))
+    assert ticket.category == "device"
     assert "the keyboard has stopped too" in ticket.description
 
 

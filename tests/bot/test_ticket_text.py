@@ -3,19 +3,10 @@ about this problem, naming the guides the bot offered."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.conversation.engine import ConversationEngine
-from tests.bot.test_conversations import Chat, clock, engine
+from tests.bot.test_conversations import Chat, clock, engine, raised
 
 __all__ = ["clock", "engine"]
-
-
-async def _ticket(engine: ConversationEngine, ref: str) -> Any:
-    async with engine.services.db.session() as session:
-        ticket = await engine.services.desk.get(session, ref)
-    assert ticket is not None
-    return ticket
 
 
 async def test_the_summary_keeps_the_problem_not_the_request(engine: ConversationEngine) -> None:
@@ -50,8 +41,7 @@ async def test_the_summary_keeps_the_problem_not_the_request(engine: Conversatio
         assert sam.buttons, sam.text
         await sam.press(sam.buttons[-1])
     await sam.say("yes")
-    ref = sam.text.split("Done: ")[1].split(" ")[0]
-    ticket = await _ticket(engine, ref)
+    ticket = await raised(engine, sam.text)
     assert ticket.summary.startswith("My second screen stays black after the docking")
     assert ticket.summary.endswith("…") and len(ticket.summary) <= 90
     assert "nothing I have tried so far seems to fix it" in ticket.description
@@ -72,9 +62,8 @@ async def test_the_transcript_holds_this_problem_and_names_the_guide(
     await sam.press("Email")
     await sam.press("work around it")
     done = await sam.say("yes")
-    ref = done.split("Done: ")[1].split(" ")[0]
 
-    transcript = (await _ticket(engine, ref)).transcript
+    transcript = (await raised(engine, done)).transcript
     said = [t["user"] for t in transcript]
     assert said[0] == "how do I set up an out of office"  # the question the ticket is about
     assert not any("calendar" in s or "thanks" in s for s in said), said
@@ -93,8 +82,7 @@ async def test_a_ticket_started_afresh_leaves_earlier_answers_out(
     while "Shall I raise it?" not in sam.text:
         await sam.press(sam.buttons[-1])
     done = await sam.say("yes")
-    ref = done.split("Done: ")[1].split(" ")[0]
-    transcript = (await _ticket(engine, ref)).transcript
+    transcript = (await raised(engine, done)).transcript
     assert transcript[0]["user"].startswith("please raise a ticket, my docking station")
     assert not any("calendar" in t["user"] + t["bot"] for t in transcript)
 
@@ -111,7 +99,7 @@ async def test_a_ticket_after_no_guide_fitted_starts_from_the_question(
     await sam.press("Signing in")
     await sam.press("work around it")
     done = await sam.say("yes")
-    ticket = await _ticket(engine, done.split("Done: ")[1].split(" ")[0])
+    ticket = await raised(engine, done)
     assert ticket.summary == "More information required"
 
 
@@ -134,7 +122,7 @@ async def test_more_said_at_shall_i_raise_it_goes_into_the_details(
     assert "I've added that to the ticket's details" in reply
     assert "Shall I raise it?" in reply  # asked again, nothing raised yet
     done = await sam.say("yes")
-    ticket = await _ticket(engine, done.split("Done: ")[1].split(" ")[0])
+    ticket = await raised(engine, done)
     assert "It's the one on the ceiling, it won't turn on" in ticket.description
 
 
@@ -155,5 +143,5 @@ async def test_a_no_taken_back_at_shall_i_raise_it_raises_nothing_and_loses_noth
     assert "haven't raised anything" not in reply
     assert "Shall I raise it?" in reply
     done = await sam.say("yes")
-    ticket = await _ticket(engine, done.split("Done: ")[1].split(" ")[0])
+    ticket = await raised(engine, done)
     assert "it's the docking station" in ticket.description
