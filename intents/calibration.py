@@ -132,6 +132,8 @@ class HeldOut:
     rules: F64
     has_it_word: npt.NDArray[np.bool_]
     embedding: F64 | None = None
+    #: how many of the rows, at the end, are rules' cases rather than examples
+    cases: int = 0
 
 
 def held_out(
@@ -249,7 +251,9 @@ def _fit_params(data: HeldOut, oos: int, embedding: F64 | None) -> tuple[Params,
 def fit(data: HeldOut, oos: int, fingerprint: str = "") -> Calibration:
     """Fit :class:`Params` without embeddings and, if ``data`` has them, with embeddings."""
     lexical, measured = _fit_params(data, oos, None)
-    report = {"examples": float(len(data.labels))}
+    report = {"examples": float(len(data.labels) - data.cases)}
+    if data.cases:
+        report["rule_cases"] = float(data.cases)
     report.update({f"lexical_{k}": v for k, v in measured.items()})
     semantic = None
     if data.embedding is not None:

@@ -25,7 +25,7 @@ from intents.examples import BUNDLED_DATA, fingerprint, load_examples
 from intents.features import Doc, FeatureConfig
 from intents.fuzzy import FuzzyMatcher
 from intents.lexical import LexicalModel
-from intents.rules import Rule, matching
+from intents.rules import RULES, Rule, matching
 from intents.semantic import EmbeddingMatcher, encode_examples
 from intents.slots import SlotExtractor
 from intents.spelling import SpellFixer
@@ -77,7 +77,9 @@ class IntentDetector:
         self.examples = dict(examples)
         self.extractor = extractor
         self.lexicon = extractor.lexicon
-        self.fingerprint = fingerprint(self.examples, self.lexicon.source)
+        # the rules' cases are calibration data too: a model fitted without them is stale
+        cases = "\n".join(f"{r.intent}\t{c}" for r in RULES for c in r.cases)
+        self.fingerprint = fingerprint(self.examples, self.lexicon.source, cases)
         self._texts = [t for name in self._names for t in examples[name]]
         self._labels = np.array(
             [i for i, name in enumerate(self._names) for _ in examples[name]], dtype=np.int64
@@ -196,7 +198,7 @@ class IntentDetector:
         has_it_word = np.array([self._has_it_word(d) for d in docs], dtype=bool)
         gateable = np.array([name in IT_INTENTS for name in self._names], dtype=bool)
         rules = np.array([self._rule_vector(matching(d.text)) for d in docs])
-        return held_out(
+        data = held_out(
             docs,
             self._labels,
             len(self._names),
@@ -208,6 +210,33 @@ class IntentDetector:
             seed=seed,
             features=FEATURES,
             training=TRAINING,
+        )
+        return self._with_rule_cases(data)
+
+    def _with_rule_cases(self, data: HeldOut) -> HeldOut:
+        """``data`` and the rules' own cases (:mod:`intents.rules`), labelled with the rule's
+        intent and scored by the models of all the examples (no case is an example)."""
+        cases = [
+            (c, self._index[r.intent]) for r in RULES for c in r.cases if r.intent in self._index
+        ]
+        if not cases:
+            return data
+        found = [self._evidence(text, bare_numbers=False) for text, _ in cases]
+        embedding: npt.NDArray[np.float64] | None = None
+        if data.embedding is not None:
+            vectors = [e.embedding for e in found if e.embedding is not None]
+            embedding = np.vstack([data.embedding, *vectors])
+        return HeldOut(
+            labels=np.concatenate([data.labels, [label for _, label in cases]]),
+            gateable=data.gateable,
+            lexical=np.vstack([data.lexical, [e.lexical for e in found]]),
+            fuzzy=np.vstack([data.fuzzy, [e.fuzzy for e in found]]),
+            rules=np.vstack([data.rules, [self._rule_vector(e.rules) for e in found]]),
+            has_it_word=np.concatenate(
+                [data.has_it_word, [self._has_it_word(e.doc) for e in found]]
+            ),
+            embedding=embedding,
+            cases=len(cases),
         )
 
     # -- internals -------------------------------------------------------------------------
