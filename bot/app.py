@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
@@ -102,9 +103,20 @@ async def open_services(
         for problem in knowledge.kb.problems:
             log.warning("knowledge problem: %s", problem)
         if detector is None:
+            # the knowledge base's sentence encoder, when it has one, reads intents too:
+            # better on typos and unfamiliar phrasings, and a message is encoded once for both
+            encoder = knowledge.kb.query_encoder()
+            if encoder is not None:
+                log.info("intents: reading the examples with sentence embeddings (cached)")
             detector = await asyncio.to_thread(
-                IntentDetector.load, None, ticket_prefix=settings.ticket_prefix
+                functools.partial(
+                    IntentDetector.load,
+                    None,
+                    encoder=encoder,
+                    ticket_prefix=settings.ticket_prefix,
+                )
             )
+        log.info("intents: sentence embeddings %s", "on" if detector.uses_embeddings else "off")
         access = await open_access(settings, db)
         try:
             yield Services(

@@ -29,6 +29,7 @@ from knowledge.dense import (
     DenseIndex,
     EncoderLike,
     Progress,
+    QueryEncoder,
     SemanticMode,
     open_encoder,
 )
@@ -142,6 +143,12 @@ class KnowledgeBase:
             f"loaded in {report.seconds:.2f}s",
         )
         return kb
+
+    def query_encoder(self) -> QueryEncoder | None:
+        """The sentence encoder for reading the same messages otherwise (the intent
+        detector), sharing the search's question cache; ``None`` when lexical-only."""
+        dense = self._index.dense
+        return QueryEncoder(dense) if dense is not None else None
 
     # -- reading -------------------------------------------------------------------------
     @property

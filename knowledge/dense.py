@@ -98,6 +98,31 @@ class Encoded:
     parts: _Parts
 
 
+def _has_letter(text: str) -> bool:
+    return any(c.isalpha() for c in text)
+
+
+class QueryEncoder:
+    """The index's encoder as another reader of the same messages sees it (the intent
+    detector): one text at a time through the index's question cache, so a message encoded
+    for its intent is not encoded again for the search; many texts (examples) through the
+    encoder's disk cache. Vectors returned are shared with the cache: read, never write.
+    A text without a letter (a one-time code typed into a reset) is encoded, never kept."""
+
+    def __init__(self, index: DenseIndex) -> None:
+        self._index = index
+        self.name = index.encoder.name
+        self.dim = index.encoder.dim
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if len(texts) == 1 and not isinstance(texts, str) and _has_letter(texts[0]):
+            return self._index.query_vector(texts[0])[None, :]
+        return self._index.encoder.encode(texts)
+
+    def encode_cached(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return self._index.encoder.encode_cached(texts)
+
+
 class DenseIndex:
     """Article vectors by slot, and cosine similarity of a question to every slot.
 

@@ -57,3 +57,6 @@ def test_the_address_is_printed_once_the_bot_answers_there(tmp_path: Path) -> No
     log = (tmp_path / "serve.err").read_text()
     if "semantic search: on" in log:  # the embeddings are installed, as the quick start does
         assert "encoding the articles for semantic search" in log
+        # the intent detector reads messages with the same encoder (a first start encodes
+        # its examples once, into the same cache)
+        assert "intents: sentence embeddings on" in log

@@ -312,3 +312,24 @@ def test_capitalised_it_is_the_department(kb: KnowledgeBase) -> None:
     query = kb.explain("who do I tell in IT about it").query
     assert "ict" in {s.word for s in query.slots}
     assert "it" not in {s.word for s in query.slots}
+
+
+def test_the_query_encoder_shares_the_searchs_encoding_of_a_message(kb: KnowledgeBase) -> None:
+    """``itbot serve`` hands the intent detector :meth:`KnowledgeBase.query_encoder`: a message
+    read for its intent and then searched is encoded once; without embeddings there is none."""
+    assert kb.query_encoder() is None
+    encoder = FakeEncoder()
+    hybrid = KnowledgeBase.load(kb.root, encoder=encoder, today=TODAY)
+    shared = hybrid.query_encoder()
+    assert shared is not None and (shared.name, shared.dim) == ("fake", 64)
+    encoder.encoded.clear()
+    question = "my outlook calendar will not open"
+    vector = shared.encode([question])
+    assert vector.shape == (1, 64)
+    assert hybrid.search(question, council="dacorum").hits
+    assert encoder.encoded.count(question) == 1
+    assert shared.encode_cached(["a", "b"]).shape == (2, 64)  # examples: the disk cache's way
+    # a one-time code typed into a reset is encoded for its intent but kept in no cache
+    shared.encode(["123456"])
+    shared.encode(["123456"])
+    assert encoder.encoded.count("123456") == 2
