@@ -37,8 +37,11 @@ COPY --from=build /opt/itbot /opt/itbot
 USER 10001:10001
 WORKDIR /var/lib/itbot
 # the bundled articles' vectors, encoded once here, so a container is ready in seconds
-# instead of encoding every article on its first start (fails the build if the model is missing)
-RUN itbot kb stats --semantic on
+# instead of encoding every article on its first start (fails the build if the model is missing),
+# and the intent examples' (itbot serve reads messages with the same encoder; fails the build
+# too if the shipped intent model was not rebuilt for the examples)
+RUN itbot kb stats --semantic on \
+ && itbot intents build --check --semantic on
 EXPOSE 8080
 # /readyz: the database answers and the articles are loaded (503 otherwise)
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
