@@ -317,7 +317,8 @@ class IntentDetector:
         if slots.product is None and intent in IMPLIED_PRODUCT:
             slots = dataclasses.replace(slots, product=IMPLIED_PRODUCT[intent])
         reasons = self._reasons(ev, probs, top, gated, explain=explain)
-        return Prediction(intent, round(confidence, 4), slots, alternatives, reasons)
+        ruled = tuple(r.name for r in ev.rules if r.intent == intent)
+        return Prediction(intent, round(confidence, 4), slots, alternatives, reasons, ruled)
 
     def _fallback(self) -> Prediction:
         intent = OUT_OF_SCOPE if self._oos is not None else self._names[0]

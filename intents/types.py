@@ -74,7 +74,8 @@ class Prediction:
 
     ``confidence`` is calibrated: of many predictions made with confidence 0.8, about 80% are
     right. ``alternatives`` are the runners-up with their probabilities, best first; ``reasons``
-    say, in plain words, what decided it (``itbot intents explain`` prints them).
+    say, in plain words, what decided it (``itbot intents explain`` prints them); ``rules`` name
+    the rules (:mod:`intents.rules`) that fired for the intent chosen.
     """
 
     intent: str
@@ -82,3 +83,4 @@ class Prediction:
     slots: Slots = field(default_factory=Slots)
     alternatives: tuple[tuple[str, float], ...] = ()
     reasons: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()

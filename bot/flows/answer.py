@@ -98,13 +98,12 @@ async def _search(ctx: FlowContext) -> Step:
         "kb_confidence": round(result.confidence, 3),
     }
     # the detector's "not IT" stands unless the question is clearly about IT (its words,
-    # spelling mended against the knowledge base, or an error code): then a ticket is offered
-    out_of_scope = (
-        ctx.prediction is not None
-        and ctx.prediction.intent == "out_of_scope"
-        and not result.about_it
-    )
-    if result.decision == "answer" and result.candidates:
+    # spelling mended against the knowledge base, or an error code): then a ticket is offered.
+    # A rule's "not IT" ("locked out of my car") stands even against a guide the words found.
+    said_not_it = ctx.prediction is not None and ctx.prediction.intent == "out_of_scope"
+    ruled_out = said_not_it and ctx.prediction is not None and bool(ctx.prediction.rules)
+    out_of_scope = said_not_it and (ruled_out or not result.about_it)
+    if result.decision == "answer" and result.candidates and not ruled_out:
         step = _answer(ctx, result.candidates[0].article, "answered")
         return Step(step.replies, outcome=step.outcome, details={**details, **step.details})
     if result.decision == "choose" and result.candidates and not out_of_scope:

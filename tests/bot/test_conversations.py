@@ -535,3 +535,18 @@ async def test_a_forgotten_password_starts_the_reset(
     text = await sam.say(typed)
     assert "your mobile ending 123" in text, text  # the reset's code, sent to Sam's phone
     assert not [c for r in sam.replies for c in r.cards if "change" in c.article_id]
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm locked out of my car", "locked myself out of the house again"]
+)
+async def test_locked_out_of_a_place_is_not_the_account_guide(
+    engine: ConversationEngine, text: str
+) -> None:
+    """A rule says "locked out of a place" is not IT; its words still find the account-locked
+    guide (with embeddings, confidently): the rule's "not IT" stands."""
+    sam = Chat(engine)
+    reply = await sam.say(text)
+    assert "That isn't something I can help with" in reply
+    assert not [c for r in sam.replies for c in r.cards]
+    assert sam.buttons == []
