@@ -25,7 +25,7 @@ from intents.examples import BUNDLED_DATA, fingerprint, load_examples
 from intents.features import Doc, FeatureConfig
 from intents.fuzzy import FuzzyMatcher
 from intents.lexical import LexicalModel
-from intents.rules import RULES, Rule, matching
+from intents.rules import Rule, matching, rule_cases
 from intents.semantic import EmbeddingMatcher, encode_examples
 from intents.slots import SlotExtractor
 from intents.spelling import SpellFixer
@@ -78,7 +78,7 @@ class IntentDetector:
         self.extractor = extractor
         self.lexicon = extractor.lexicon
         # the rules' cases are calibration data too: a model fitted without them is stale
-        cases = "\n".join(f"{r.intent}\t{c}" for r in RULES for c in r.cases)
+        cases = "\n".join(f"{intent}\t{text}" for intent, text in rule_cases())
         self.fingerprint = fingerprint(self.examples, self.lexicon.source, cases)
         self._texts = [t for name in self._names for t in examples[name]]
         self._labels = np.array(
@@ -216,9 +216,7 @@ class IntentDetector:
     def _with_rule_cases(self, data: HeldOut) -> HeldOut:
         """``data`` and the rules' own cases (:mod:`intents.rules`), labelled with the rule's
         intent and scored by the models of all the examples (no case is an example)."""
-        cases = [
-            (c, self._index[r.intent]) for r in RULES for c in r.cases if r.intent in self._index
-        ]
+        cases = [(text, self._index[i]) for i, text in rule_cases() if i in self._index]
         if not cases:
             return data
         found = [self._evidence(text, bare_numbers=False) for text, _ in cases]

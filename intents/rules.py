@@ -221,6 +221,11 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+def rule_cases(rules: Sequence[Rule] = RULES) -> list[tuple[str, str]]:
+    """``(intent, message)`` for every rule's cases, in declaration order."""
+    return [(rule.intent, case) for rule in rules for case in rule.cases]
+
+
 def matching(normalised: str, rules: Sequence[Rule] = RULES) -> list[Rule]:
     """The rules that fire on ``normalised`` text, in declaration order."""
     return [rule for rule in rules if rule.matches(normalised)]

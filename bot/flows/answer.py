@@ -100,9 +100,9 @@ async def _search(ctx: FlowContext) -> Step:
     # the detector's "not IT" stands unless the question is clearly about IT (its words,
     # spelling mended against the knowledge base, or an error code): then a ticket is offered.
     # A rule's "not IT" ("locked out of my car") stands even against a guide the words found.
-    said_not_it = ctx.prediction is not None and ctx.prediction.intent == "out_of_scope"
-    ruled_out = said_not_it and ctx.prediction is not None and bool(ctx.prediction.rules)
-    out_of_scope = said_not_it and (ruled_out or not result.about_it)
+    not_it = ctx.prediction if ctx.prediction and ctx.prediction.intent == "out_of_scope" else None
+    ruled_out = not_it is not None and bool(not_it.rules)
+    out_of_scope = not_it is not None and (ruled_out or not result.about_it)
     if result.decision == "answer" and result.candidates and not ruled_out:
         step = _answer(ctx, result.candidates[0].article, "answered")
         return Step(step.replies, outcome=step.outcome, details={**details, **step.details})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -90,21 +91,8 @@ def test_an_encoder_of_the_wrong_shape_is_refused() -> None:
 
 
 @pytest.mark.slow
-def test_with_the_knowledge_packages_minilm_encoder(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    try:
-        from knowledge.dense import open_encoder
-    except ImportError as exc:
-        pytest.skip(f"knowledge.dense is not importable: {exc}")
-    # The example vectors are cached in pytest's cache folder: encoding them takes seconds
-    # the first time only.
-    cache = getattr(request.config, "cache", None)
-    cache_dir = cache.mkdir("intents-embeddings") if cache is not None else tmp_path
-    encoder, status = open_encoder("auto", cache_dir)
-    if encoder is None:
-        pytest.skip(f"the MiniLM encoder is not installed here ({status})")
-    det = IntentDetector.load(encoder=encoder)
+def test_with_the_knowledge_packages_minilm_encoder(minilm: Any) -> None:
+    det = IntentDetector.load(encoder=minilm)
     assert det.uses_embeddings
     # Every fourth message keeps the test quick (each one is encoded, ~5 ms); the whole set is
     # measured by `itbot intents eval --semantic on`.

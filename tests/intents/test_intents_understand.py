@@ -9,21 +9,12 @@ from intents import IntentDetector
 
 
 @pytest.fixture(scope="module", params=["lexical", "minilm"])
-def det(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> IntentDetector:
+def det(request: pytest.FixtureRequest) -> IntentDetector:
     """Both ways the bot runs: words alone, and with the sentence encoder the quick start
     installs (which ``itbot serve`` hands the detector too)."""
     if request.param == "lexical":
         return IntentDetector.load()
-    from knowledge.dense import open_encoder
-
-    cache = getattr(request.config, "cache", None)
-    folder = (
-        cache.mkdir("intents-embeddings") if cache is not None else tmp_path_factory.mktemp("e")
-    )
-    encoder, status = open_encoder("auto", folder)
-    if encoder is None:
-        pytest.skip(f"the MiniLM encoder is not installed here ({status})")
-    return IntentDetector.load(encoder=encoder)
+    return IntentDetector.load(encoder=request.getfixturevalue("minilm"))
 
 
 @pytest.mark.parametrize(
