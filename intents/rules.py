@@ -181,7 +181,9 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:cant get there from here|more information required|lets keep your account "
             r"secure|needs? admin(?:istrator)? approval|admin(?:istrator)? approval required|"
             r"(?:hasnt|has not) been shared with you|might not exist or is no longer available|"
-            r"your sign in was blocked|upload blocked)\b|^something went wrong\b|"
+            r"your sign in was blocked|upload blocked|"
+            # "we couldn't sign you in" (its "couldn't" reaches the rule as "could")
+            r"we could(?:nt| not)? sign you in)\b|^something went wrong\b|"
             r"^sorry,? you (?:dont|do not) have access to this (?:page|site|file|item|folder)\b"
         ),
         _rx(r"\b(?:unlock|reset|raise|log|ticket|speak|talk|call me)\b"),

@@ -45,6 +45,7 @@ def test_everyday_requests_are_out_of_scope(det: IntentDetector, text: str) -> N
         "it keeps saying more information required",
         "says I need admin approval for this app",
         "Your sign-in was blocked",
+        "We couldn't sign you in",
         "Something went wrong [1001]",
         "Sorry, you don't have access to this page",
     ],
