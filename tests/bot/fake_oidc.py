@@ -145,7 +145,7 @@ class FakeOidc:
             return web.Response(status=400, text="PKCE S256 is required")
         code = secrets.token_urlsafe(48)
         self.grants[code] = Grant(
-            challenge="x" + challenge[1:] if self.break_pkce else challenge,
+            challenge=_broken(challenge) if self.break_pkce else challenge,
             method="S256",
             nonce=query.get("nonce", ""),
             redirect_uri=query.get("redirect_uri", ""),
@@ -210,3 +210,8 @@ class FakeOidc:
         token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
         self.issued.append(token)
         return token
+
+
+def _broken(challenge: str) -> str:
+    """Another challenge than the one sent: its first character changed (never to itself)."""
+    return ("y" if challenge.startswith("x") else "x") + challenge[1:]

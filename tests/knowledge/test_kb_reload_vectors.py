@@ -111,6 +111,8 @@ async def watcher_ready(service: KnowledgeService, root: Path) -> None:
         for _ in range(10):
             await asyncio.sleep(0.05)
             if service.kb.get("teams/share").title == f"Share your screen {n}":  # type: ignore[union-attr]
+                # and its vectors in place, so a test's own edit is encoded on its own
+                await asyncio.wait_for(service.settled(), timeout=10)
                 return
         assert loop.time() - started < 10, "the watcher never started"
 
