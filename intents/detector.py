@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,30 @@ IT_WORD = "it_word"
 NO_IT_WORD = "no_it_word"
 
 
+#: What makes a message "about IT" for the out-of-scope gate besides the lexicon (part of
+#: the model's fingerprint: a model calibrated with another gate is stale)
+IT_GATE = "lexicon; IT in capitals"
+#: "IT" in capitals: the department ("get me someone from IT"), where "it" is a pronoun
+_IT_TEAM = re.compile(r"(?<![\w'’])IT(?![\w'’])")
+
+
+def names_the_it_team(text: str) -> bool:
+    """Whether ``text`` writes "IT" in capitals in a message that isn't all capitals.
+
+    Lower case, "it" is the pronoun (the lexicon knows "it team", "it support" and the
+    like); in capitals it is the department. A message typed in capitals says nothing.
+
+    >>> names_the_it_team("nothing here fixes it, get me someone from IT")
+    True
+    >>> names_the_it_team("It won't print"), names_the_it_team("IT WON'T PRINT")
+    (False, False)
+    """
+    if not _IT_TEAM.search(text):
+        return False
+    upper = sum(c.isupper() for c in text)
+    return upper * 2 < sum(c.isalpha() for c in text)
+
+
 @dataclass(frozen=True, slots=True)
 class _Evidence:
     doc: Doc
@@ -79,7 +104,7 @@ class IntentDetector:
         self.lexicon = extractor.lexicon
         # the rules' cases are calibration data too: a model fitted without them is stale
         cases = "\n".join(f"{intent}\t{text}" for intent, text in rule_cases())
-        self.fingerprint = fingerprint(self.examples, self.lexicon.source, cases)
+        self.fingerprint = fingerprint(self.examples, self.lexicon.source, cases, IT_GATE)
         self._texts = [t for name in self._names for t in examples[name]]
         self._labels = np.array(
             [i for i, name in enumerate(self._names) for _ in examples[name]], dtype=np.int64
@@ -195,7 +220,9 @@ class IntentDetector:
         if self._embeddings is not None:
             vectors = encode_examples(self._embeddings.encoder, self._texts)
         docs = self._docs()
-        has_it_word = np.array([self._has_it_word(d) for d in docs], dtype=bool)
+        has_it_word = np.array(
+            [self._about_it(t, d) for t, d in zip(self._texts, docs, strict=True)], dtype=bool
+        )
         gateable = np.array([name in IT_INTENTS for name in self._names], dtype=bool)
         rules = np.array([self._rule_vector(matching(d.text)) for d in docs])
         data = held_out(
@@ -231,7 +258,10 @@ class IntentDetector:
             fuzzy=np.vstack([data.fuzzy, [e.fuzzy for e in found]]),
             rules=np.vstack([data.rules, [self._rule_vector(e.rules) for e in found]]),
             has_it_word=np.concatenate(
-                [data.has_it_word, [self._has_it_word(e.doc) for e in found]]
+                [
+                    data.has_it_word,
+                    [self._about_it(t, e.doc) for (t, _), e in zip(cases, found, strict=True)],
+                ]
             ),
             embedding=embedding,
             cases=len(cases),
@@ -269,8 +299,9 @@ class IntentDetector:
         return vector
 
     @staticmethod
-    def _has_it_word(doc: Doc) -> bool:
-        return NO_IT_WORD not in doc.concepts
+    def _about_it(text: str, doc: Doc) -> bool:
+        """Whether the message names IT: a product, an IT word, a ticket, or "IT" itself."""
+        return NO_IT_WORD not in doc.concepts or names_the_it_team(text)
 
     def _evidence(self, text: str, *, bare_numbers: bool) -> _Evidence:
         doc = self._doc(text, bare_numbers=bare_numbers)
@@ -296,12 +327,16 @@ class IntentDetector:
         )
         ranked = [int(i) for i in np.argsort(-probs)]
         top = ranked[0]
+        named_it = self._names[top] == OUT_OF_SCOPE and names_the_it_team(text)
+        if named_it:  # "is anyone in IT around today": about IT, whatever else it says
+            top = next((i for i in ranked if self._names[i] in IT_INTENTS), top)
+            ranked = [top, *(i for i in ranked if i != top)]
         gated = (
             self._oos is not None
             and self._names[top] in IT_INTENTS
             and probs[top] < params.oos_threshold
             and not ev.rules
-            and not self._has_it_word(ev.doc)
+            and not self._about_it(text, ev.doc)
         )
         if gated:
             intent, confidence = OUT_OF_SCOPE, 1.0 - float(probs[top])
@@ -315,6 +350,8 @@ class IntentDetector:
         if slots.product is None and intent in IMPLIED_PRODUCT:
             slots = dataclasses.replace(slots, product=IMPLIED_PRODUCT[intent])
         reasons = self._reasons(ev, probs, top, gated, explain=explain)
+        if named_it:
+            reasons += ("the message names IT (in capitals), so it is not out of scope",)
         ruled = tuple(r.name for r in ev.rules if r.intent == intent)
         return Prediction(intent, round(confidence, 4), slots, alternatives, reasons, ruled)
 

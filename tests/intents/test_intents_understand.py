@@ -79,3 +79,17 @@ def test_an_it_fault_without_an_article_is_not_out_of_scope(det: IntentDetector)
 )
 def test_adding_to_a_ticket_already_raised_is_not_a_new_one(det: IntentDetector, text: str) -> None:
     assert det.detect(text).intent == "ticket_status"
+
+
+@pytest.mark.parametrize(
+    "text", ["none of that worked, I want someone from IT", "is anyone in IT around today"]
+)
+def test_naming_it_in_capitals_is_never_out_of_scope(det: IntentDetector, text: str) -> None:
+    """ "IT" in capitals is the department; lower case, "it" is only a pronoun."""
+    prediction = det.detect(text)
+    assert prediction.intent in {"talk_to_human", "raise_ticket"}, prediction
+
+
+def test_it_in_lower_case_or_a_shouted_message_names_nothing(det: IntentDetector) -> None:
+    assert det.detect("is it going to rain today").intent == "out_of_scope"
+    assert det.detect("IS IT GOING TO RAIN TODAY").intent == "out_of_scope"
