@@ -446,8 +446,8 @@ async def deliver_outbox(services: Any) -> None:
 
 
 #: the test files that take longest (summed seconds on the 2-core sandbox), run first: with
-#: one worker per core and a file's tests kept together (``--dist loadfile``), a long file
-#: started last would keep one worker busy while the other has nothing left to do
+#: a few workers and a file's tests kept together (``--dist loadfile``), a long file
+#: started last would keep one worker busy while the others have nothing left to do
 SLOWEST_FIRST = (
     "tests/bot/test_privacy.py",
     "tests/access/test_resets.py",
