@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.desk import queries
 from bot.desk.queue import QueueFilter
@@ -44,23 +45,40 @@ class TicketReader:
         self, session: AsyncSession, staff_id: int, *, since: datetime
     ) -> tuple[Ticket, TicketComment] | None:
         """The requester's open ticket whose newest public word is an agent's, said since
-        ``since`` (a question to them, most likely), with that comment; the newest first."""
-        found: tuple[Ticket, TicketComment] | None = None
-        for ticket in await self.for_requester(session, staff_id, open_only=True, limit=50):
-            if ticket.status not in OPEN_STATUSES:
-                continue
-            query = (
-                select(TicketComment)
-                .where(TicketComment.ticket_id == ticket.id, TicketComment.public.is_(True))
-                .order_by(TicketComment.created_at.desc(), TicketComment.id.desc())
-                .limit(1)
+        ``since`` (a question to them, most likely), with that comment; the newest first.
+
+        One statement whatever the number of open tickets (every turn of a proven person
+        asks it): a public comment that no later public comment on its ticket follows.
+        """
+        later = aliased(TicketComment)
+        followed = (
+            select(later.id)
+            .where(
+                later.ticket_id == TicketComment.ticket_id,
+                later.public.is_(True),
+                or_(
+                    later.created_at > TicketComment.created_at,
+                    and_(later.created_at == TicketComment.created_at, later.id > TicketComment.id),
+                ),
             )
-            last = (await session.execute(query)).scalars().first()
-            if last is None or last.author_role == "requester" or last.created_at < since:
-                continue
-            if found is None or last.created_at > found[1].created_at:
-                found = (ticket, last)
-        return found
+            .exists()
+        )
+        query = (
+            select(Ticket, TicketComment)
+            .join(TicketComment, TicketComment.ticket_id == Ticket.id)
+            .where(
+                Ticket.requester_id == staff_id,
+                Ticket.status.in_(OPEN_STATUSES),
+                TicketComment.public.is_(True),
+                TicketComment.author_role != "requester",
+                TicketComment.created_at >= since,
+                ~followed,
+            )
+            .order_by(TicketComment.created_at.desc(), TicketComment.id.desc())
+            .limit(1)
+        )
+        row = (await session.execute(query)).first()
+        return (row[0], row[1]) if row is not None else None
 
     async def queue(
         self,

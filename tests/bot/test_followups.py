@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,10 +16,12 @@ from bot.desk.tickets import Ticket, TicketComment
 from bot.flows import default_registry
 from bot.settings import Settings
 from bot.storage import staff as staff_repo
+from bot.storage.models import utcnow
+from bot.web import keys
 from tests.bot.test_conversations import Chat
 from tests.conftest import SAM, say, shared_services
 from tests.conftest import sign_in as chat_sign_in
-from tests.desk.dashboard_support import Client, add_agent, database
+from tests.desk.dashboard_support import Client, add_agent, database, raise_ticket
 from tests.desk.dashboard_support import sign_in as desk_sign_in
 
 QUESTION = "Which printer is it? The asset tag is on a sticker at the front."
@@ -158,3 +161,45 @@ async def test_in_the_terminal_the_answer_follows_the_shown_question(
     shown = await sam.say("hello again")
     assert QUESTION in shown and "added that" not in shown  # typed before they saw it
     assert "I've added that to JSD-000001" in await sam.say("It's AVDC-PR-0042")
+
+
+async def test_of_several_open_tickets_the_one_whose_last_word_is_an_agents_is_awaiting(
+    client: Client,
+) -> None:
+    """One statement finds it, however many tickets: an agent's newest public word, not
+    followed by the person's own, not an internal note, not older than the window."""
+    desk = client.app[keys.SERVICES].desk
+    pat = await add_agent(database(client))
+    agent = Actor.of(pat)
+    now = utcnow()
+    answered, waiting, quiet, old = [
+        await raise_ticket(client, f"Problem {n}", email=SAM) for n in range(4)
+    ]
+    async with database(client).session() as session, session.begin():
+        sam = await staff_repo.get_by_email(session, SAM)
+        assert sam is not None
+        me = Actor.of(sam)
+
+        async def say_on(ticket: Ticket, who: Actor, minutes: int, public: bool = True) -> None:
+            at = now - timedelta(minutes=minutes)
+            here = await session.get(Ticket, ticket.id)  # in this transaction
+            assert here is not None
+            await desk.comment(session, here, who, "words", now=at, public=public)
+
+        await say_on(answered, agent, 10)
+        await say_on(answered, me, 5)  # the person answered already
+        await say_on(waiting, agent, 8)
+        await say_on(quiet, agent, 1, public=False)  # an internal note asks nobody
+        await say_on(old, agent, 180)  # outside the window
+        since = now - timedelta(hours=1)
+        found = await desk.awaiting_requester(session, sam.id, since=since)
+        assert found is not None and found[0].ref == waiting.ref
+
+        await say_on(answered, agent, 3)  # the agent asks again: the newest now
+        found = await desk.awaiting_requester(session, sam.id, since=since)
+        assert found is not None and found[0].ref == answered.ref
+        assert found[1].author_role != "requester"
+
+        await say_on(answered, me, 2)
+        await say_on(waiting, me, 1)
+        assert await desk.awaiting_requester(session, sam.id, since=since) is None
