@@ -82,9 +82,14 @@ def test_adding_to_a_ticket_already_raised_is_not_a_new_one(det: IntentDetector,
 
 
 @pytest.mark.parametrize(
-    "text", ["none of that worked, I want someone from IT", "is anyone in IT around today"]
+    "text",
+    [
+        "none of that worked, I want someone from IT",
+        "is anyone in IT around today",
+        "just get IT to sort it",
+    ],
 )
-def test_naming_it_in_capitals_is_never_out_of_scope(det: IntentDetector, text: str) -> None:
+def test_naming_it_in_capitals_asks_the_desk_for_help(det: IntentDetector, text: str) -> None:
     """ "IT" in capitals is the department; lower case, "it" is only a pronoun."""
     prediction = det.detect(text)
     assert prediction.intent in {"talk_to_human", "raise_ticket"}, prediction
