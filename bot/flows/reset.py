@@ -136,7 +136,8 @@ async def _ticket(ctx: FlowContext, intent: str, why: str, colleague: str = "") 
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
     assert staff is not None
     whose = f"a colleague ({colleague})" if colleague else staff.display_name
-    summary = f"{wording.action(intent).capitalize()} for {whose}".replace(" your ", " the ")
+    action = wording.action(intent).replace("your ", "the ")
+    summary = f"{action[:1].upper()}{action[1:]} for {whose}"  # "MFA" stays in capitals
     for ticket in await desk.for_requester(ctx.session, staff.id):
         if ticket.summary == summary and ticket.ref:
             return ticket.ref

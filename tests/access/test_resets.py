@@ -157,6 +157,18 @@ async def test_an_administrator_and_someone_without_a_contact_are_refused_alike(
         assert (await bot.person(CHRIS))["must_change_password"] is False
 
 
+async def test_the_ticket_for_a_refused_mfa_reset_names_it_for_the_agents(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        assert "passed it to the Joint ICT Service Desk" in await bot.say(CHRIS, "reset my MFA")
+        async with bot.services.db.session() as session:
+            staff = await staff_repo.get_by_email(session, CHRIS)
+            assert staff is not None
+            [ticket] = await bot.services.desk.for_requester(session, staff.id)
+        assert ticket.summary == f"Reset the sign-in verification (MFA) for {staff.display_name}"
+
+
 async def test_resets_per_account_and_codes_per_hour_are_limited(
     settings: Settings, tmp_path: Path, channel: str
 ) -> None:
