@@ -196,6 +196,26 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "error-message",
+        "question",
+        _rx(
+            r"\b(?:(?:the )?operation (?:failed|could(?:nt| not)? be completed)|"
+            r"an? (?:unexpected |unknown |internal )?error (?:has )?occurred|"
+            r"(?:could(?:nt| not)?|cannot|can ?not) be (?:found|opened|completed|saved|"
+            r"displayed|loaded|started)|"
+            r"failed to (?:load|connect|open|start|sync|save|send|initiali[sz]e)|"
+            r"is not responding|access (?:is )?denied)\b"
+        ),
+        _rx(r"\b(?:unlock|reset|raise|log|ticket|speak|talk|call me)\b"),
+        "pastes an error message (a guide may explain it; else the desk can look)",
+        (
+            "An unexpected error has occurred.",
+            "The file cannot be opened because there are problems with the contents",
+            "Failed to connect to the server",
+            "Access is denied",
+        ),
+    ),
+    Rule(
         "add-to-my-ticket",
         "ticket_status",
         ADDS_TO_TICKET,

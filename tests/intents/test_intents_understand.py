@@ -48,6 +48,8 @@ def test_everyday_requests_are_out_of_scope(det: IntentDetector, text: str) -> N
         "We couldn't sign you in",
         "Something went wrong [1001]",
         "Sorry, you don't have access to this page",
+        "The operation failed. An object could not be found.",
+        "Sorry, an error occurred while saving the form",
     ],
 )
 def test_a_pasted_message_is_a_question_not_an_account_action(
