@@ -92,7 +92,8 @@ def test_adding_to_a_ticket_already_raised_is_not_a_new_one(det: IntentDetector,
     ],
 )
 def test_naming_it_in_capitals_asks_the_desk_for_help(det: IntentDetector, text: str) -> None:
-    """ "IT" in capitals is the department; lower case, "it" is only a pronoun."""
+    """Written in capitals, IT is the department: never out of scope, never a cancel (in
+    lower case, "it" is only a pronoun)."""
     prediction = det.detect(text)
     assert prediction.intent in {"talk_to_human", "raise_ticket"}, prediction
 
