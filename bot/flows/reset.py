@@ -1,8 +1,14 @@
 """Resetting one's own password, unlocking one's account, resetting one's MFA.
 
     start ─▶ checks + code sent to the alternate contact ─▶ code ─▶ done
-                │                                           │  └─▶ MFA: waits for an agent
-                └─▶ refused alike + the guide + a ticket    └─▶ wrong ×5 / expired: ends
+      │         │                                           │  └─▶ MFA: waits for an agent
+      │         └─▶ refused alike + the guide + a ticket    └─▶ wrong ×5 / expired: ends
+      └─▶ MFA, a new phone: the guide, and a "reset my MFA" button ─▶ checks ...
+
+Someone moving to a new phone who still has the old one only needs the guide: an MFA
+reset would remove the methods they can still use, so that guide comes first, with the
+reset one press away (a lost, broken or wiped phone, or a plain "reset my MFA", goes
+straight to the checks).
 
 The person must be proven by their channel (Slack profile, terminal, SSO, a code to the
 mailbox). The code goes to the contact the directory holds, never to the chat, and the
@@ -24,7 +30,7 @@ from bot import wording
 from bot.access.codes import end as end_code
 from bot.access.codes import typed_code
 from bot.access.service import UNIFORM_SECONDS, Done, Refused, Started
-from bot.conversation.actions import FlowAnswer, SubmitForm
+from bot.conversation.actions import FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import ArticleCard, Button, Reply
 from bot.flows.answer import card
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
@@ -99,6 +105,15 @@ MFA_WAITING = (
     "asked the {desk}. I'll tell you here as soon as they've decided, usually within the hour."
 )
 TOLD_CONTACT = "I've also sent a note to {where} saying what changed."
+MOVE_FIRST = (
+    "If you still have your old phone, you can move Authenticator to the new one yourself "
+    "in a few minutes with the guide below, and sign in as normal meanwhile. If the old "
+    "phone is lost, broken or already wiped, I can reset your MFA instead: I'll check it's "
+    "you, and an agent approves it."
+)
+MOVE_RESET = "I don't have the old phone: reset my MFA"
+#: the verb of the ``reset_mfa:instead`` state :data:`MOVE_RESET` presses
+INSTEAD = "instead"
 DIRECTORY_DOWN = (
     "I couldn't reach the account system just now, so nothing has changed. I've passed it "
     "to the {desk} as {ref}; or try again in a few minutes."
@@ -163,6 +178,19 @@ async def start(ctx: FlowContext) -> Step:
     intent = _intent(ctx)
     ctx.data.clear()
     ctx.data["intent"] = intent
+    slots = ctx.prediction.slots if ctx.prediction else None
+    for_colleague = slots is not None and slots.for_colleague
+    if (
+        intent == "reset_mfa"
+        and not for_colleague
+        and (not ctx.text.strip() or moves_phone(ctx.text))
+    ):
+        # no words (the help menu's "New phone / MFA") or a new phone: the guide may do
+        return _move_first(ctx)
+    return await _begin(ctx, intent)
+
+
+async def _begin(ctx: FlowContext, intent: str) -> Step:
     words = _words(ctx)
     if not ctx.asker.proven:
         return Step((Reply(NOT_PROVEN.format(**words)),), outcome="not_proven")
@@ -222,6 +250,59 @@ async def _refused(ctx: FlowContext, intent: str, refused: Refused) -> Step:
     reply = Reply(template.format(ref=ref, **words), cards=_guide(ctx, intent))
     # the reason stays out of the transcript and the reply; the audit log has it
     return Step((reply,), outcome="refused", details={"ticket": ref})
+
+
+# -- a new phone -------------------------------------------------------------------------
+
+_PHONE = r"(?:phone|mobile|iphone|android|handset|device)s?(?!\s+(?:number|no)\b)"
+#: a change of phone: "new phone", "replacement mobile", "switched phones", "moving the
+#: authenticator across", "transfer MFA", "upgraded my phone" (a new number is not: the
+#: codes go to the old one, which the guide can't change without them)
+_NEW_PHONE = re.compile(
+    rf"\b(?:new|replacement|another|different|upgraded|next)\s+(?:\w+\s+)?{_PHONE}\b"
+    rf"|\b(?:chang|switch|swap|upgrad|replac)\w*\s+(?:(?:my|the|work|council)\s+)*{_PHONE}\b"
+    rf"|\b{_PHONE}\s+(?:is\s+|was\s+|has\s+been\s+|being\s+)*(?:replaced|upgraded|changed|swapped)\b"
+    r"|\b(?:move|moving|transfer\w*)\b",
+    re.IGNORECASE,
+)
+#: the old phone is gone (or the person asks for the reset itself): the guide can't help
+_NO_OLD_PHONE = re.compile(
+    r"\b(?:lost|lose|losing|stolen|nicked|broke|broken|smashed|cracked|dead|died|dropped"
+    r"|wipe\w*|factory|sold|traded|gone|missing|water|bath|without"
+    r"|(?:do\s*n[o']?t|not|no\s+longer|never)\s+(?:have|got)|haven'?t\s+got|can'?t\s+find"
+    r"|(?:gave|give|handed|hand|sent|send)\s+(?:it\s+|the\s+old\s+one\s+)?(?:back|in)"
+    r"|re-?set\w*|clear\w*|remov\w*|delet\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def moves_phone(text: str) -> bool:
+    """Whether a message about MFA is someone moving to a new phone who may still have the
+    old one (the guide is enough), not a lost one or a plain request for the reset.
+
+    >>> moves_phone("I've got a new phone, how do I move my authenticator")
+    True
+    >>> moves_phone("lost my phone, need my MFA reset"), moves_phone("new phone, reset my MFA")
+    (False, False)
+    >>> moves_phone("I have a new mobile number so I don't get the text codes")
+    False
+    """
+    text = text.replace("\u2019", "'")
+    return bool(_NEW_PHONE.search(text)) and not _NO_OLD_PHONE.search(text)
+
+
+def _move_first(ctx: FlowContext) -> Step:
+    """The guide, and the reset one press away (the conversation is free meanwhile)."""
+    instead = Button(MOVE_RESET, FlowCommand("reset_mfa", INSTEAD), style="primary")
+    reply = Reply(MOVE_FIRST, cards=_guide(ctx, "reset_mfa"), buttons=(instead,))
+    return Step((reply,), outcome="guide_offered")
+
+
+async def on_instead(ctx: FlowContext) -> Step:
+    """:data:`MOVE_RESET` pressed: the old phone is gone, so on to the checks."""
+    ctx.data.clear()
+    ctx.data["intent"] = "reset_mfa"
+    return await _begin(ctx, "reset_mfa")
 
 
 # -- the code ------------------------------------------------------------------------------
@@ -393,13 +474,10 @@ def _flow(intent: str, describe: str) -> Flow:
     code = State(
         on_code, expecting="text", waiting_for="the code we sent to {sent_to}", secret=True
     )
-    return Flow(
-        intent,
-        frozenset({intent}),
-        start,
-        {"code": code, f"{intent}:{CODE_FORM}": code},
-        describe=describe,
-    )
+    states = {"code": code, f"{intent}:{CODE_FORM}": code}
+    if intent == "reset_mfa":
+        states[f"{intent}:{INSTEAD}"] = State(on_instead, starts_flow=True)
+    return Flow(intent, frozenset({intent}), start, states, describe=describe)
 
 
 def register(registry: FlowRegistry) -> None:

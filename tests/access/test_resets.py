@@ -239,6 +239,68 @@ async def test_a_reminder_of_the_code_says_where_it_went(
         assert "I'm waiting for the code we sent to your mobile ending 123." in printed
 
 
+async def test_a_new_phone_gets_the_guide_first_and_the_mfa_reset_one_press_away(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        printed = await bot.say(SAM, "I've got a new phone, how do I move my authenticator")
+        assert "move Authenticator to the new one yourself" in printed
+        assert "== Move Microsoft Authenticator to a new phone" in printed
+        assert "[1] I don't have the old phone: reset my MFA" in printed
+        assert bot.sent() == []  # no code: their sign-in methods are not touched
+        async with bot.services.db.session() as session:
+            assert await bot.services.desk.approvals.pending(session) == []
+        assert await audit_actions(bot, SAM) == []
+
+        printed = await bot.say(SAM, "1")
+        assert "sent a 6-digit code to your mobile ending 123" in printed
+        printed = await bot.say(SAM, bot.last_code(SAM_MOBILE))
+        assert "needs an agent's approval" in printed
+
+
+async def test_the_help_menus_new_phone_button_shows_the_guide_first(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        menu = await bot.say(SAM, "what can you do?")
+        found = re.search(r"\[(\d+)\] New phone / MFA", menu)
+        assert found, menu
+        printed = await bot.say(SAM, found.group(1))
+        assert "== Move Microsoft Authenticator to a new phone" in printed
+        assert bot.sent() == []
+
+
+async def test_the_guide_first_raises_no_ticket_for_someone_the_bot_cannot_reset(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        printed = await bot.say(CHRIS, "getting a replacement phone tomorrow, what about my MFA")
+        assert "== Move Microsoft Authenticator to a new phone" in printed
+        async with bot.services.db.session() as session:
+            staff = await staff_repo.get_by_email(session, CHRIS)
+            assert staff is not None
+            assert await bot.services.desk.for_requester(session, staff.id) == []
+        printed = await bot.say(CHRIS, "1")  # the old phone is gone after all
+        assert "passed it to the Joint ICT Service Desk as JSD-" in printed
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "lost my phone, the authenticator was on it",
+        "new phone, old one wiped, how do I get back into my account",
+        "new phone, please reset my MFA",
+    ],
+)
+async def test_a_lost_phone_or_a_plain_request_goes_straight_to_the_code(
+    settings: Settings, tmp_path: Path, channel: str, said: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        printed = await bot.say(SAM, said)
+        assert "sent a 6-digit code to your mobile ending 123" in printed
+        assert "== Move Microsoft Authenticator" not in printed
+
+
 async def _ask_mfa(bot: ResetBot) -> int:
     await bot.say(SAM, "new phone, I need to move my Authenticator, please reset my MFA")
     printed = await bot.say(SAM, bot.last_code(SAM_MOBILE))
