@@ -1,0 +1,85 @@
+"""What people say in a reset conversation: a new phone, a code that hasn't come.
+
+Plain functions of the message's text, for :mod:`bot.flows.reset`.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PHONE = r"(?:phone|mobile|iphone|android|handset|device)s?(?!\s+(?:number|no)\b)"
+#: a change of phone: "new phone", "replacement mobile", "switched phones", "moving the
+#: authenticator across", "transfer MFA", "upgraded my phone" (a new number is not: the
+#: codes go to the old one, which the guide can't change without them)
+_NEW_PHONE = re.compile(
+    rf"\b(?:new|replacement|another|different|upgraded|next)\s+(?:\w+\s+)?{_PHONE}\b"
+    rf"|\b(?:chang|switch|swap|upgrad|replac)\w*\s+(?:(?:my|the|work|council)\s+)*{_PHONE}\b"
+    rf"|\b{_PHONE}\s+(?:is\s+|was\s+|has\s+been\s+|being\s+)*(?:replaced|upgraded|changed|swapped)\b"
+    r"|\b(?:move|moving|transfer\w*)\b",
+    re.IGNORECASE,
+)
+#: the old phone is gone (or the person asks for the reset itself): the guide can't help
+_NO_OLD_PHONE = re.compile(
+    r"\b(?:lost|lose|losing|stolen|nicked|broke|broken|smashed|cracked|dead|died|dropped"
+    r"|wipe\w*|factory|sold|traded|gone|missing|water|bath|without"
+    r"|(?:do\s*n[o']?t|not|no\s+longer|never)\s+(?:have|got)|haven'?t\s+got|can'?t\s+find"
+    r"|(?:gave|give|handed|hand|sent|send)\s+(?:it\s+|the\s+old\s+one\s+)?(?:back|in)"
+    r"|re-?set\w*|clear\w*|remov\w*|delet\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def moves_phone(text: str) -> bool:
+    """Whether a message about MFA is someone moving to a new phone who may still have the
+    old one (the guide is enough), not a lost one or a plain request for the reset.
+
+    >>> moves_phone("I've got a new phone, how do I move my authenticator")
+    True
+    >>> moves_phone("lost my phone, need my MFA reset"), moves_phone("new phone, reset my MFA")
+    (False, False)
+    >>> moves_phone("I have a new mobile number so I don't get the text codes")
+    False
+    """
+    text = _plain(text)
+    return bool(_NEW_PHONE.search(text)) and not _NO_OLD_PHONE.search(text)
+
+
+def _plain(text: str) -> str:
+    return text.replace("\u2019", "'")
+
+
+#: asking for another code in words ("send me a new code", "resend it")
+_RESEND = re.compile(
+    r"\b(re-?send|send (?:me )?(?:it |the code |a code )?again|(?:send|text) (?:me )?"
+    r"(?:a(?:nother)?|one more) (?:new )?code|(?:another|a new|new) code please)\b",
+    re.IGNORECASE,
+)
+#: words that say something is missing, that name the code, and that say it came
+_ABSENT = frozenset(
+    "didnt didn't didn havent haven't haven hasnt hasn't hasn not never no nothing where "
+    "wheres where's still".split()
+)
+_CODE_WORDS = frozenset("code codes text texts sms message".split())
+_CAME = frozenset("got get received receive arrived arrive come came yet".split())
+
+
+def says_not_arrived(text: str) -> bool:
+    """Whether a short message says the code hasn't come: "I didn't get the code", "no
+    text yet", "where's my code", "still nothing", "not received" (not "Teams messages are
+    not coming through": a question of its own)."""
+    said = re.findall(r"[a-z']+", _plain(text.lower()))
+    words = set(said)
+    if not said or len(said) > 15 or not words & _ABSENT:
+        return False
+    if words & _CODE_WORDS:
+        return True
+    return (len(said) <= 8 and bool(words & _CAME)) or (len(said) <= 3 and "nothing" in words)
+
+
+def asks_resend(text: str) -> bool:
+    """Whether a message asks for another code ("send me a new code", "resend it").
+
+    >>> asks_resend("can you resend it"), asks_resend("I typed it wrong")
+    (True, False)
+    """
+    return bool(_RESEND.search(text))
