@@ -331,6 +331,14 @@ class IntentDetector:
         if named_it:  # "is anyone in IT around today": about IT, whatever else it says
             top = next((i for i in ranked if self._names[i] in IT_INTENTS), top)
             ranked = [top, *(i for i in ranked if i != top)]
+        overruled = next((r for r in ev.rules if r.overrules and r.intent in self._index), None)
+        if overruled is not None:  # "that didn't help": what the rule rules out isn't meant
+            out = [self._index[name] for name in overruled.overrules if name in self._index]
+            probs[out] = 0.0
+            probs /= probs.sum()  # the rest share its probability
+            if top in out:
+                top = self._index[overruled.intent]
+            ranked = [top, *(int(i) for i in np.argsort(-probs) if i != top)]
         gated = (
             self._oos is not None
             and self._names[top] in IT_INTENTS
@@ -352,6 +360,10 @@ class IntentDetector:
         reasons = self._reasons(ev, probs, top, gated, explain=explain)
         if named_it:
             reasons += ("the message names IT (in capitals), so it is not out of scope",)
+        if overruled is not None:
+            reasons += (
+                f"rule {overruled.name!r} rules out {', '.join(sorted(overruled.overrules))}",
+            )
         ruled = tuple(r.name for r in ev.rules if r.intent == intent)
         return Prediction(intent, round(confidence, 4), slots, alternatives, reasons, ruled)
 

@@ -17,12 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intents.text import TICKET_TOKEN
+from intents.types import NOT_FIXED
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     """``intent`` gets the bonus when ``pattern`` matches and ``unless`` (if any) does not;
-    ``cases`` are messages the rule is for (the calibration's, not the tests')."""
+    ``cases`` are messages the rule is for (the calibration's, not the tests'). When the
+    model's best is one of ``overrules``, the rule's intent is taken instead: what the
+    model can't read ("that didn't help" is never thanks: it has no notion of "not")."""
 
     name: str
     intent: str
@@ -30,6 +33,7 @@ class Rule:
     unless: re.Pattern[str] | None
     reason: str
     cases: tuple[str, ...] = ()
+    overrules: frozenset[str] = frozenset()
 
     def matches(self, normalised: str) -> bool:
         if not self.pattern.search(normalised):
@@ -225,6 +229,28 @@ RULES: tuple[Rule, ...] = (
             "can I add something to the ticket I raised",
             "put a note on JSD-1042 please",
         ),
+    ),
+    Rule(
+        NOT_FIXED,
+        "raise_ticket",
+        _rx(
+            r"\b(?:that|this|it|those|these|they|the (?:guide|article|steps|fix|link))"
+            r"(?: (?:really|still|just|even))? (?:(?:didnt|did not|hasnt|has not|havent|have not)"
+            r" (?:really |quite |even )?(?:help|work|fix|solve|sort)(?:ed)?"
+            r"|(?:doesnt|does not) (?:really )?help)\b"
+            r"|\bnone of (?:those|these|them|it) (?:helped|worked|fixed it)\b"
+            r"|^(?:\w+ ){0,2}(?:its |it is |thats |that is )?still (?:not working|broken|the same)$"
+            r"|^(?:\w+ )?no (?:luck|joy)\b"
+        ),
+        _rx(r"\b(?:how|why|what|where|when|which|password|unlock|reset|mfa|authenticator)\b"),
+        "what was tried (a guide) didn't fix it: the desk, never thanks",
+        (
+            "that didn't help",
+            "that hasn't fixed it",
+            "none of those worked",
+            "tried that, still not working",
+        ),
+        frozenset({"thanks", "goodbye", "greeting", "help"}),
     ),
     Rule(
         "raise-a-ticket",

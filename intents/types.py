@@ -68,6 +68,10 @@ class Slots:
     adds_to_ticket: bool = False
 
 
+#: the rule (:mod:`intents.rules`) that reads "that didn't help", "still not working"
+NOT_FIXED = "not-fixed"
+
+
 @dataclass(frozen=True, slots=True)
 class Prediction:
     """The detector's answer for one message.
@@ -84,3 +88,9 @@ class Prediction:
     alternatives: tuple[tuple[str, float], ...] = ()
     reasons: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+
+    @property
+    def not_fixed(self) -> bool:
+        """Whether it says what was tried didn't fix it ("that didn't help"): about something
+        already said or shown (a guide, an agent's suggestion), never a request of its own."""
+        return NOT_FIXED in self.rules

@@ -184,8 +184,11 @@ class ConversationEngine:
             press = Resume(resume) if resume is not None else None
         if press is None and text and not out.secret_answer and not texts.is_cancel(text):
             # a button's number or label, typed: the same as pressing it ("cancel" always
-            # cancels, whatever a button is called)
-            typed = texts.typed_button(text, state.offered)
+            # cancels, whatever a button is called); "that didn't help" answers a guide's
+            # "Was this helpful?" (the intent model would hear thanks in it)
+            typed = texts.typed_button(text, state.offered) or texts.typed_feedback(
+                text, state.offered
+            )
             if typed is not None:
                 press = typed.action
                 out.details["typed_button"] = typed.label
@@ -364,6 +367,7 @@ class ConversationEngine:
         new_flow = self.flows.for_intent(prediction.intent)
         return (
             prediction.intent not in _IN_PASSING
+            and not prediction.not_fixed  # "still broken" answers what was asked
             and prediction.confidence >= ACT
             and new_flow is not None
             and new_flow.name != flow.name
@@ -375,7 +379,12 @@ class ConversationEngine:
         """A reply to an agent's question on the person's ticket, unless clearly new."""
         flow = self.flows.get(followup.NAME)
         intent, confidence = prediction.intent, prediction.confidence
-        clearly_new = confidence >= ACT and intent not in {"question", "out_of_scope"}
+        # "done, still broken" answers the agent: what didn't fix it is never new
+        clearly_new = (
+            confidence >= ACT
+            and intent not in {"question", "out_of_scope"}
+            and not prediction.not_fixed
+        )
         if flow is None or clearly_new or intent == "cancel":
             return False
         step = await followup.follow_up(

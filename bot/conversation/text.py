@@ -169,3 +169,57 @@ def typed_button(text: str, buttons: tuple[Button, ...]) -> Button | None:
     best, index = scored[0]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     return buttons[index] if best >= 85 and best - runner_up >= 10 else None
+
+
+#: a guide didn't do it: "that didn't help", "still not working", "no luck", "wrong guide"
+_NOT_HELPED = re.compile(
+    r"\b(?:did|does|has|have|was|is|wo|would)\s*n[o']?t\s+(?:really\s+|quite\s+)?"
+    r"(?:help|work|fix|solve|sort|answer|do|make)\w*"
+    r"|\bnot\s+(?:helpful|useful|relevant|it|what|right|working|fixed|sorted)\b"
+    r"|\bstill\s+(?:not|no|broken|offline|down|failing|crashing|stuck|frozen|says|showing|doesn"
+    r"|isn|can|won|having|getting|happening|the\s+same)\w*"
+    r"|\bsame\s+(?:problem|issue|error|thing)\b"
+    r"|\bno\s+(?:luck|joy|good|use|help|change|difference)\b"
+    r"|\b(?:useless|unhelpful|wrong\s+(?:guide|article|answer|one))\b",
+    re.IGNORECASE,
+)
+#: a guide did it: "that worked", "it's fixed", "works now", "sorted, thanks"
+_HELPED = re.compile(
+    r"\b(?:that|it|this)\s*(?:'s|\s+has|\s+is)?\s+(?:worked|helped|fixed|sorted|done\s+it"
+    r"|did\s+it|did\s+the\s+trick)\b"
+    r"|\b(?:works?|working)\s+(?:now|again)\b|\ball\s+(?:good|sorted|fixed)\b"
+    r"|^\W*(?:perfect|brilliant|great|sorted|fixed|spot\s+on)\b",
+    re.IGNORECASE,
+)
+#: longer than this, a message says more than whether the guide helped: it's read in full
+FEEDBACK_WORDS = 10
+
+
+def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
+    """After "Was this helpful?", the feedback button a short answer in words presses:
+    "that didn't help" or "nope" is No, "that worked, thanks" is Yes; ``None`` when the
+    buttons aren't that question's or the text says neither.
+
+    >>> ask = lambda v: Button(v.title(), FlowCommand("answer", "feedback", f"{v}:a/b"))
+    >>> buttons = (ask("yes"), ask("no"))
+    >>> [typed_feedback(t, buttons).label for t in ("that didn't help", "it works now")]
+    ['No', 'Yes']
+    >>> typed_feedback("the printer is still offline", buttons).label
+    'No'
+    >>> typed_feedback("how do I share my calendar", buttons) is None
+    True
+    """
+    verdicts = {
+        b.action.value.partition(":")[0]: b
+        for b in buttons
+        if isinstance(b.action, FlowCommand) and b.action.verb == "feedback"
+    }
+    if not verdicts or len(text.split()) > FEEDBACK_WORDS:
+        return None
+    said = text.replace("\u2019", "'")
+    verdict = yes_no(said)
+    if _NOT_HELPED.search(said):
+        verdict = False
+    elif verdict is None and _HELPED.search(said):
+        verdict = True
+    return None if verdict is None else verdicts.get("yes" if verdict else "no")

@@ -65,10 +65,13 @@ def _buttons(ctx: FlowContext, options: list[tuple[str, str]]) -> tuple[Button, 
     return tuple(Button(label, FlowAnswer(flow, value)) for value, label in options)
 
 
-def _is_just_asking(text: str) -> bool:
-    words = [w.strip("?!.,'").lower() for w in text.split()]
-    meaningful = [w for w in words if w and w not in _RAISE_WORDS]
-    return len(meaningful) < 2
+def _says_what(ctx: FlowContext) -> bool:
+    """Whether the message says what the problem is: not only "raise a ticket", nor only
+    that what was tried didn't fix it ("that didn't help", after a guide)."""
+    if ctx.prediction is not None and ctx.prediction.not_fixed:
+        return False
+    words = [w.strip("?!.,'").lower() for w in ctx.text.split()]
+    return len([w for w in words if w and w not in _RAISE_WORDS]) >= 2
 
 
 async def _start(ctx: FlowContext, flow: str) -> Step:
@@ -79,16 +82,13 @@ async def _start(ctx: FlowContext, flow: str) -> Step:
     slots = ctx.prediction.slots if ctx.prediction else None
     if slots is not None and slots.product in PRODUCT_CATEGORY:
         ctx.data["category"] = PRODUCT_CATEGORY[slots.product]
-    desk = ctx.services.settings.desk_name
-    intro: tuple[Reply, ...] = ()
-    if flow == "talk_to_human":
-        intro = _handoff_intro(ctx)
-    if ctx.text and not _is_just_asking(ctx.text) and _take_summary(ctx, ctx.text):
+    handoff = flow == "talk_to_human"
+    intro = _handoff_intro(ctx) if handoff else ()
+    if _says_what(ctx) and _take_summary(ctx, ctx.text):
         step = await _next_question(ctx)
         return Step(intro + step.replies, next=step.next, outcome=step.outcome)
-    ask = wording.TICKET_ASK_SUMMARY.format(desk=desk)
-    if flow == "talk_to_human":
-        ask = "What do you need help with?"
+    desk = ctx.services.settings.desk_name
+    ask = "What do you need help with?" if handoff else wording.TICKET_ASK_SUMMARY.format(desk=desk)
     return Step((*intro, Reply(ask, kind="question")), next="summary", outcome="asked_summary")
 
 

@@ -286,6 +286,52 @@ async def test_every_waiting_question_takes_its_buttons_by_number_or_label(
     assert "Done: JSD-000001" in await sam.say("Yes")
 
 
+@pytest.mark.parametrize(
+    ("said", "helped"),
+    [
+        ("that didn't help", False),
+        ("nope, still not working", False),
+        ("that's not it", False),
+        ("no luck, same error", False),
+        ("that worked, thanks", True),
+        ("it works now", True),
+    ],
+)
+async def test_a_guide_is_rated_in_words_as_well_as_by_its_buttons(
+    engine: ConversationEngine, said: str, helped: bool
+) -> None:
+    sam = Chat(engine)
+    await sam.say("my onedrive won't open")
+    assert sam.buttons == ["Yes", "No"]  # "Was this helpful?"
+    reply = await sam.say(said)
+    if helped:
+        assert reply == "Great, glad that helped."
+    else:  # never "You're welcome!": the model hears thanks in "that didn't help"
+        assert "the guide's editors will see it" in reply
+        assert sam.buttons == ["Raise a ticket"]
+
+
+@pytest.mark.parametrize("said", ["that didn't help", "tried that, still not working"])
+async def test_what_didnt_fix_it_with_no_guide_to_rate_asks_for_the_problem(
+    engine: ConversationEngine, said: str
+) -> None:
+    """Not "You're welcome!", and not a ticket whose summary is "that didn't help"."""
+    sam = Chat(engine)
+    assert "Briefly, what's the problem?" in await sam.say(said)
+    assert "Which of these is it about?" in await sam.say("Excel freezes when I open the budget")
+
+
+async def test_a_longer_message_after_a_guide_is_read_as_a_message(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("my onedrive won't open")
+    reply = await sam.say("that didn't help, how do I share my calendar with my team instead")
+    shown = [c.title for r in sam.replies for c in r.cards] + sam.buttons
+    assert "Share your calendar with colleagues" in shown
+    assert "editors will see it" not in reply
+
+
 async def test_a_question_not_understood_is_asked_again_with_its_buttons(
     engine: ConversationEngine,
 ) -> None:

@@ -93,6 +93,20 @@ async def test_the_answer_to_an_agents_question_reaches_the_ticket(client: Clien
     assert "added that" not in later
 
 
+async def test_what_didnt_fix_it_after_an_agents_question_answers_the_agent(
+    client: Client,
+) -> None:
+    """ "Done, still broken" reads as a request for a ticket on its own; here it answers."""
+    await add_agent(database(client))
+    await chat_sign_in(client, SAM)
+    ref = await _raise_in_chat(client)
+    await _agent_asks(client, ref)
+    await _page_polls_until_news(client)
+    reply = await _texts(await say(client, "Done, still broken"))
+    assert f"I've added that to {ref} for Pat Lee" in reply
+    assert (await _comments(client, ref))[-1] == ("requester", "Done, still broken")
+
+
 async def test_a_question_after_an_agents_question_is_offered_not_assumed(
     client: Client,
 ) -> None:

@@ -98,6 +98,30 @@ def test_naming_it_in_capitals_asks_the_desk_for_help(det: IntentDetector, text:
     assert prediction.intent in {"talk_to_human", "raise_ticket"}, prediction
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that didn't help",
+        "thanks but that didn't help",
+        "the steps haven't fixed it",
+        "none of those helped",
+        "nope, still not working",
+    ],
+)
+def test_what_didnt_fix_it_is_never_thanks(det: IntentDetector, text: str) -> None:
+    """The model has no notion of "not": "that didn't help" sits beside "that helped" in
+    its examples. The rule that reads it rules out thanks, and the desk is next."""
+    prediction = det.detect(text)
+    assert prediction.intent == "raise_ticket", prediction
+    assert prediction.not_fixed
+    assert all(name != "thanks" or p == 0.0 for name, p in prediction.alternatives)
+
+
+def test_what_did_fix_it_is_still_thanks(det: IntentDetector) -> None:
+    assert det.detect("that helped, thanks").intent == "thanks"
+    assert det.detect("that fixed it").intent == "thanks"
+
+
 def test_it_in_lower_case_or_a_shouted_message_names_nothing(det: IntentDetector) -> None:
     assert det.detect("is it going to rain today").intent == "out_of_scope"
     assert det.detect("IS IT GOING TO RAIN TODAY").intent == "out_of_scope"
