@@ -49,10 +49,17 @@ def _capped(article: Article, markdown: str) -> str:
     return kept + "\n\n" + wording.article_cut(own)
 
 
-def feedback_buttons(article_id: str) -> tuple[Button, ...]:
+#: the most of a question a feedback button carries (a ticket's summary is shorter still)
+MAX_ASKED = 200
+
+
+def feedback_buttons(article_id: str, question: str = "") -> tuple[Button, ...]:
+    """ "Was this helpful?": ``no:<article id>[:<question>]``, the question (redacted, as a
+    press is kept) for the ticket a No offers, so it isn't typed again."""
+    asked = f":{redact(question)[:MAX_ASKED]}" if question else ""
     return (
         Button("Yes", FlowCommand(NAME, "feedback", f"yes:{article_id}")),
-        Button("No", FlowCommand(NAME, "feedback", f"no:{article_id}")),
+        Button("No", FlowCommand(NAME, "feedback", f"no:{article_id}{asked}")),
     )
 
 
@@ -66,15 +73,12 @@ def _contact(ctx: FlowContext) -> str:
     return wording.contact(settings, settings.council(ctx.asker.council))
 
 
-def _answer(ctx: FlowContext, article: Article, outcome: str) -> Step:
+def _answer(ctx: FlowContext, article: Article, outcome: str, question: str = "") -> Step:
+    buttons = feedback_buttons(article.id, question)
     return Step(
         replies=(
-            Reply(
-                wording.ANSWER,
-                cards=(card(ctx, article),),
-                kind="answer",
-            ),
-            Reply(wording.HELPFUL_Q, buttons=feedback_buttons(article.id), kind="question"),
+            Reply(wording.ANSWER, cards=(card(ctx, article),), kind="answer"),
+            Reply(wording.HELPFUL_Q, buttons=buttons, kind="question"),
         ),
         outcome=outcome,
         details={"articles": [article.id]},
@@ -104,7 +108,7 @@ async def _search(ctx: FlowContext) -> Step:
     ruled_out = not_it is not None and bool(not_it.rules)
     out_of_scope = not_it is not None and (ruled_out or not result.about_it)
     if result.decision == "answer" and result.candidates and not ruled_out:
-        step = _answer(ctx, result.candidates[0].article, "answered")
+        step = _answer(ctx, result.candidates[0].article, "answered", ctx.text)
         return Step(step.replies, outcome=step.outcome, details={**details, **step.details})
     if result.decision == "choose" and result.candidates and not out_of_scope:
         buttons = [
@@ -169,15 +173,18 @@ async def none_of_these(ctx: FlowContext) -> Step | NotForMe:
 
 
 async def feedback(ctx: FlowContext) -> Step | NotForMe:
-    verdict, _, article_id = ctx.text.partition(":")
+    verdict, _, rest = ctx.text.partition(":")
+    article_id, _, question = rest.partition(":")
     helpful = verdict == "yes"
     if helpful:
         reply = Reply(wording.HELPFUL_YES)
     else:
         desk = ctx.services.settings.desk_name
+        # the ticket starts from the question the guide didn't answer, when the press has it
+        ticket = tickets.raise_about(question) if question else ChooseIntent("raise_ticket")
         reply = Reply(
             wording.HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
-            buttons=(Button("Raise a ticket", ChooseIntent("raise_ticket")),),
+            buttons=(Button("Raise a ticket", ticket),),
         )
     return Step((reply,), outcome="feedback", details={"article": article_id, "helpful": helpful})
 

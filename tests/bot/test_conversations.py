@@ -309,6 +309,11 @@ async def test_a_guide_is_rated_in_words_as_well_as_by_its_buttons(
     else:  # never "You're welcome!": the model hears thanks in "that didn't help"
         assert "the guide's editors will see it" in reply
         assert sam.buttons == ["Raise a ticket"]
+        # the ticket starts from the question the guide didn't answer: not typed again
+        assert "Which of these is it about?" in await sam.press("Raise a ticket")
+        await sam.press("Documents")
+        confirm = await sam.press("work around it")
+        assert "Problem: My onedrive won't open" in confirm
 
 
 @pytest.mark.parametrize("said", ["that didn't help", "tried that, still not working"])
