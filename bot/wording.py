@@ -132,6 +132,16 @@ def action(intent: str) -> str:
     return INTENT_ACTIONS.get(intent, intent.replace("_", " "))
 
 
+def upper_first(text: str) -> str:
+    """``text`` with its first letter in capitals and the rest as it is ("MFA", "I"), where
+    ``str.capitalize`` lower-cases the rest.
+
+    >>> upper_first("see what I can do"), "see what I can do".capitalize()
+    ('See what I can do', 'See what i can do')
+    """
+    return text[:1].upper() + text[1:]
+
+
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

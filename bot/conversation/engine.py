@@ -431,7 +431,9 @@ class ConversationEngine:
             if score >= OFFER and name not in {"question", "out_of_scope", "cancel"}
         ][:3]
         if len(options) >= 2:
-            buttons = [Button(wording.action(o).capitalize(), ChooseIntent(o)) for o in options]
+            buttons = [
+                Button(wording.upper_first(wording.action(o)), ChooseIntent(o)) for o in options
+            ]
             buttons.append(Button("Something else", Ask(text)))
             state.data = {"text": text}
             out.replies.append(

@@ -81,10 +81,16 @@ NO_CODE_ASKED = (
     "I'm not waiting for a code any more, so nothing has changed. Ask me again to {action}."
 )
 CODE_NOT_ARRIVED = (
-    "I sent it to {where}; a text can take a minute or two. If it still hasn't come, press "
-    '"Send a new code". If that isn\'t your number any more, cancel and call the {desk} on '
+    "I sent it to {where}; {delay}. If it still hasn't come, press "
+    '"Send a new code". If that isn\'t your {contact} any more, cancel and call the {desk} on '
     "{phone}: I can only send codes to the contact details the council holds for you."
 )
+#: how long a code takes, and what to call the contact, by text (``Contact.masked``) or email
+BY_TEXT = {"delay": "a text can take a minute or two", "contact": "number"}
+BY_EMAIL = {
+    "delay": "an email can take a few minutes, so check its junk or spam folder too",
+    "contact": "address",
+}
 CODE_WRONG = "That code isn't right. You have {left} more {tries}."
 CODE_EXPIRED = "That code has expired. I can send you a new one."
 TOO_MANY = (
@@ -152,7 +158,7 @@ async def _ticket(ctx: FlowContext, intent: str, why: str, colleague: str = "") 
     assert staff is not None
     whose = f"a colleague ({colleague})" if colleague else staff.display_name
     action = wording.action(intent).replace("your ", "the ")
-    summary = f"{action[:1].upper()}{action[1:]} for {whose}"  # "MFA" stays in capitals
+    summary = f"{wording.upper_first(action)} for {whose}"  # "MFA" stays in capitals
     for ticket in await desk.for_requester(ctx.session, staff.id):
         if ticket.summary == summary and ticket.ref:
             return ticket.ref
@@ -332,7 +338,9 @@ def _from_form(ctx: FlowContext) -> bool:
 
 def _not_arrived(ctx: FlowContext, intent: str) -> Step:
     """Where the code went, and the ways on: a new one, or the desk if the number is old."""
-    text = CODE_NOT_ARRIVED.format(where=ctx.data.get("sent_to", "your contact"), **_words(ctx))
+    where = str(ctx.data.get("sent_to", "your contact"))
+    by = BY_TEXT if where.startswith("your mobile") else BY_EMAIL
+    text = CODE_NOT_ARRIVED.format(where=where, **by, **_words(ctx))
     buttons = (
         Button("Send a new code", FlowAnswer(intent, "resend"), style="primary"),
         Button("Cancel", FlowAnswer(intent, "cancel")),

@@ -82,7 +82,7 @@ def summary_of(text: str, limit: int = SUMMARY_LIMIT) -> str:
         if " " in cut:
             cut = cut.rsplit(" ", 1)[0]
         summary = cut.rstrip(_PUNCTUATION) + "…"
-    return summary[:1].upper() + summary[1:]
+    return wording.upper_first(summary)
 
 
 # -- the transcript of this problem -----------------------------------------------------

@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.storage import staff as staff_repo
 from bot.storage.models import AuditEntry, Base, Turn
 from integrations.identity.demo import DemoDirectory
-from tests.access.support import CHRIS, JAMIE, ROBIN, SAM, ResetBot, reset_bot
+from tests.access.support import CHRIS, JAMIE, PRIYA, ROBIN, SAM, ResetBot, reset_bot
 
 SAM_MOBILE = "07700 900123"
 
@@ -222,12 +222,24 @@ async def test_a_code_that_has_not_come_is_asked_about_in_words(
         first = bot.last_code(SAM_MOBILE)
         printed = await bot.say(SAM, "I didn't get the code")
         assert "your mobile ending 123" in printed and "Send a new code" in printed
+        assert "a text can take a minute or two" in printed
         assert "MFA" not in printed and len(bot.sent()) == 1  # nothing else sent or started
         printed = await bot.say(SAM, "can you send me another code")
         assert "reset your password" in printed and len(bot.sent()) == 2
         second = bot.last_code(SAM_MOBILE)
         assert "temporary password" not in await bot.say(SAM, first)  # the new one replaced it
         assert "temporary password" in await bot.say(SAM, second)
+
+
+async def test_a_code_sent_by_email_that_has_not_come_is_looked_for_in_junk(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        await bot.say(PRIYA, "I forgot my password")
+        printed = await bot.say(PRIYA, "the code hasn't come")
+        assert "your personal email p…@example.org" in printed
+        assert "check its junk or spam folder" in printed and "address any more" in printed
+        assert "a text can" not in printed and "your number" not in printed
 
 
 async def test_a_reminder_of_the_code_says_where_it_went(

@@ -7,6 +7,8 @@ import doctest
 import pytest
 
 import bot.flows.reset_words
+import bot.wording
+from bot import wording
 from bot.flows.reset_words import asks_resend, moves_phone, says_not_arrived
 
 
@@ -49,3 +51,9 @@ def test_a_code_that_has_not_come_is_told_from_other_messages() -> None:
     assert says_not_arrived("I didn't get the code") and says_not_arrived("still nothing")
     assert not says_not_arrived("Teams messages are not coming through for anyone")
     assert asks_resend("send me another code") and not asks_resend("the code is 123456")
+
+
+def test_a_label_keeps_its_capitals_after_the_first_letter() -> None:
+    """ "See what I can do", "Reset your sign-in verification (MFA)": never str.capitalize."""
+    assert doctest.testmod(bot.wording).failed == 0
+    assert wording.upper_first("reset your sign-in verification (MFA)").endswith("(MFA)")
