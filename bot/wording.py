@@ -404,6 +404,12 @@ NOTICE_DEFAULT = "There's a known problem with {products} since {since}; we're o
 #: what staff are told first, before their question is answered or a ticket raised
 NOTICE_FIRST = "{text} You can add yourself to it and we'll tell you when it's fixed."
 NOTICE_ADD_ME = "Add me to it"
+#: "is there an outage?" when no notice stands for the asker's council
+NO_KNOWN_PROBLEMS = (
+    "There are no known problems for {council} staff right now. If something isn't working, "
+    "tell me what and I'll find a guide or raise a ticket."
+)
+NO_KNOWN_PROBLEM_WITH = "There's no known problem with {what} for {council} staff right now."
 NOTICE_RAISE_ANYWAY = "Raise a ticket anyway"
 NOTICE_JOINED = (
     "Thanks, you're added. There's no need to raise a ticket: we'll tell you here when it's fixed."

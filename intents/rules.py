@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intents.text import TICKET_TOKEN
-from intents.types import NOT_FIXED
+from intents.types import KNOWN_PROBLEMS, NOT_FIXED
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +217,26 @@ RULES: tuple[Rule, ...] = (
             "The file cannot be opened because there are problems with the contents",
             "Failed to connect to the server",
             "Access is denied",
+        ),
+    ),
+    Rule(
+        KNOWN_PROBLEMS,
+        "question",
+        _rx(
+            r"\b(?:is|are) there (?:an?|any) (?:\w+ )?(?:outages?|problems?|issues?|faults?)\b|"
+            r"\bany (?:known )?(?:outages?|problems|issues|faults)\b|\bknown (?:problems|issues)\b|"
+            r"\b(?:is|are) (?:anything|something|everything|things|the systems?|the network|it all)"
+            r" (?:down|broken|playing up)\b|\bservice status\b|\bis it just me\b|"
+            r"^(?:\w+ )?(?:is|are) (?:the )?\w+(?: \w+)? (?:down|having (?:problems|issues))\b"
+        ),
+        _rx(r"\b(?:my|ticket|ticketref|reset|unlock|password)\b"),
+        "asks whether something is down (the notices the desk has published)",
+        (
+            "is there an outage?",
+            "is anything down at the moment",
+            "any known issues today?",
+            "is it just me or is everything down",
+            "is the vpn down?",
         ),
     ),
     Rule(

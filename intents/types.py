@@ -70,6 +70,8 @@ class Slots:
 
 #: the rule (:mod:`intents.rules`) that reads "that didn't help", "still not working"
 NOT_FIXED = "not-fixed"
+#: the rule that reads "is there an outage?", "is anything down?": known problems asked about
+KNOWN_PROBLEMS = "known-problems"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +96,8 @@ class Prediction:
         """Whether it says what was tried didn't fix it ("that didn't help"): about something
         already said or shown (a guide, an agent's suggestion), never a request of its own."""
         return NOT_FIXED in self.rules
+
+    @property
+    def asks_known_problems(self) -> bool:
+        """Whether it asks if something is down ("is there an outage?", "is email down?")."""
+        return KNOWN_PROBLEMS in self.rules

@@ -86,9 +86,14 @@ def _answer(ctx: FlowContext, article: Article, outcome: str, question: str = ""
 
 
 async def start(ctx: FlowContext) -> Step:
+    asks_known = ctx.prediction is not None and ctx.prediction.asks_known_problems
+    if asks_known and (listed := await notices.known_problems(ctx)) is not None:
+        return listed  # "is anything down?": the notices standing, or that none is
     step = await _search(ctx)
     # a known problem (a service notice) is told first, before any answer
     notice = await notices.standing_for(ctx, ctx.text)
+    if notice is None and asks_known and (none := notices.none_for(ctx)) is not None:
+        return Step((none, *step.replies), outcome=step.outcome, details=step.details)
     if notice is None or step.outcome == "out_of_scope":
         return step
     details = {**step.details, "notice": notice.id}

@@ -18,6 +18,7 @@ from bot.conversation.messages import Button, Reply
 from bot.desk.calendar import LONDON
 from bot.desk.errors import InvalidChange
 from bot.desk.outage_tables import OutageSpike, ServiceNotice
+from bot.desk.spikes import products_in
 from bot.flows.base import Flow, FlowContext, FlowRegistry, State, Step
 from bot.storage.models import Staff
 
@@ -40,6 +41,34 @@ def told_first(notice: ServiceNotice, *extra: Button) -> Reply:
     """The notice, with the button to add oneself (and any ``extra`` buttons)."""
     text = wording.NOTICE_FIRST.format(text=notice.text)
     return Reply(text, buttons=(Button(wording.NOTICE_ADD_ME, join_action(notice.id)), *extra))
+
+
+#: the most notices one answer lists (newest first)
+MAX_LISTED = 5
+
+
+async def known_problems(ctx: FlowContext) -> Step | None:
+    """ "Is there an outage?", "is anything down?": every notice standing for the asker's
+    council, or that none does; ``None`` when the question names a product (the answer
+    tells that product's notice first, :func:`standing_for`, or :func:`none_for`)."""
+    if products_in(ctx.text):
+        return None
+    notices = await ctx.services.desk.notices.listing(ctx.session, now=ctx.now)
+    standing = [n for n in notices if ctx.asker.council in n.councils][:MAX_LISTED]
+    if not standing:
+        text = wording.NO_KNOWN_PROBLEMS.format(council=ctx.asker.council_name)
+        return Step((Reply(text),), outcome="no_known_problems")
+    details = {"notices": [n.id for n in standing]}
+    return Step(tuple(told_first(n) for n in standing), outcome="known_problems", details=details)
+
+
+def none_for(ctx: FlowContext) -> Reply | None:
+    """ "Is email down?" with no notice about it: that none is known, before the guide."""
+    named = products_in(ctx.text)
+    if not named:
+        return None
+    what = " or ".join(named)
+    return Reply(wording.NO_KNOWN_PROBLEM_WITH.format(what=what, council=ctx.asker.council_name))
 
 
 async def join(ctx: FlowContext) -> Step:

@@ -120,3 +120,36 @@ async def test_a_ticket_about_a_notice_offers_to_add_instead(client: Client) -> 
     replies = await say(client, press=("flow:raise_ticket|new", ""))
     assert not any(NOTICE in t for t in _texts(replies))
     assert replies[-1]["kind"] == "question"
+
+
+async def test_asking_whether_anything_is_down_lists_the_councils_notices(
+    client: Client,
+) -> None:
+    """ "Is there an outage?" names no product: every notice standing for the asker's
+    council, with "Add me to it"; none for the other council's staff."""
+    await sign_in(client, SAM)
+    nothing = _texts(await say(client, "is there an outage?"))
+    assert nothing == [
+        "There are no known problems for Dacorum Borough Council staff right now. If something "
+        "isn't working, tell me what and I'll find a guide or raise a ticket."
+    ]
+    none_with = _texts(await say(client, "is Outlook down?"))
+    assert none_with[0] == (
+        "There's no known problem with Outlook for Dacorum Borough Council staff right now."
+    )
+    assert len(none_with) > 1  # then the usual answer
+
+    await _outage(client.app)
+    replies = await say(client, "is anything down at the moment?")
+    assert _texts(replies) == [
+        f"{NOTICE} You can add yourself to it and we'll tell you when it's fixed."
+    ]
+    buttons = cast(list[dict[str, str]], replies[0]["buttons"])
+    assert [b["label"] for b in buttons] == ["Add me to it"]
+
+    client.session.cookie_jar.clear()
+    await sign_in(client, ALEX)
+    assert (
+        "no known problems for Aylesbury Vale"
+        in _texts(await say(client, "any known issues today?"))[0]
+    )
