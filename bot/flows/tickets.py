@@ -12,16 +12,18 @@ the confirmation, but the person is still offered their similar open tickets fir
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from bot import wording
-from bot.conversation.actions import ChooseIntent, FlowAnswer, FlowCommand, SubmitForm
+from bot.conversation.actions import FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import Button, Reply
 from bot.conversation.text import yes_no
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.flows.handoff import handoff_intro
 from bot.flows.ticket_form import (
     FORM_ACTION,
     FORM_FLOW,
@@ -83,39 +85,13 @@ async def _start(ctx: FlowContext, flow: str) -> Step:
     if slots is not None and slots.product in PRODUCT_CATEGORY:
         ctx.data["category"] = PRODUCT_CATEGORY[slots.product]
     handoff = flow == "talk_to_human"
-    intro = _handoff_intro(ctx) if handoff else ()
+    intro = handoff_intro(ctx) if handoff else ()
     if _says_what(ctx) and _take_summary(ctx, ctx.text):
         step = await _next_question(ctx)
         return Step(intro + step.replies, next=step.next, outcome=step.outcome)
     desk = ctx.services.settings.desk_name
     ask = "What do you need help with?" if handoff else wording.TICKET_ASK_SUMMARY.format(desk=desk)
     return Step((*intro, Reply(ask, kind="question")), next="summary", outcome="asked_summary")
-
-
-#: what the bot can do while the desk is closed (labels as in the help menu)
-WHILE_CLOSED: tuple[tuple[str, str], ...] = (
-    ("Reset my password", "reset_password"),
-    ("Unlock my account", "unlock_account"),
-    ("My tickets", "ticket_status"),
-)
-
-
-def _handoff_intro(ctx: FlowContext) -> tuple[Reply, ...]:
-    """In hours: an agent will reply. Out of hours: when the desk is back (bank holidays and
-    closure days counted), that the ticket still goes to them, and what the bot can do now."""
-    desk = ctx.services.settings.desk_name
-    calendar = ctx.services.desk.policy.calendar
-    if calendar.is_open(ctx.now):
-        return (Reply(wording.HANDOFF_INTRO.format(desk=desk)),)
-    closed = wording.HANDOFF_CLOSED.format(
-        desk=desk,
-        closed=wording.closed_now(calendar, ctx.now),
-        hours=wording.hours(calendar),
-        closures=wording.closures(calendar),
-        opens=wording.opening(calendar.next_opening(ctx.now), ctx.now),
-    )
-    now = tuple(Button(label, ChooseIntent(intent)) for label, intent in WHILE_CLOSED)
-    return (Reply(closed), Reply(wording.HANDOFF_MEANWHILE, buttons=now))
 
 
 async def _mark_start(ctx: FlowContext) -> None:
@@ -217,11 +193,26 @@ async def _next_question(ctx: FlowContext) -> Step:
 
 
 async def on_summary(ctx: FlowContext) -> Step | NotForMe:
-    if ctx.incoming.press is not None:
+    if ctx.incoming.press is not None or _asks_instead(ctx):
         return NOT_FOR_ME
     if len(ctx.text.split()) < 2 or not _take_summary(ctx, ctx.text):
         return Step((Reply(wording.TICKET_SUMMARY_TOO_SHORT, kind="question"),), next="summary")
     return await _next_question(ctx)
+
+
+#: what the bot does itself, asked for instead of describing the problem ("my tickets",
+#: "I'm locked out"): done now, the draft waits. A question may well be the problem, and
+#: so may a longer message the model reads as a reset ("nothing has worked since the update")
+RESETS = frozenset({"reset_password", "unlock_account", "reset_mfa"})
+
+
+def _asks_instead(ctx: FlowContext) -> bool:
+    intent = ctx.prediction.intent if ctx.prediction is not None else ""
+    if not ctx.new_request:
+        return False
+    if intent == "ticket_status":  # "my tickets", "any news on JSD-000123"
+        return bool(re.search(r"\bticket|\b[A-Z]{2,6}-\d{3,}", ctx.text, re.IGNORECASE))
+    return intent in RESETS and len(ctx.text.split()) <= 4
 
 
 def _choose(ctx: FlowContext, options: list[str], labels: dict[str, str]) -> str | None:

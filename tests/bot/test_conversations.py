@@ -258,6 +258,24 @@ async def test_a_clear_new_question_mid_flow_goes_through_and_the_draft_waits(
     assert "nothing to cancel" in await sam.say("cancel")
 
 
+async def test_what_the_bot_does_itself_asked_for_as_the_problem_is_done_first(
+    engine: ConversationEngine,
+) -> None:
+    """"my tickets" is not a ticket's summary: it's shown, and the draft waits."""
+    sam = Chat(engine)
+    assert "what's the problem" in await sam.press_intent("raise_ticket")
+    shown = await sam.say("my tickets")
+    assert "You have no open tickets" in shown
+    assert "Which of these is it about?" not in shown
+    await sam.say("cancel")
+    await sam.press_intent("raise_ticket")
+    assert "sent a 6-digit code" in await sam.say("I'm locked out")
+    # a problem that reads as a question is still the ticket's summary
+    await sam.say("cancel")
+    await sam.press_intent("raise_ticket")
+    assert "Which of these is it about?" in await sam.say("Outlook won't open on my laptop")
+
+
 async def test_an_unsure_new_request_mid_flow_asks_before_switching(
     engine: ConversationEngine,
 ) -> None:
