@@ -193,20 +193,35 @@ _HELPED = re.compile(
 )
 #: longer than this, a message says more than whether the guide helped: it's read in full
 FEEDBACK_WORDS = 10
+#: the words of a verdict on a guide; a message with any other ("teams doesn't work on my
+#: phone") is about something of its own, and is read in full
+_VERDICT_WORDS = frozenset(
+    """that thats that's this it its it's those these they the a an i ive i've me my you to
+    at all of for on in please broken down
+    but and so or just really quite even still again now yet afraid unfortunately sorry ok
+    okay thanks thank cheers yes yeah yep yup no nope nah not never nothing none
+    did didnt didn't does doesnt doesn't do dont don't has hasnt hasn't have havent haven't
+    is isnt isn't was wasnt wasn't wont won't would wouldnt wouldn't tried try trying done
+    help helped helps helpful unhelpful useful useless work worked works working fix fixed
+    fixes solve solved sort sorted answer answered luck joy good great perfect brilliant
+    spot trick use change difference same problem issue error thing wrong guide article
+    steps step link one relevant right what""".split()
+)
 
 
 def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
     """After "Was this helpful?", the feedback button a short answer in words presses:
     "that didn't help" or "nope" is No, "that worked, thanks" is Yes; ``None`` when the
-    buttons aren't that question's or the text says neither.
+    buttons aren't that question's, or the text says neither or says more (it names
+    something: a new problem, read in full).
 
     >>> ask = lambda v: Button(v.title(), FlowCommand("answer", "feedback", f"{v}:a/b"))
     >>> buttons = (ask("yes"), ask("no"))
     >>> [typed_feedback(t, buttons).label for t in ("that didn't help", "it works now")]
     ['No', 'Yes']
-    >>> typed_feedback("the printer is still offline", buttons).label
-    'No'
     >>> typed_feedback("how do I share my calendar", buttons) is None
+    True
+    >>> typed_feedback("teams doesn't work on my phone", buttons) is None  # a problem of its own
     True
     """
     verdicts = {
@@ -214,9 +229,10 @@ def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
         for b in buttons
         if isinstance(b.action, FlowCommand) and b.action.verb == "feedback"
     }
-    if not verdicts or len(text.split()) > FEEDBACK_WORDS:
-        return None
     said = text.replace("\u2019", "'")
+    words = re.findall(r"[a-z']+", said.lower())
+    if not verdicts or len(words) > FEEDBACK_WORDS or set(words) - _VERDICT_WORDS:
+        return None
     verdict = yes_no(said)
     if _NOT_HELPED.search(said):
         verdict = False

@@ -261,7 +261,7 @@ async def test_a_clear_new_question_mid_flow_goes_through_and_the_draft_waits(
 async def test_what_the_bot_does_itself_asked_for_as_the_problem_is_done_first(
     engine: ConversationEngine,
 ) -> None:
-    """"my tickets" is not a ticket's summary: it's shown, and the draft waits."""
+    """ "my tickets" is not a ticket's summary: it's shown, and the draft waits."""
     sam = Chat(engine)
     assert "what's the problem" in await sam.press_intent("raise_ticket")
     shown = await sam.say("my tickets")
@@ -342,6 +342,15 @@ async def test_what_didnt_fix_it_with_no_guide_to_rate_asks_for_the_problem(
     sam = Chat(engine)
     assert "Briefly, what's the problem?" in await sam.say(said)
     assert "Which of these is it about?" in await sam.say("Excel freezes when I open the budget")
+
+
+async def test_a_new_problem_after_a_guide_is_not_taken_for_its_rating(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    await sam.say("my onedrive won't open")
+    reply = await sam.say("teams doesn't work on my phone")  # short, but names a problem
+    assert "editors will see it" not in reply
 
 
 async def test_a_longer_message_after_a_guide_is_read_as_a_message(
