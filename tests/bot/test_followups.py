@@ -74,12 +74,18 @@ async def _comments(client: Client, ref: str) -> list[tuple[str, str]]:
         return [(c.author_role, c.body) for c in rows.scalars()]
 
 
-async def test_the_answer_to_an_agents_question_reaches_the_ticket(client: Client) -> None:
+async def _asked_by_an_agent(client: Client) -> str:
+    """Sam raises a ticket in the web chat, and Pat's question about it reaches the page."""
     await add_agent(database(client))
     await chat_sign_in(client, SAM)
     ref = await _raise_in_chat(client)
     await _agent_asks(client, ref)
     assert QUESTION in await _page_polls_until_news(client)
+    return ref
+
+
+async def test_the_answer_to_an_agents_question_reaches_the_ticket(client: Client) -> None:
+    ref = await _asked_by_an_agent(client)
 
     reply = await _texts(await say(client, "It's AVDC-PR-0042"))
     assert f"I've added that to {ref} for Pat Lee" in reply
@@ -97,11 +103,7 @@ async def test_what_didnt_fix_it_after_an_agents_question_answers_the_agent(
     client: Client,
 ) -> None:
     """ "Done, still broken" reads as a request for a ticket on its own; here it answers."""
-    await add_agent(database(client))
-    await chat_sign_in(client, SAM)
-    ref = await _raise_in_chat(client)
-    await _agent_asks(client, ref)
-    await _page_polls_until_news(client)
+    ref = await _asked_by_an_agent(client)
     reply = await _texts(await say(client, "Done, still broken"))
     assert f"I've added that to {ref} for Pat Lee" in reply
     assert (await _comments(client, ref))[-1] == ("requester", "Done, still broken")
@@ -110,11 +112,7 @@ async def test_what_didnt_fix_it_after_an_agents_question_answers_the_agent(
 async def test_a_question_after_an_agents_question_is_offered_not_assumed(
     client: Client,
 ) -> None:
-    await add_agent(database(client))
-    await chat_sign_in(client, SAM)
-    ref = await _raise_in_chat(client)
-    await _agent_asks(client, ref)
-    await _page_polls_until_news(client)
+    ref = await _asked_by_an_agent(client)
 
     offered = await _texts(await say(client, "how do I share my calendar with my team"))
     assert f"Add this to {ref}?" in offered
@@ -132,11 +130,7 @@ async def test_a_question_after_an_agents_question_is_offered_not_assumed(
 async def test_a_clear_new_request_after_an_agents_question_is_not_a_reply(
     client: Client,
 ) -> None:
-    await add_agent(database(client))
-    await chat_sign_in(client, SAM)
-    ref = await _raise_in_chat(client)
-    await _agent_asks(client, ref)
-    await _page_polls_until_news(client)
+    ref = await _asked_by_an_agent(client)
     reply = await _texts(await say(client, "I'm locked out of my account"))
     assert "added that" not in reply and "Add this to" not in reply
     assert [b for _, b in await _comments(client, ref)] == [QUESTION]
