@@ -9,6 +9,8 @@ The CSAT question ("How did we do?") arrives as a notification with buttons
 
 from __future__ import annotations
 
+import re
+
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer
 from bot.conversation.messages import Button, Reply
@@ -105,8 +107,25 @@ async def on_pick(ctx: FlowContext) -> Step | NotForMe:
     return await _show(ctx, ticket)
 
 
+#: what to do with the ticket, in words ("close it please", "it's sorted now", "add a
+#: note"); a reopen first, so "it's not fixed after all" never closes it
+_TYPED_ACTS = (
+    ("reopen", re.compile(r"\b(?:re-?open|not (?:fixed|sorted|resolved)|still|again|came back)\b")),
+    ("close", re.compile(r"\b(?:close|closed|sorted|fixed|resolved|working now|works now)\b")),
+    ("comment", re.compile(r"\b(?:comment|note|add|tell them|update)\b")),
+)
+
+
+def _act(text: str) -> str:
+    """The pressed value, or what a short message in words asks to do with the ticket."""
+    choice = text.strip().lower()
+    if choice in {"comment", "close", "reopen"} or len(choice.split()) > 8:
+        return choice
+    return next((act for act, pattern in _TYPED_ACTS if pattern.search(choice)), choice)
+
+
 async def on_act(ctx: FlowContext) -> Step | NotForMe:
-    choice = ctx.text.strip().lower()
+    choice = _act(ctx.text)
     ticket = await _mine(ctx, str(ctx.data.get("ref", "")))
     if ticket is None:
         return NOT_FOR_ME

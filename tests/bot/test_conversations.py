@@ -210,6 +210,20 @@ async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEng
     assert "no open tickets" in sam.text
 
 
+async def test_what_to_do_with_a_ticket_may_be_said_in_words(engine: ConversationEngine) -> None:
+    """ "close it please" at "Add a comment / Close it, it's sorted" closes it (it was read
+    as a cancel: "OK, I've stopped that")."""
+    sam = Chat(engine)
+    await raise_outlook_ticket(sam)
+    await sam.say("what's happening with JSD-000001")
+    assert "What would you like to add" in await sam.say("I'd like to add a note")
+    await sam.say("It happens with PDFs only")
+    await sam.say("what's happening with JSD-000001")
+    assert "I've closed JSD-000001" in await sam.say("close it please")
+    await sam.say("JSD-000001 status")
+    assert "I've reopened JSD-000001" in await sam.say("it's not fixed after all")
+
+
 async def test_adding_to_my_only_open_ticket_asks_what_to_add_straight_away(
     engine: ConversationEngine,
 ) -> None:
