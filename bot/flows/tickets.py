@@ -54,7 +54,8 @@ PRODUCT_CATEGORY = {
 ABOUT_VERB = "about"
 _RAISE_WORDS = frozenset(
     "ticket raise log call job report issue problem a an i want to need please can you new "
-    "open with the desk it service help someone person human speak talk".split()
+    "open with the desk it service help someone person human speak talk me back ring "
+    "somebody anyone agent real could get hi hello there is available".split()
 )
 
 

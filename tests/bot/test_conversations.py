@@ -210,6 +210,16 @@ async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEng
     assert "no open tickets" in sam.text
 
 
+@pytest.mark.parametrize("said", ["can someone call me back", "is there a real person available"])
+async def test_asking_for_a_person_asks_what_it_is_about(
+    engine: ConversationEngine, said: str
+) -> None:
+    """The request for a person is not the problem: "Can someone call me back" was the
+    handover's summary, and the person was asked what it was about (Email, Calendar...)."""
+    sam = Chat(engine)
+    assert "What do you need help with?" in await sam.say(said)
+
+
 async def test_what_to_do_with_a_ticket_may_be_said_in_words(engine: ConversationEngine) -> None:
     """ "close it please" at "Add a comment / Close it, it's sorted" closes it (it was read
     as a cancel: "OK, I've stopped that")."""
