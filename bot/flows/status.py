@@ -92,6 +92,8 @@ async def start(ctx: FlowContext) -> Step:
         for t in tickets[:5]
     )
     text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.YOUR_TICKETS
+    if len(tickets) == 1:  # "close it please" can only mean this one (see on_pick)
+        ctx.data["ref"] = tickets[0].ref
     return Step(
         (Reply(text, buttons=buttons, kind="question"),), next="pick", outcome="listed_tickets"
     )
@@ -99,6 +101,8 @@ async def start(ctx: FlowContext) -> Step:
 
 async def on_pick(ctx: FlowContext) -> Step | NotForMe:
     value = ctx.text.strip()
+    if ctx.data.get("ref") and ctx.incoming.press is None and _act(value) in ACTS:
+        return await on_act(ctx)  # the only ticket listed, and what to do with it in words
     if not value.startswith("show:"):
         return NOT_FOR_ME
     ticket = await _mine(ctx, value.removeprefix("show:"))
@@ -116,10 +120,13 @@ _TYPED_ACTS = (
 )
 
 
+ACTS = frozenset({"comment", "close", "reopen"})
+
+
 def _act(text: str) -> str:
     """The pressed value, or what a short message in words asks to do with the ticket."""
     choice = text.strip().lower()
-    if choice in {"comment", "close", "reopen"} or len(choice.split()) > 8:
+    if choice in ACTS or len(choice.split()) > 8:
         return choice
     return next((act for act, pattern in _TYPED_ACTS if pattern.search(choice)), choice)
 

@@ -232,6 +232,8 @@ async def test_what_to_do_with_a_ticket_may_be_said_in_words(engine: Conversatio
     assert "I've closed JSD-000001" in await sam.say("close it please")
     await sam.say("JSD-000001 status")
     assert "I've reopened JSD-000001" in await sam.say("it's not fixed after all")
+    assert "Your open tickets" in await sam.say("what's happening with my ticket")
+    assert "I've closed JSD-000001" in await sam.say("close it please")  # the only one listed
 
 
 async def test_adding_to_my_only_open_ticket_asks_what_to_add_straight_away(
