@@ -12,7 +12,6 @@ the confirmation, but the person is still offered their similar open tickets fir
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -208,12 +207,12 @@ RESETS = frozenset({"reset_password", "unlock_account", "reset_mfa"})
 
 
 def _asks_instead(ctx: FlowContext) -> bool:
-    intent = ctx.prediction.intent if ctx.prediction is not None else ""
-    if not ctx.new_request:
+    prediction = ctx.prediction
+    if not ctx.new_request or prediction is None:
         return False
-    if intent == "ticket_status":  # "my tickets", "any news on JSD-000123"
-        return bool(re.search(r"\bticket|\b[A-Z]{2,6}-\d{3,}", ctx.text, re.IGNORECASE))
-    return intent in RESETS and len(ctx.text.split()) <= 4
+    if prediction.intent == "ticket_status":  # "my tickets", "any news on JSD-000123"
+        return "ticket" in ctx.text.lower() or prediction.slots.ticket_ref is not None
+    return prediction.intent in RESETS and len(ctx.text.split()) <= 4
 
 
 def _choose(ctx: FlowContext, options: list[str], labels: dict[str, str]) -> str | None:
