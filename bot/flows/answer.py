@@ -63,9 +63,12 @@ def feedback_buttons(article_id: str, question: str = "") -> tuple[Button, ...]:
     )
 
 
-def show_article_action(article_id: str) -> FlowCommand:
-    """The press that shows one article (from a choice of articles, or Slack's Home tab)."""
-    return FlowCommand(NAME, "article", article_id)
+def show_article_action(article_id: str, question: str = "") -> FlowCommand:
+    """The press that shows one article (from a choice of articles, or Slack's Home tab):
+    ``<article id>[:<question>]``, the question (redacted) carried on to its feedback
+    buttons, so a No's ticket starts from it."""
+    asked = f":{redact(question)[:MAX_ASKED]}" if question else ""
+    return FlowCommand(NAME, "article", f"{article_id}{asked}")
 
 
 def _contact(ctx: FlowContext) -> str:
@@ -117,10 +120,11 @@ async def _search(ctx: FlowContext) -> Step:
         return Step(step.replies, outcome=step.outcome, details={**details, **step.details})
     if result.decision == "choose" and result.candidates and not out_of_scope:
         buttons = [
-            Button(h.article.title, show_article_action(h.article.id)) for h in result.candidates
+            Button(h.article.title, show_article_action(h.article.id, ctx.text))
+            for h in result.candidates
         ]
         # the question rides in the button (and is kept with the press): redacted
-        none = FlowCommand(NAME, "none", redact(ctx.text)[:200])
+        none = FlowCommand(NAME, "none", redact(ctx.text)[:MAX_ASKED])
         buttons.append(Button(wording.NONE_OF_THESE, none))
         return Step(
             (Reply(wording.CHOOSE, buttons=tuple(buttons), kind="question"),),
@@ -157,10 +161,11 @@ async def _search(ctx: FlowContext) -> Step:
 
 
 async def show_article(ctx: FlowContext) -> Step | NotForMe:
-    article = ctx.services.knowledge.kb.get(ctx.text)
+    article_id, _, question = ctx.text.partition(":")
+    article = ctx.services.knowledge.kb.get(article_id)
     if article is None or not article.applies_to(ctx.asker.council):
         return Step((Reply(wording.ARTICLE_GONE),), outcome="article_gone")
-    return _answer(ctx, article, "chose_article")
+    return _answer(ctx, article, "chose_article", question)
 
 
 async def none_of_these(ctx: FlowContext) -> Step | NotForMe:

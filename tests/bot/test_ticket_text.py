@@ -103,6 +103,23 @@ async def test_a_ticket_after_no_guide_fitted_starts_from_the_question(
     assert ticket.summary == "More information required"
 
 
+async def test_a_ticket_after_a_guide_chosen_from_a_list_starts_from_the_question(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    reply = await sam.say("intranet page still shows last weeks rota even tho its been updated")
+    assert "Which one matches your question?" in reply, reply
+    await sam.press(sam.buttons[0])  # a guide chosen from the list
+    await sam.press("No")  # it didn't help
+    reply = await sam.press("Raise a ticket")
+    assert "what's the problem" not in reply  # not asked to type it again
+    assert "Which of these is it about?" in reply
+    while "Shall I raise it?" not in sam.text:
+        await sam.press(sam.buttons[-1])
+    ticket = await raised(engine, await sam.say("yes"))
+    assert ticket.summary == "Intranet page still shows last weeks rota even tho its been updated"
+
+
 async def _at_shall_i_raise_it(engine: ConversationEngine) -> Chat:
     """A ticket asked for and answered up to its last question, "Shall I raise it?"."""
     sam = Chat(engine)
