@@ -47,11 +47,6 @@ OPERATIONS: dict[str, Operation] = {
 #: where notices that could not be sent at once wait for the outbox worker
 NOTICE_DESTINATION = "contact"
 NOTICE_KIND = "access_notice"
-#: a reset's first reply takes at least this long, whether a code was sent (a directory
-#: lookup, a hash and a send: ~0.1 s on the demo directory) or the request was refused and
-#: a ticket raised, so the outcome can't be told apart by its timing
-UNIFORM_SECONDS = 0.5
-
 Reason = Literal[
     "unknown_account",
     "privileged",
@@ -125,7 +120,7 @@ class Access:
         now: datetime,
     ) -> Started | Refused:
         """Check that ``email`` may reset itself and send it a code; refusals look alike
-        (the caller keeps their timing alike too: see :data:`UNIFORM_SECONDS`)."""
+        (the caller keeps their timing alike too: ``reset_reply_seconds``)."""
         return await self._begin(
             session, intent=intent, staff_id=staff_id, email=email, channel=channel, now=now
         )

@@ -73,6 +73,13 @@ def minutes_upto_10(raw: str) -> int:
     return value
 
 
+def seconds_upto_10(raw: str) -> float:
+    value = parsers.positive_float(raw)
+    if value > 10:
+        raise ValueError(f"must be above 0 and at most 10 seconds (got {raw!r})")
+    return value
+
+
 def notify(raw: str) -> str:
     """``console``, ``file:PATH``, ``govuk-notify`` or ``smtp``."""
     value = raw.strip()
@@ -348,6 +355,15 @@ class AccessSettings:
         minutes_upto_10,
         10,
         "Minutes a one-time code stays valid (at most 10).",
+        group="access",
+    )
+    reset_reply_seconds: float = setting(
+        "ITBOT_RESET_REPLY_SECONDS",
+        seconds_upto_10,
+        0.5,
+        "Least time a reset's first reply takes, whether a code was sent or the request "
+        "refused, so the two can't be told apart by timing: keep it above the directory's "
+        "slowest lookup and send.",
         group="access",
     )
     approval_hours: float = setting(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,20 @@ async def test_an_administrator_and_someone_without_a_contact_are_refused_alike(
                 )
                 assert entry is not None and entry.details["reason"] == reason
         assert (await bot.person(CHRIS))["must_change_password"] is False
+
+
+async def test_a_refusal_and_a_sent_code_take_the_same_least_time(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    """The first reply is held to ``ITBOT_RESET_REPLY_SECONDS`` (the suite runs with a
+    shorter floor than the default 0.5 s): the outcome can't be told by its timing."""
+    floor = 0.4
+    async with reset_bot(settings, tmp_path, channel=channel, reset_reply_seconds=floor) as bot:
+        for email in (SAM, CHRIS, ROBIN):  # a code sent; an administrator; no contact
+            started = time.perf_counter()
+            await bot.say(email, "reset my password")
+            assert time.perf_counter() - started >= floor, email
+        assert [m["to"] for m in bot.sent()] == [SAM_MOBILE]
 
 
 async def test_the_ticket_for_a_refused_mfa_reset_names_it_for_the_agents(

@@ -30,7 +30,7 @@ Slack's Web API (``tests/slack/fake_slack.py``) served by this process.
    p99 ≤ 50 ms at 16 concurrent. A few questions of the pool (the run prints how many) ask
    for a password reset, an unlock or an MFA reset; the first reply of a reset is held to
    at least 0.5 s on purpose
-   (``bot.access.service.UNIFORM_SECONDS``: a refusal must take as long as a sent code), so
+   (``ITBOT_RESET_REPLY_SECONDS``: a refusal must take as long as a sent code), so
    the web chat line is printed for every turn and again without those first replies (the
    bot's own intent detector tags the questions beforehand), beside the reset replies' own.
    With ``--rates`` (e.g. ``10,20,40,60,80``), also an **open loop** on the web chat: turns
@@ -227,7 +227,7 @@ class ReplyWatch(FakeSlack):
 # -- the load -----------------------------------------------------------------------------
 
 
-#: the intents whose first reply waits for :data:`bot.access.service.UNIFORM_SECONDS`
+#: the intents whose first reply waits for ``ITBOT_RESET_REPLY_SECONDS`` (0.5 s)
 RESETS = frozenset({"reset_password", "unlock_account", "reset_mfa"})
 
 
