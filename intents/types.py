@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -101,3 +101,14 @@ class Prediction:
     def asks_known_problems(self) -> bool:
         """Whether it asks if something is down ("is there an outage?", "is email down?")."""
         return KNOWN_PROBLEMS in self.rules
+
+    def without(self, intent: str) -> Prediction:
+        """This prediction with ``intent`` ruled out by the conversation (a cancel with
+        nothing to cancel): its best runner-up comes first, with its own probability."""
+        if self.intent != intent or not self.alternatives:
+            return self
+        (best, score), *rest = self.alternatives
+        reasons = (*self.reasons, f"not {intent}: nothing in the conversation to apply it to")
+        return replace(
+            self, intent=best, confidence=score, alternatives=tuple(rest), reasons=reasons, rules=()
+        )

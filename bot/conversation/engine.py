@@ -358,8 +358,10 @@ class ConversationEngine:
                     return
             state.clear()
         if prediction.intent == "cancel" and prediction.confidence >= CONFIRM:
-            runner.cancel(state, out)
-            return
+            if prediction.confidence >= ACT or state.parked is not None:
+                runner.cancel(state, out)
+                return
+            prediction = prediction.without("cancel")  # unsure, and nothing to cancel
         await self._route(text, prediction, scope, state, out)
 
     def _new_request(self, prediction: Prediction, flow: Flow) -> bool:

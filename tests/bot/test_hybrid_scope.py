@@ -1,0 +1,62 @@
+"""Out of scope on the quick start's install (sentence embeddings for the guides and the
+intents), as a person meets it: an everyday request the detector is sure of is turned away
+even where an article shares its words, and a message the detector half takes for "cancel"
+is read, not answered with "There's nothing to cancel"."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.app import open_services
+from bot.conversation.engine import ConversationEngine
+from bot.flows import default_registry
+from bot.settings import Settings
+from tests.bot.test_conversations import Chat
+
+NOT_IT = "That isn't something I can help with"
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[ConversationEngine]:
+    pytest.importorskip("onnxruntime", reason="the quick start installs the embedding model")
+    quick_start = dataclasses.replace(settings, semantic="on")
+    async with open_services(quick_start) as services:
+        assert services.detector.uses_embeddings
+        yield ConversationEngine(services, default_registry())
+
+
+@pytest.mark.parametrize("question", ["how do I book leave", "book leave"])
+async def test_booking_leave_is_not_the_leavers_guide(
+    engine: ConversationEngine, question: str
+) -> None:
+    sam = Chat(engine)
+    assert NOT_IT in await sam.say(question)
+    assert not [c for r in sam.replies for c in r.cards]
+
+
+@pytest.mark.parametrize(
+    ("question", "guide"),
+    [
+        ("how do i switch off my holiday reply", "Set up an automatic reply (out of office)"),
+        ("member of staff leaving what do i need to do for it", "Close accounts when someone"),
+    ],
+)
+async def test_a_guide_for_words_the_detector_doubts_is_still_shown(
+    engine: ConversationEngine, question: str, guide: str
+) -> None:
+    sam = Chat(engine)
+    await sam.say(question)
+    assert any(c.title.startswith(guide) for r in sam.replies for c in r.cards), sam.text
+
+
+async def test_an_unsure_cancel_with_nothing_to_cancel_is_read_as_a_message(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    reply = await sam.say("how do i request leave")  # "cancel" to the detector, unsure
+    assert "nothing to cancel" not in reply
+    assert NOT_IT in reply
+    assert "nothing to cancel" in await sam.say("never mind")  # a sure one still is
