@@ -241,6 +241,13 @@ HANDOFF_CLOSED = (
     "{opens}. I'll still pass this on with our conversation so far, and an agent will "
     "reply to you here once they're back."
 )
+#: "what's the service desk's number?": the answer, for the asker's council
+DESK_CONTACT = (
+    "You can reach the {desk} on {contact}. It's open {hours}, except {closures}. "
+    "Or I can pass a message to them, with our conversation so far."
+)
+DESK_CLOSED_NOW = "It's closed {closed} and next opens {opens}."
+MESSAGE_THE_DESK = "Pass a message to the desk"
 HANDOFF_MEANWHILE = (
     "Meanwhile, I can do these for you now, or type a question and I'll search the guides:"
 )

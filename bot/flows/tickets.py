@@ -22,7 +22,7 @@ from bot.conversation.text import yes_no
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
-from bot.flows.handoff import handoff_intro
+from bot.flows.handoff import asks_how_to_reach, desk_contact, handoff_intro
 from bot.flows.ticket_form import (
     FORM_ACTION,
     FORM_FLOW,
@@ -130,6 +130,8 @@ async def on_about(ctx: FlowContext) -> Step:
 
 
 async def start_handoff(ctx: FlowContext) -> Step:
+    if asks_how_to_reach(ctx.text):  # "what's the desk's number?": that, not a ticket
+        return desk_contact(ctx)
     return await _start(ctx, "talk_to_human")
 
 

@@ -220,6 +220,36 @@ async def test_asking_for_a_person_asks_what_it_is_about(
     assert "What do you need help with?" in await sam.say(said)
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "what is the service desk phone number",
+        "how do I contact IT",
+        "can I ring the IT helpdesk",
+    ],
+)
+async def test_asking_how_to_reach_the_desk_gets_its_details_not_a_handover(
+    engine: ConversationEngine, asked: str
+) -> None:
+    """It was taken as asking for a person: "I'll pass this to the desk…" and a ticket's
+    questions, never the number that was asked for."""
+    sam = Chat(engine)
+    reply = await sam.say(asked)
+    assert "I'll pass this to" not in reply
+    assert "01632 960 200 or ictservicedesk@dacorum.gov.uk" in reply  # Sam's council's
+    assert "It's open Monday to Friday" in reply
+    assert sam.buttons == ["Pass a message to the desk"]
+    assert "What do you need help with?" in await sam.press("Pass a message to the desk")
+
+
+def test_what_only_asks_how_to_reach_the_desk_is_told_apart() -> None:
+    import doctest
+
+    import bot.flows.handoff
+
+    assert doctest.testmod(bot.flows.handoff).failed == 0
+
+
 async def test_what_to_do_with_a_ticket_may_be_said_in_words(engine: ConversationEngine) -> None:
     """ "close it please" at "Add a comment / Close it, it's sorted" closes it (it was read
     as a cancel: "OK, I've stopped that")."""

@@ -73,6 +73,16 @@ async def test_on_a_saturday_the_bot_says_when_the_desk_opens_and_still_passes_i
         assert "respond by Mon 30 Nov, 09:30" in done  # P2: 1 working hour
 
 
+async def test_asking_for_the_desks_number_on_a_saturday_says_when_it_opens(
+    settings: Settings,
+) -> None:
+    async with bot_at(settings, SATURDAY) as sam:
+        said = await sam.say("what is the service desk phone number")
+        assert "on 01632 960 200 or ictservicedesk@dacorum.gov.uk" in said
+        assert "It's closed right now and next opens on Monday 30 November at 08:30." in said
+        assert sam.buttons == ["Pass a message to the desk"]
+
+
 async def test_what_the_bot_can_do_now_is_one_press_away(settings: Settings) -> None:
     async with bot_at(settings, SATURDAY) as sam:
         await sam.say("can I speak to someone on the service desk please")
