@@ -33,7 +33,37 @@ from bot.conversation.actions import FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import ArticleCard, Button, Reply
 from bot.flows.answer import card
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
-from bot.flows.reset_words import asks_resend, moves_phone, says_not_arrived
+from bot.flows.reset_text import (
+    BY_EMAIL,
+    BY_TEXT,
+    CANT_GET_IT,
+    CODE_EXPIRED,
+    CODE_NOT_ARRIVED,
+    CODE_SENT,
+    CODE_SENT_FORM,
+    CODE_WRONG,
+    DIRECTORY_DOWN,
+    FOR_SOMEONE_ELSE,
+    MFA_WAITING,
+    MOVE_FIRST,
+    MOVE_RESET,
+    NO_CODE_ASKED,
+    NOT_PROVEN,
+    PASSED_ON,
+    PASSWORD_DONE,
+    REFUSED,
+    TOLD_CONTACT,
+    TOO_MANY,
+    UNLOCK_DONE,
+    USE_THE_FORM,
+)
+from bot.flows.reset_words import (
+    asks_resend,
+    asks_what_code,
+    cant_get_it,
+    moves_phone,
+    says_not_arrived,
+)
 from bot.storage.models import Staff
 
 INTENTS = ("reset_password", "unlock_account", "reset_mfa")
@@ -48,82 +78,8 @@ SHOWN_ONCE = "[temporary password shown once]"
 #: the code form (a Slack modal) submits ``SubmitForm(<intent>, CODE_FORM, {CODE_FIELD: ...})``
 CODE_FORM, CODE_FIELD = "code_form", "code"
 
-NOT_PROVEN = (
-    "To {action} I first need to be sure it's you, and this chat hasn't confirmed who you "
-    "are yet. Sign in with the code we email you, then ask again. If you can't get into "
-    "your email, call the {desk} on {phone}."
-)
-FOR_SOMEONE_ELSE = (
-    "I can't do that for a colleague: I only reset passwords, unlock accounts and reset "
-    "MFA for the person asking, once they've proved it's them. I've raised {ref} so the "
-    "{desk} can help; they'll check with your colleague first."
-)
-REFUSED = (
-    "I can't {action} here, so I've passed it to the {desk} as {ref}; they'll be in touch. "
-    "The guide below shows how to do it yourself, or call them on {phone}."
-)
-CODE_SENT = (
-    "To check it's you, I've sent a {digits}-digit code to {where}. Type it here to "
-    "{action}. It works for {minutes} minutes; never share it with anyone."
-)
-#: where the code goes when the channel has forms (``Incoming.forms``: Slack's modals)
-CODE_SENT_FORM = (
-    "To check it's you, I've sent a {digits}-digit code to {where}. Press \"Enter the code\" "
-    "and type it in the window that opens to {action}. It works for {minutes} minutes; never "
-    "share it with anyone."
-)
-USE_THE_FORM = (
-    'Please enter the code with the "Enter the code" button instead: your temporary '
-    "password can only be shown in the window it opens, never in this chat. The code still "
-    "works, so nothing has changed yet."
-)
-NO_CODE_ASKED = (
-    "I'm not waiting for a code any more, so nothing has changed. Ask me again to {action}."
-)
-CODE_NOT_ARRIVED = (
-    "I sent it to {where}; {delay}. If it still hasn't come, press "
-    '"Send a new code". If that isn\'t your {contact} any more, cancel and call the {desk} on '
-    "{phone}: I can only send codes to the contact details the council holds for you."
-)
-#: how long a code takes, and what to call the contact, by text (``Contact.masked``) or email
-BY_TEXT = {"delay": "a text can take a minute or two", "contact": "number"}
-BY_EMAIL = {
-    "delay": "an email can take a few minutes, so check its junk or spam folder too",
-    "contact": "address",
-}
-CODE_WRONG = "That code isn't right. You have {left} more {tries}."
-CODE_EXPIRED = "That code has expired. I can send you a new one."
-TOO_MANY = (
-    "That's five wrong codes, so I've stopped here to keep your account safe. You can "
-    "start again later, or call the {desk} on {phone}."
-)
-PASSWORD_DONE = (
-    "Done: your password has been reset. Your temporary password is:\n\n{password}\n\n"  # noqa: S105
-    "Sign in with it now; you'll be asked to choose a new password straight away. This is "
-    "the only time it's shown, and I've signed you out everywhere else."
-)
-UNLOCK_DONE = (
-    "Done: your account is unlocked, so you can sign in again now. If it locks again, "
-    "your password may be saved wrongly on a phone or laptop: update it there."
-)
-MFA_WAITING = (
-    "Thanks, that's you. Removing your sign-in methods needs an agent's approval, so I've "
-    "asked the {desk}. I'll tell you here as soon as they've decided, usually within the hour."
-)
-TOLD_CONTACT = "I've also sent a note to {where} saying what changed."
-MOVE_FIRST = (
-    "If you still have your old phone, you can move Authenticator to the new one yourself "
-    "in a few minutes with the guide below, and sign in as normal meanwhile. If the old "
-    "phone is lost, broken or already wiped, I can reset your MFA instead: I'll check it's "
-    "you, and an agent approves it."
-)
-MOVE_RESET = "I don't have the old phone: reset my MFA"
 #: the verb of the ``reset_mfa:instead`` state :data:`MOVE_RESET` presses
 INSTEAD = "instead"
-DIRECTORY_DOWN = (
-    "I couldn't reach the account system just now, so nothing has changed. I've passed it "
-    "to the {desk} as {ref}; or try again in a few minutes."
-)
 
 
 def _words(ctx: FlowContext) -> dict[str, Any]:
@@ -287,9 +243,14 @@ async def on_code(ctx: FlowContext) -> Step | NotForMe:
     if isinstance(press, FlowAnswer):
         if press.value == "resend":
             return await _send_code(ctx, intent)
-        if press.value == "cancel":
+        if press.value in ("cancel", "desk"):
             await end_code(ctx.session, int(ctx.data.get("code_id", 0)), ctx.now)
+        if press.value == "cancel":
             return Step((Reply(wording.CANCELLED),), outcome="cancelled")
+        if press.value == "desk":  # no way to the code: the desk checks another way
+            ref = await _ticket(ctx, intent, "the person can't get the code where it was sent")
+            text = PASSED_ON.format(ref=ref, **_words(ctx))
+            return Step((Reply(text),), outcome="passed_to_desk", details={"ticket": ref})
         return NOT_FOR_ME
     typed = _typed(ctx)
     if typed is None:
@@ -297,8 +258,10 @@ async def on_code(ctx: FlowContext) -> Step | NotForMe:
         # (the intent model hears "code" as an MFA reset)
         if "code_id" in ctx.data and asks_resend(ctx.text):
             return await _send_code(ctx, intent)
-        if "code_id" in ctx.data and says_not_arrived(ctx.text):
+        if "code_id" in ctx.data and (says_not_arrived(ctx.text) or asks_what_code(ctx.text)):
             return _not_arrived(ctx, intent)
+        if "code_id" in ctx.data and cant_get_it(ctx.text):  # not another code to that phone
+            return _not_arrived(ctx, intent, CANT_GET_IT)
         return NOT_FOR_ME
     words = _words(ctx)
     form = f"{intent}:{CODE_FORM}"
@@ -339,15 +302,18 @@ def _from_form(ctx: FlowContext) -> bool:
     return isinstance(ctx.incoming.press, SubmitForm)
 
 
-def _not_arrived(ctx: FlowContext, intent: str) -> Step:
-    """Where the code went, and the ways on: a new one, or the desk if the number is old."""
+def _not_arrived(ctx: FlowContext, intent: str, template: str = CODE_NOT_ARRIVED) -> Step:
+    """Where the code went, and the ways on: a new one, or the desk if the number is old;
+    without the phone (:data:`CANT_GET_IT`), the desk."""
     where = str(ctx.data.get("sent_to", "your contact"))
     by = BY_TEXT if where.startswith("your mobile") else BY_EMAIL
-    text = CODE_NOT_ARRIVED.format(where=where, **by, **_words(ctx))
-    buttons = (
-        Button("Send a new code", FlowAnswer(intent, "resend"), style="primary"),
-        Button("Cancel", FlowAnswer(intent, "cancel")),
+    text = template.format(where=where, **by, **_words(ctx))
+    first = (
+        Button("Send a new code", FlowAnswer(intent, "resend"), style="primary")
+        if template is CODE_NOT_ARRIVED
+        else Button("Pass it to the desk", FlowAnswer(intent, "desk"), style="primary")
     )
+    buttons = (first, Button("Cancel", FlowAnswer(intent, "cancel")))
     reply = Reply(text, buttons=buttons, kind="question", form=f"{intent}:{CODE_FORM}")
     return Step((reply,), next="code", outcome="code_not_arrived")
 

@@ -83,3 +83,43 @@ def asks_resend(text: str) -> bool:
     (True, False)
     """
     return bool(_RESEND.search(text))
+
+
+#: the code can't reach them where it went: the phone isn't with them, or won't work
+_WITHOUT_IT = re.compile(
+    rf"\b(?:(?:do\s*n[o']?t|not|no\s+longer)\s+(?:have|got)|haven'?t\s+got|without|left)\s+"
+    rf"(?:(?:my|the|a|me|work|council)\s+)*{_PHONE}"
+    rf"|\b{_PHONE}(?:'s|\s+(?:is|was|has|has\s+been))?\s+(?:at\s+home|in\s+the\s+car|dead"
+    r"|flat|broken|lost|stolen|not\s+(?:with|on)\s+me|out\s+of\s+(?:battery|charge)|died"
+    r"|gone)|\bno\s+(?:signal|reception|battery|phone|mobile)\b"
+    r"|\b(?:can'?t|cannot|unable\s+to)\s+(?:get\s+into|access|open|get\s+to)\s+(?:my\s+)?"
+    r"(?:personal\s+)?(?:email|inbox|gmail|hotmail|phone|mobile)",
+    re.IGNORECASE,
+)
+_WHAT_CODE = re.compile(
+    r"^\s*(?:sorry,?\s+)?(?:what|which|wh?at)\s+(?:code|text|number)s?\b[^.]{0,30}$",
+    re.IGNORECASE,
+)
+
+
+def cant_get_it(text: str) -> bool:
+    """Whether a message says the code can't reach them where it was sent: "I don't have
+    my phone", "my phone is at home", "no signal", "can't get into my personal email".
+
+    >>> cant_get_it("I don't have my phone"), cant_get_it("my mobile is dead")
+    (True, True)
+    >>> cant_get_it("I have my phone now"), cant_get_it("new phone, how do I move MFA")
+    (False, False)
+    """
+    return bool(_WITHOUT_IT.search(_plain(text)))
+
+
+def asks_what_code(text: str) -> bool:
+    """Whether a message asks which code is meant ("what code?", "which code do you mean").
+
+    >>> asks_what_code("what code?"), asks_what_code("what code do you mean")
+    (True, True)
+    >>> asks_what_code("what's the code for the printer on floor 2? It jams. Help.")
+    False
+    """
+    return bool(_WHAT_CODE.search(_plain(text)))

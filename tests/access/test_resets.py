@@ -257,6 +257,40 @@ async def test_a_code_sent_by_email_that_has_not_come_is_looked_for_in_junk(
         assert "a text can" not in printed and "your number" not in printed
 
 
+async def test_without_the_phone_the_code_went_to_the_desk_is_one_press_away(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    """ "I don't have my phone" at the code was read as an MFA reset, and a second code went
+    to the phone they had just said they didn't have."""
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        await bot.say(JAMIE, "I'm locked out")
+        printed = await bot.say(JAMIE, "I don't have my phone with me")
+        assert "went to your mobile ending 345, so without it" in printed
+        assert "call them on 01632 960 100" in printed  # Aylesbury Vale's desk
+        assert "[1] Pass it to the desk" in printed and "MFA" not in printed
+        assert len(bot.sent()) == 1  # no other code, no other reset
+        code = bot.last_code("07700 900345")
+        passed = await bot.say(JAMIE, "1")  # the button, typed or pressed
+        assert "I've passed it to the Joint ICT Service Desk as JSD-" in passed
+        assert "unlocked" not in await bot.say(JAMIE, code)  # that code ended with it
+        async with bot.services.db.session() as session:
+            staff = await staff_repo.get_by_email(session, JAMIE)
+            assert staff is not None
+            [ticket] = await bot.services.desk.for_requester(session, staff.id)
+        assert ticket.summary == "Unlock the account for Jamie Patel"
+        assert (await bot.person(JAMIE))["locked"]
+
+
+async def test_what_code_says_where_the_code_went(
+    settings: Settings, tmp_path: Path, channel: str
+) -> None:
+    async with reset_bot(settings, tmp_path, channel=channel) as bot:
+        await bot.say(SAM, "I forgot my password")
+        printed = await bot.say(SAM, "what code?")
+        assert "I sent it to your mobile ending 123" in printed and "Send a new code" in printed
+        assert "What can I help" not in printed and len(bot.sent()) == 1
+
+
 async def test_a_reminder_of_the_code_says_where_it_went(
     settings: Settings, tmp_path: Path, channel: str
 ) -> None:
