@@ -192,6 +192,8 @@ class ConversationEngine:
             if typed is not None:
                 press = typed.action
                 out.details["typed_button"] = typed.label
+            elif (whole := texts.adds_to_guide(text, state.offered)) is not None:
+                text = whole  # "it's a Dell" after a guide: the question it adds to, whole
         if isinstance(press, Ask):
             text, _ = texts.clean(press.text)
             press = None

@@ -239,3 +239,46 @@ def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
     elif verdict is None and _HELPED.search(said):
         verdict = True
     return None if verdict is None else verdicts.get("yes" if verdict else "no")
+
+
+#: how a detail added to the question just answered starts: "it's a Dell", "on my phone",
+#: "with someone at Dacorum", "since Monday", "only in Teams"
+_DETAIL = re.compile(
+    r"^(?:it'?s|it is|it was|it has|its|they'?re|on|in|with|for|from|since|using|via|only"
+    r"|and|also|even|when|whenever|every time|at|the (?:\w+ )?one)\b",
+    re.IGNORECASE,
+)
+#: ...but not a verdict, a new symptom or a request of its own ("it's still not working")
+_NOT_A_DETAIL = re.compile(
+    r"\b(?:not|no|never|still|n't|nt|cant|cannot|wont|help|how|why|what|ticket|password|reset"
+    r"|unlock|thanks?|thank you)\b|n't\b|\?",
+    re.IGNORECASE,
+)
+#: the most words a detail has
+DETAIL_WORDS = 8
+
+
+def adds_to_guide(text: str, buttons: tuple[Button, ...]) -> str | None:
+    """After a guide's "Was this helpful?", the question a short detail adds to ("it's a
+    Dell" after "my laptop is really slow"), asked whole; ``None`` for anything else.
+
+    >>> no = Button("No", FlowCommand("answer", "feedback", "no:a/b:my laptop is slow"))
+    >>> adds_to_guide("it's a Dell", (no,))
+    "my laptop is slow, it's a Dell"
+    >>> [adds_to_guide(t, (no,)) for t in ("it's still not working", "how do I print?")]
+    [None, None]
+    """
+    question = next(
+        (
+            b.action.value.split(":", 2)[2]
+            for b in buttons
+            if isinstance(b.action, FlowCommand)
+            and b.action.verb == "feedback"
+            and b.action.value.count(":") >= 2
+        ),
+        "",
+    )
+    said = " ".join(text.replace("\u2019", "'").split())
+    if not question or len(said.split()) > DETAIL_WORDS or not _DETAIL.match(said):
+        return None
+    return None if _NOT_A_DETAIL.search(said) else f"{question}, {said}"

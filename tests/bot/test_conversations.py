@@ -400,6 +400,33 @@ async def test_what_didnt_fix_it_with_no_guide_to_rate_asks_for_the_problem(
     assert "Which of these is it about?" in await sam.say("Excel freezes when I open the budget")
 
 
+@pytest.mark.parametrize(
+    ("asked", "detail", "guide"),
+    [
+        ("my onedrive won't open", "on my ipad", "Use OneDrive on your phone or tablet"),
+        ("how do I share my calendar", "with someone at dacorum", "Share your calendar"),
+        ("teams keeps crashing", "on my phone", "Use Teams on your phone"),
+    ],
+)
+async def test_a_detail_after_a_guide_adds_to_its_question(
+    engine: ConversationEngine, asked: str, detail: str, guide: str
+) -> None:
+    """ "on my ipad" straight after a guide was searched on its own: "I couldn't find a
+    guide", or "That isn't something I can help with"."""
+    sam = Chat(engine)
+    await sam.say(asked)
+    reply = await sam.say(detail)
+    assert "couldn't find a guide" not in reply and "isn't something I can" not in reply
+    shown = [c.title for r in sam.replies for c in r.cards] + sam.buttons
+    assert any(s.startswith(guide) for s in shown), shown
+    if "No" in sam.buttons:  # a ticket from here starts from the whole question
+        await sam.press("No")
+        await sam.press("Raise a ticket")
+        while "Shall I raise it?" not in sam.text:
+            await sam.press(sam.buttons[-1])
+        assert f"{asked}, {detail}".lower() in sam.text.lower()
+
+
 async def test_a_new_problem_after_a_guide_is_not_taken_for_its_rating(
     engine: ConversationEngine,
 ) -> None:
