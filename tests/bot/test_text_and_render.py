@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
-from bot.conversation.messages import MAX_TEXT
-from bot.conversation.text import choice_number, clean, yes_no
+import bot.conversation.text
+from bot.conversation.actions import FlowCommand
+from bot.conversation.messages import MAX_TEXT, Button
+from bot.conversation.text import adds_to_guide, choice_number, clean, yes_no
 from bot.redaction import redact
 from bot.render import markdown_to_html, mrkdwn_escape
 from bot.web.session import CookieSigner
@@ -35,6 +39,36 @@ def test_clean_removes_control_characters_and_cuts_long_text() -> None:
 )
 def test_yes_no(said: str, meaning: bool | None) -> None:
     assert yes_no(said) is meaning
+
+
+def test_the_examples_in_the_docstrings_hold() -> None:
+    assert doctest.testmod(bot.conversation.text).failed == 0
+
+
+RATED = (
+    Button("Yes", FlowCommand("answer", "feedback", "yes:documents/onedrive-wont-open")),
+    Button("No", FlowCommand("answer", "feedback", "no:documents/onedrive-wont-open:it hangs")),
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "adds"),
+    [
+        ("it's a Dell", True),
+        ("on my ipad", True),
+        ("only in the browser", True),
+        ("since the update on Monday", True),
+        ("it's still not working", False),  # a verdict: the No button
+        ("it won't even start now", False),  # a new symptom, read on its own
+        ("on my phone, how do I fix it?", False),
+        ("teams doesn't work on my phone", False),
+        ("with my colleague's laptop too, and the printer and the scanner and the rest", False),
+    ],
+)
+def test_a_short_detail_after_a_guide_adds_to_its_question(said: str, adds: bool) -> None:
+    whole = adds_to_guide(said, RATED)
+    assert whole == (f"it hangs, {said}" if adds else None)
+    assert adds_to_guide(said, RATED[:1]) is None  # a button without the question
 
 
 def test_redact_hides_typed_secrets() -> None:
