@@ -314,7 +314,9 @@ class ConversationEngine:
             context["expecting"] = flow.states[state.step].expecting
             context["flow"] = flow.name
         # in a worker thread: with the embedding model this encodes the message
-        return await asyncio.to_thread(self.services.detector.detect, text, context)
+        prediction = await asyncio.to_thread(self.services.detector.detect, text, context)
+        # "yes" is never a cancel (the model knows no "yes": cancel, 47%)
+        return prediction.without("cancel") if texts.yes_no(text) else prediction
 
     async def _text(
         self,

@@ -1,7 +1,7 @@
-"""Out of scope on the quick start's install (sentence embeddings for the guides and the
-intents), as a person meets it: an everyday request the detector is sure of is turned away
-even where an article shares its words, and a message the detector half takes for "cancel"
-is read, not answered with "There's nothing to cancel"."""
+"""The quick start's install (sentence embeddings for the guides and the intents), as a
+person meets it: an everyday request the detector is sure of is turned away even where an
+article shares its words, and a message the detector half takes for "cancel" is read, not
+answered with "There's nothing to cancel" or taken to stop what was going on."""
 
 from __future__ import annotations
 
@@ -60,3 +60,17 @@ async def test_an_unsure_cancel_with_nothing_to_cancel_is_read_as_a_message(
     assert "nothing to cancel" not in reply
     assert NOT_IT in reply
     assert "nothing to cancel" in await sam.say("never mind")  # a sure one still is
+
+
+async def test_a_yes_to_a_question_with_other_choices_is_never_a_cancel(
+    engine: ConversationEngine,
+) -> None:
+    """ "yes" at "How much is this stopping you working?" got "OK, I've stopped that" (to the
+    model, which knows no "yes", it is a cancel at 47%)."""
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My second screen is blank")
+    await sam.press("Laptop, phone or printer")
+    reply = await sam.say("yes")
+    assert "stopped" not in reply and "I'm waiting for how much it's stopping you" in reply
+    assert "Shall I raise it?" in await sam.press("work around it")
