@@ -165,6 +165,23 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "account-compromised",
+        "question",
+        _rx(
+            r"\b(?:hacked|compromised|breached)\b|\bsomeone (?:else )?(?:has |is |was )?"
+            r"(?:been )?(?:using|logged into|logging into|signed into|signing into|got into|in)"
+            r" my (?:account|email|mailbox)\b|\bsending (?:spam|emails?|messages?) (?:that )?i"
+            r" (?:didnt|did not|never) send\b"
+        ),
+        _rx(r"\b(?:locked out|forgot|forgotten|reset|unlock)\b"),
+        "says the account may be in someone else's hands: change the password, tell the desk",
+        (
+            "I think my account has been hacked",
+            "someone else is using my email account",
+        ),
+        frozenset({"unlock_account", "reset_password", "reset_mfa"}),
+    ),
+    Rule(
         "error-code",
         "question",
         _rx(

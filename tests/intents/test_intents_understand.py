@@ -59,6 +59,30 @@ def test_a_pasted_message_is_a_question_not_an_account_action(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "I'm worried my account has been hacked",
+        "my email account's been compromised I think",
+        "my mailbox is sending messages I never sent",
+    ],
+)
+def test_a_hacked_account_is_a_question_not_an_unlock(det: IntentDetector, text: str) -> None:
+    """ "I think my account has been hacked" was an unlock (86%): the bot sent a code to
+    unlock an account that wasn't locked, instead of the guide (change the password, check
+    the sign-in methods, tell the desk: it's urgent)."""
+    assert det.detect(text).intent == "question"
+
+
+@pytest.mark.parametrize(
+    "text", ["I've been hacked and now I'm locked out", "hacked? no, I just forgot my password"]
+)
+def test_a_hacked_account_that_is_locked_out_is_still_an_account_action(
+    det: IntentDetector, text: str
+) -> None:
+    assert det.detect(text).intent in {"unlock_account", "reset_password"}
+
+
+@pytest.mark.parametrize(
     ("text", "intent"),
     [
         ("my sign in was blocked, can you unlock me", "unlock_account"),
