@@ -257,6 +257,18 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "cancel-my-ticket",
+        "ticket_status",
+        _rx(
+            r"\b(?:cancel|withdraw|close) (?:my |the |this |that |our )?(?:ticket|ticketref|"
+            r"request|call)s?\b|\b(?:cancel|withdraw|close) [a-z]{2,6} num\b"
+        ),
+        None,
+        "asks to cancel a ticket already raised: that ticket, not the conversation",
+        ("please cancel my ticket", "can you close the ticket, it's sorted now"),
+        frozenset({"cancel", "goodbye", "thanks"}),
+    ),
+    Rule(
         "add-to-my-ticket",
         "ticket_status",
         ADDS_TO_TICKET,

@@ -101,8 +101,12 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+#: "cancel my ticket" or "cancel JSD-000042" is about the ticket (the status flow closes it),
+#: not the conversation ("cancel the ticket" while raising one stops raising it)
+_NOT_THE_CONVERSATION = r"(?!\s+(?:my\s+tickets?|[a-z]{2,6}-\d+)\b)"
 _CANCEL = re.compile(
-    r"^\W*(cancel|stop|never ?mind|forget (it|that|about it)|quit|exit|abort|start again)\b",
+    rf"^\W*(cancel{_NOT_THE_CONVERSATION}|stop|never ?mind|forget (it|that|about it)|quit|exit"
+    r"|abort|start again)\b",
     re.IGNORECASE,
 )
 

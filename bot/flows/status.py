@@ -79,6 +79,8 @@ async def start(ctx: FlowContext) -> Step:
     open_ones = [t for t in tickets if t.status in OPEN_STATUSES]
     if adding and not ref and len(open_ones) == 1:  # the one ticket it can be: no list
         return _ask_comment(ctx, open_ones[0])
+    if not ref and len(open_ones) == 1 and _act(ctx.text) == "close":  # "cancel my ticket"
+        return await _show(ctx, open_ones[0])  # with its "Close it", one press away
     if not tickets:
         text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.NO_TICKETS
         if ref:
@@ -115,7 +117,14 @@ async def on_pick(ctx: FlowContext) -> Step | NotForMe:
 #: note"); a reopen first, so "it's not fixed after all" never closes it
 _TYPED_ACTS = (
     ("reopen", re.compile(r"\b(?:re-?open|not (?:fixed|sorted|resolved)|still|again|came back)\b")),
-    ("close", re.compile(r"\b(?:close|closed|sorted|fixed|resolved|working now|works now)\b")),
+    (
+        "close",
+        re.compile(
+            r"\b(?:close|closed|sorted|fixed|resolved|working now|works now|withdraw)\b"
+            r"|\bcancel (?:my |the |this |that )?(?:ticket|request|call)\b"
+            r"|\b(?:do ?n[o']?t|no longer) need (?:it|this|that|the ticket)\b"
+        ),
+    ),
     ("comment", re.compile(r"\b(?:comment|note|add|tell them|update)\b")),
 )
 

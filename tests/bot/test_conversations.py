@@ -250,6 +250,22 @@ def test_what_only_asks_how_to_reach_the_desk_is_told_apart() -> None:
     assert doctest.testmod(bot.flows.handoff).failed == 0
 
 
+@pytest.mark.parametrize("listed_first", [False, True])
+async def test_cancel_my_ticket_cancels_the_ticket_not_the_conversation(
+    engine: ConversationEngine, listed_first: bool
+) -> None:
+    """ "cancel my ticket" got "OK, I've stopped that" and the ticket stayed open."""
+    sam = Chat(engine)
+    await raise_outlook_ticket(sam)
+    if listed_first:  # at the list of one ticket, it is that one
+        await sam.say("my tickets")
+        assert "I've closed JSD-000001" in await sam.say("cancel my ticket, I don't need it")
+        return
+    shown = await sam.say("please cancel my ticket")  # its one open ticket, Close one press away
+    assert "JSD-000001" in shown and "stopped" not in shown
+    assert "I've closed JSD-000001" in await sam.press("Close it")
+
+
 async def test_what_to_do_with_a_ticket_may_be_said_in_words(engine: ConversationEngine) -> None:
     """ "close it please" at "Add a comment / Close it, it's sorted" closes it (it was read
     as a cancel: "OK, I've stopped that")."""
