@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot import logs, wording
-from bot.conversation import history
+from bot.conversation import history, parking
 from bot.conversation import text as texts
 from bot.conversation.actions import (
     Action,
@@ -199,7 +199,7 @@ class ConversationEngine:
             press = None
         prediction: Prediction | None = None
         if isinstance(press, Resume):
-            self._resume(press.yes, state, out)
+            parking.resume(self.runner, press.yes, state, out)
         elif press is not None:
             await handle_press(self.runner, press, pending, scope, state, out)
         elif not text:
@@ -218,64 +218,8 @@ class ConversationEngine:
                 await self._text(text, prediction, scope, state, out)
         if state.parked is not None and state.parked is parked and parked.offered:
             state.parked = None  # offered back and not taken up: they have moved on
-        self._offer_resume(state, out)
+        parking.offer_resume(self.runner, state, out)
         return out, prediction, state
-
-    # -- a request set aside --------------------------------------------------------------
-
-    def _parked_what(self, state: ConversationState) -> str:
-        """The parked request in words: "raising a ticket (“printer”)"."""
-        parked = state.parked
-        flow = self.flows.get(parked.flow) if parked is not None else None
-        if parked is None or flow is None:
-            return "what we were doing"
-        what = flow.describe or wording.action(flow.name)
-        about = str(parked.data.get("summary") or parked.data.get("text") or "").strip()
-        if about:
-            short = about if len(about) <= 50 else about[:47].rsplit(" ", 1)[0] + "…"
-            what += f" (“{short}”)"
-        return what
-
-    def _offer_resume(self, state: ConversationState, out: Outcome) -> None:
-        """Once the request that interrupted it is done, offer the parked one back."""
-        parked = state.parked
-        if parked is None or parked.offered or state.pending_switch is not None:
-            return
-        if state.flow == parked.flow:  # they started that again: the new one replaces it
-            state.parked = None
-            return
-        waiting = self.runner.waiting_flow(state)
-        if waiting is not None and not waiting.interruptible:
-            return  # still busy with the new request: ask when it is done
-        out.replies.append(
-            Reply(
-                wording.RESUME_ASK.format(what=self._parked_what(state)),
-                buttons=(
-                    Button("Yes, carry on", Resume(True), style="primary"),
-                    Button("No, drop it", Resume(False)),
-                ),
-                kind="question",
-            )
-        )
-        state.parked = dataclasses.replace(parked, offered=True)
-
-    def _resume(self, yes: bool, state: ConversationState, out: Outcome) -> None:
-        if state.parked is None:
-            self.runner.stale(out)
-            return
-        if not yes:
-            state.parked = None
-            out.replies.append(Reply(wording.RESUME_DROPPED))
-            out.outcome = "resume_dropped"
-            return
-        what = self._parked_what(state)
-        state.unpark()
-        if self.runner.waiting_flow(state) is None:  # the flow changed since: nothing to resume
-            state.clear()
-            self.runner.stale(out)
-            return
-        self.runner.reprompt(state, out, wording.RESUMED.format(what=what))
-        out.outcome = "resumed"
 
     def _answers_secret(self, state: ConversationState, press: Action | None, text: str) -> bool:
         """Whether this turn answers a secret state (a code typed, or a code form)."""
