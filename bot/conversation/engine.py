@@ -312,6 +312,13 @@ class ConversationEngine:
             prediction = prediction.without("cancel")  # unsure, and nothing to cancel
         await self._route(text, prediction, scope, state, out)
 
+    async def _guide_is_sure(self, text: str, scope: Scope) -> bool:
+        """Whether the guides answer ``text`` (three words or more) outright."""
+        if len(text.split()) < 3:
+            return False
+        result = await self.services.knowledge.search(text, scope.asker.council)
+        return result.decision == "answer"
+
     def _new_request(self, prediction: Prediction, flow: Flow) -> bool:
         """Whether a message is clearly a request of its own, not an answer to ``flow``."""
         new_flow = self.flows.for_intent(prediction.intent)
@@ -360,6 +367,14 @@ class ConversationEngine:
             return
         if intent in {"question", "out_of_scope"} or confidence >= ACT:
             await self.runner.start_intent(intent, ctx, state, out)
+            return
+        person = any(n == "talk_to_human" and p >= OFFER for n, p in prediction.alternatives)
+        if intent == "raise_ticket" and not person and await self._guide_is_sure(text, scope):
+            # "my laptop was stolen" (a ticket, 61%): its guide says what to do first, and
+            # its No offers the ticket, rather than "do you want to raise a ticket?" (not
+            # for a word or two: "projector" alone finds a Teams guide, surely; nor when it
+            # may ask for a person: "nothing here fixes it, get me someone from IT")
+            await self.runner.start_intent("question", ctx, state, out)
             return
         if confidence >= CONFIRM and self.flows.for_intent(intent) is not None:
             state.flow, state.step = "clarify", "confirm"

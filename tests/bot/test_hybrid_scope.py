@@ -74,3 +74,26 @@ async def test_a_yes_to_a_question_with_other_choices_is_never_a_cancel(
     reply = await sam.say("yes")
     assert "stopped" not in reply and "I'm waiting for how much it's stopping you" in reply
     assert "Shall I raise it?" in await sam.press("work around it")
+
+
+@pytest.mark.parametrize("said", ["my laptop was stolen", "I left my laptop on the train"])
+async def test_an_unsure_ticket_with_a_sure_guide_gets_the_guide_first(
+    engine: ConversationEngine, said: str
+) -> None:
+    """A ticket to the detector, but not surely (55-61%): it asked "do you want to raise a
+    ticket?", where the guide says what to do straight away; its No offers the ticket."""
+    sam = Chat(engine)
+    await sam.say(said)
+    [card] = [c for r in sam.replies for c in r.cards]
+    assert card.title == "Report a lost or stolen device"
+    await sam.press("No")
+    assert "Which of these is it about?" in await sam.press("Raise a ticket")  # from the question
+
+
+async def test_an_unsure_ticket_that_may_ask_for_a_person_is_still_confirmed(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    reply = await sam.say("nothing here fixes it, get me someone from IT")  # a ticket, 69%
+    assert not [c for r in sam.replies for c in r.cards]  # not *Raise a ticket with the bot*
+    assert "Just to check: do you want to raise a ticket" in reply
