@@ -365,6 +365,9 @@ class ConversationEngine:
         intent, confidence = prediction.intent, prediction.confidence
         if await self._follow_up(ctx, prediction, state, out):
             return
+        if (bare := texts.bare_answer(text)) is not None:  # "yes", "no thanks": to nothing asked
+            await self.runner.start_intent("help" if bare else "goodbye", ctx, state, out)
+            return
         if intent in {"question", "out_of_scope"} or confidence >= ACT:
             await self.runner.start_intent(intent, ctx, state, out)
             return

@@ -286,3 +286,17 @@ def adds_to_guide(text: str, buttons: tuple[Button, ...]) -> str | None:
     if not question or len(said.split()) > DETAIL_WORDS or not _DETAIL.match(said):
         return None
     return None if _NOT_A_DETAIL.search(said) else f"{question}, {said}"
+
+
+_BARE_YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "yes please", "yes thanks"})
+_BARE_NO = frozenset({"no", "nope", "nah", "no thanks", "no thank you", "not now", "no ta"})
+
+
+def bare_answer(text: str) -> bool | None:
+    """A message that is only a yes or a no ("yes", "no thanks"); ``None`` for anything else.
+
+    >>> bare_answer("Yes!"), bare_answer("no thanks."), bare_answer("no, the printer")
+    (True, False, None)
+    """
+    said = " ".join(re.findall(r"[a-z]+", text.lower()))
+    return True if said in _BARE_YES else False if said in _BARE_NO else None

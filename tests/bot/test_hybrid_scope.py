@@ -97,3 +97,15 @@ async def test_an_unsure_ticket_that_may_ask_for_a_person_is_still_confirmed(
     reply = await sam.say("nothing here fixes it, get me someone from IT")  # a ticket, 69%
     assert not [c for r in sam.replies for c in r.cards]  # not *Raise a ticket with the bot*
     assert "Just to check: do you want to raise a ticket" in reply
+
+
+async def test_a_bare_yes_or_no_to_nothing_asked_is_not_searched(
+    engine: ConversationEngine,
+) -> None:
+    """ "no thanks" got *Create a Teams meeting from Outlook*; "yes" got "I couldn't find a
+    guide" (both searched as questions)."""
+    sam = Chat(engine)
+    assert "Bye for now" in await sam.say("no thanks")
+    assert not [c for r in sam.replies for c in r.cards]
+    assert "Just type your question" in await sam.say("yes")
+    assert "Raise a ticket" in sam.buttons  # the help menu
