@@ -104,11 +104,12 @@ class Prediction:
 
     def without(self, intent: str) -> Prediction:
         """This prediction with ``intent`` ruled out by the conversation (a cancel with
-        nothing to cancel): its best runner-up comes first, with its own probability."""
+        nothing to cancel, a bare "yes"): its best runner-up comes first, with its own
+        probability."""
         if self.intent != intent or not self.alternatives:
             return self
         (best, score), *rest = self.alternatives
-        reasons = (*self.reasons, f"not {intent}: nothing in the conversation to apply it to")
+        reasons = (*self.reasons, f"not {intent}: ruled out by the conversation")
         return replace(
             self, intent=best, confidence=score, alternatives=tuple(rest), reasons=reasons, rules=()
         )

@@ -288,6 +288,8 @@ def adds_to_guide(text: str, buttons: tuple[Button, ...]) -> str | None:
     return None if _NOT_A_DETAIL.search(said) else f"{question}, {said}"
 
 
+#: narrower than :data:`YES` and :data:`NO`, which answer a question asked: to nothing
+#: asked, "ok" is thanks and "wrong" says nothing
 _BARE_YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "yes please", "yes thanks"})
 _BARE_NO = frozenset({"no", "nope", "nah", "no thanks", "no thank you", "not now", "no ta"})
 

@@ -17,20 +17,24 @@ WHILE_CLOSED: tuple[tuple[str, str], ...] = (
 )
 
 
+def _hours(ctx: FlowContext, *, closed: bool) -> dict[str, str]:
+    """The desk's hours and closures in words; when it is ``closed``, also why now
+    ("closed") and when it next opens ("opens")."""
+    calendar = ctx.services.desk.policy.calendar
+    words = {"hours": wording.hours(calendar), "closures": wording.closures(calendar)}
+    if closed:
+        words["closed"] = wording.closed_now(calendar, ctx.now)
+        words["opens"] = wording.opening(calendar.next_opening(ctx.now), ctx.now)
+    return words
+
+
 def handoff_intro(ctx: FlowContext) -> tuple[Reply, ...]:
     """In hours: an agent will reply. Out of hours: when the desk is back (bank holidays and
     closure days counted), that the ticket still goes to them, and what the bot can do now."""
     desk = ctx.services.settings.desk_name
-    calendar = ctx.services.desk.policy.calendar
-    if calendar.is_open(ctx.now):
+    if ctx.services.desk.policy.calendar.is_open(ctx.now):
         return (Reply(wording.HANDOFF_INTRO.format(desk=desk)),)
-    closed = wording.HANDOFF_CLOSED.format(
-        desk=desk,
-        closed=wording.closed_now(calendar, ctx.now),
-        hours=wording.hours(calendar),
-        closures=wording.closures(calendar),
-        opens=wording.opening(calendar.next_opening(ctx.now), ctx.now),
-    )
+    closed = wording.HANDOFF_CLOSED.format(desk=desk, **_hours(ctx, closed=True))
     now = tuple(Button(label, ChooseIntent(intent)) for label, intent in WHILE_CLOSED)
     return (Reply(closed), Reply(wording.HANDOFF_MEANWHILE, buttons=now))
 
@@ -66,17 +70,11 @@ def desk_contact(ctx: FlowContext) -> Step:
     """The desk's number and address for the asker's council, its hours (and whether it is
     open now), with the handover one press away."""
     settings = ctx.services.settings
-    calendar = ctx.services.desk.policy.calendar
-    text = wording.DESK_CONTACT.format(
-        desk=settings.desk_name,
-        contact=wording.contact(settings, settings.council(ctx.asker.council)),
-        hours=wording.hours(calendar),
-        closures=wording.closures(calendar),
-    )
-    if not calendar.is_open(ctx.now):
-        opens = wording.opening(calendar.next_opening(ctx.now), ctx.now)
-        text += " " + wording.DESK_CLOSED_NOW.format(
-            closed=wording.closed_now(calendar, ctx.now), opens=opens
-        )
+    closed = not ctx.services.desk.policy.calendar.is_open(ctx.now)
+    hours = _hours(ctx, closed=closed)
+    contact = wording.contact(settings, settings.council(ctx.asker.council))
+    text = wording.DESK_CONTACT.format(desk=settings.desk_name, contact=contact, **hours)
+    if closed:
+        text += " " + wording.DESK_CLOSED_NOW.format(**hours)
     press = Button(wording.MESSAGE_THE_DESK, ChooseIntent("talk_to_human"))
     return Step((Reply(text, buttons=(press,)),), outcome="desk_contact")

@@ -261,7 +261,7 @@ async def on_code(ctx: FlowContext) -> Step | NotForMe:
         if "code_id" in ctx.data and (says_not_arrived(ctx.text) or asks_what_code(ctx.text)):
             return _not_arrived(ctx, intent)
         if "code_id" in ctx.data and cant_get_it(ctx.text):  # not another code to that phone
-            return _not_arrived(ctx, intent, CANT_GET_IT)
+            return _cant_get_it(ctx, intent)
         return NOT_FOR_ME
     words = _words(ctx)
     form = f"{intent}:{CODE_FORM}"
@@ -302,18 +302,25 @@ def _from_form(ctx: FlowContext) -> bool:
     return isinstance(ctx.incoming.press, SubmitForm)
 
 
-def _not_arrived(ctx: FlowContext, intent: str, template: str = CODE_NOT_ARRIVED) -> Step:
-    """Where the code went, and the ways on: a new one, or the desk if the number is old;
-    without the phone (:data:`CANT_GET_IT`), the desk."""
+def _not_arrived(ctx: FlowContext, intent: str) -> Step:
+    """Where the code went, and the ways on: a new one, or the desk if the number is old."""
+    resend = Button("Send a new code", FlowAnswer(intent, "resend"), style="primary")
+    return _about_the_code(ctx, intent, CODE_NOT_ARRIVED, resend)
+
+
+def _cant_get_it(ctx: FlowContext, intent: str) -> Step:
+    """Where the code went, and without the phone it went to, the desk (not another code)."""
+    desk = Button("Pass it to the desk", FlowAnswer(intent, "desk"), style="primary")
+    return _about_the_code(ctx, intent, CANT_GET_IT, desk)
+
+
+def _about_the_code(ctx: FlowContext, intent: str, template: str, way_on: Button) -> Step:
+    """``template`` told of the contact the code went to; ``way_on`` or Cancel, and the code
+    still works meanwhile."""
     where = str(ctx.data.get("sent_to", "your contact"))
     by = BY_TEXT if where.startswith("your mobile") else BY_EMAIL
     text = template.format(where=where, **by, **_words(ctx))
-    first = (
-        Button("Send a new code", FlowAnswer(intent, "resend"), style="primary")
-        if template is CODE_NOT_ARRIVED
-        else Button("Pass it to the desk", FlowAnswer(intent, "desk"), style="primary")
-    )
-    buttons = (first, Button("Cancel", FlowAnswer(intent, "cancel")))
+    buttons = (way_on, Button("Cancel", FlowAnswer(intent, "cancel")))
     reply = Reply(text, buttons=buttons, kind="question", form=f"{intent}:{CODE_FORM}")
     return Step((reply,), next="code", outcome="code_not_arrived")
 

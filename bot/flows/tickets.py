@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import wording
+from bot.access.service import OPERATIONS
 from bot.conversation.actions import FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import Button, Reply
 from bot.conversation.text import yes_no
@@ -202,19 +203,16 @@ async def on_summary(ctx: FlowContext) -> Step | NotForMe:
     return await _next_question(ctx)
 
 
-#: what the bot does itself, asked for instead of describing the problem ("my tickets",
-#: "I'm locked out"): done now, the draft waits. A question may well be the problem, and
-#: so may a longer message the model reads as a reset ("nothing has worked since the update")
-RESETS = frozenset({"reset_password", "unlock_account", "reset_mfa"})
-
-
 def _asks_instead(ctx: FlowContext) -> bool:
+    """What the bot does itself, asked for instead of describing the problem ("my tickets",
+    "I'm locked out"): done now, the draft waits. A question may well be the problem, and
+    so may a longer message the model reads as a reset ("nothing has worked since the update")."""
     prediction = ctx.prediction
     if not ctx.new_request or prediction is None:
         return False
     if prediction.intent == "ticket_status":  # "my tickets", "any news on JSD-000123"
         return "ticket" in ctx.text.lower() or prediction.slots.ticket_ref is not None
-    return prediction.intent in RESETS and len(ctx.text.split()) <= 4
+    return prediction.intent in OPERATIONS and len(ctx.text.split()) <= 4
 
 
 def _choose(ctx: FlowContext, options: list[str], labels: dict[str, str]) -> str | None:
