@@ -71,12 +71,15 @@ class Down:
     port: int
 
     async def first_request_acked(self, body: dict[str, Any] | str) -> None:
-        """``body`` is acknowledged (2xx) within a second and leaves its inbox row."""
+        """``body`` is acknowledged (2xx) inside Slack's 3-second window, so Slack never
+        resends it, and leaves its inbox row. Waiting on Slack would hang or answer 5xx; how
+        fast it is, is ``tests/benchmarks/bench_slack_ack.py``'s figure, not a bound here
+        (on a loaded CI runner this first ack has taken 1.4-1.7 s)."""
         started = time.monotonic()
         response = await self.driver.send(body)
         acked_in = time.monotonic() - started
         assert 200 <= response.status < 300, (response.status, await response.text())
-        assert acked_in < 1.0, acked_in
+        assert acked_in < 3.0, acked_in
         assert await _inbox_rows(self.inbox) == 1
 
     async def back(self, *others: tuple[str, str, str]) -> None:
