@@ -48,6 +48,8 @@ NONE_OF_THESE_REPLY = (
     "Sorry about that. Try describing it another way, or contact the {desk}: {contact}."
 )
 HELPFUL_Q = "Was this helpful?"
+#: a detail added after a guide ("it's a Dell") that finds the same guide again
+STILL_THE_GUIDE = "“{title}” is still the guide I'd point you to for that. Did it help?"
 
 
 def article_cut(link: str) -> str:

@@ -192,8 +192,8 @@ class ConversationEngine:
             if typed is not None:
                 press = typed.action
                 out.details["typed_button"] = typed.label
-            elif (whole := texts.adds_to_guide(text, state.offered)) is not None:
-                text = whole  # "it's a Dell" after a guide: the question it adds to, whole
+            elif (detail := texts.adds_to_guide(text, state.offered)) is not None:
+                press = detail  # "it's a Dell" after a guide: read with the guide's question
         if isinstance(press, Ask):
             text, _ = texts.clean(press.text)
             press = None

@@ -10,7 +10,7 @@ from rapidfuzz import fuzz
 
 from bot.conversation.actions import Ask, FlowCommand, SubmitForm
 from bot.conversation.messages import MAX_TEXT, Button, Incoming
-from bot.redaction import scan
+from bot.redaction import redact, scan
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _SPACES = re.compile(r"[ \t]+")
@@ -260,32 +260,39 @@ _NOT_A_DETAIL = re.compile(
 )
 #: the most words a detail has
 DETAIL_WORDS = 8
+#: the verb of the press a detail becomes, answered by the flow of the guide it adds to
+DETAIL_VERB = "detail"
 
 
-def adds_to_guide(text: str, buttons: tuple[Button, ...]) -> str | None:
-    """After a guide's "Was this helpful?", the question a short detail adds to ("it's a
-    Dell" after "my laptop is really slow"), asked whole; ``None`` for anything else.
+def adds_to_guide(text: str, buttons: tuple[Button, ...]) -> FlowCommand | None:
+    """After a guide's "Was this helpful?", a short detail ("it's a Dell" after "my laptop is
+    really slow") as the press its guide's flow answers: ``detail``, with the guide shown and
+    the question asked whole; ``None`` for anything else.
 
     >>> no = Button("No", FlowCommand("answer", "feedback", "no:a/b:my laptop is slow"))
-    >>> adds_to_guide("it's a Dell", (no,))
-    "my laptop is slow, it's a Dell"
+    >>> adds_to_guide("it's a Dell", (no,)).value
+    "a/b:my laptop is slow, it's a Dell"
     >>> [adds_to_guide(t, (no,)) for t in ("it's still not working", "how do I print?")]
     [None, None]
     """
-    question = next(
+    rated = next(
         (
-            b.action.value.split(":", 2)[2]
+            b.action
             for b in buttons
             if isinstance(b.action, FlowCommand)
             and b.action.verb == "feedback"
             and b.action.value.count(":") >= 2
         ),
-        "",
+        None,
     )
     said = " ".join(text.replace("\u2019", "'").split())
-    if not question or len(said.split()) > DETAIL_WORDS or not _DETAIL.match(said):
+    if rated is None or len(said.split()) > DETAIL_WORDS or not _DETAIL.match(said):
         return None
-    return None if _NOT_A_DETAIL.search(said) else f"{question}, {said}"
+    if _NOT_A_DETAIL.search(said):
+        return None
+    _, article_id, question = rated.value.split(":", 2)
+    # kept with the press, as a button's question is: redacted
+    return FlowCommand(rated.flow, DETAIL_VERB, f"{article_id}:{question}, {redact(said)}")
 
 
 #: narrower than :data:`YES` and :data:`NO`, which answer a question asked: to nothing

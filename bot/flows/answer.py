@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand
 from bot.conversation.messages import ArticleCard, Button, Reply
+from bot.conversation.text import DETAIL_VERB
 from bot.facts import DeskFacts
 from bot.flows import notices, tickets
 from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
@@ -95,11 +98,13 @@ def _answer(ctx: FlowContext, article: Article, outcome: str, question: str = ""
     )
 
 
-async def start(ctx: FlowContext) -> Step:
+async def start(ctx: FlowContext, shown: str = "") -> Step:
+    """Answer ``ctx.text``; ``shown`` is the guide just given, when the text adds to the
+    question it answered."""
     asks_known = ctx.prediction is not None and ctx.prediction.asks_known_problems
     if asks_known and (listed := await notices.known_problems(ctx)) is not None:
         return listed  # "is anything down?": the notices standing, or that none is
-    step = await _search(ctx)
+    step = await _search(ctx, shown)
     # a known problem (a service notice) is told first, before any answer
     notice = await notices.standing_for(ctx, ctx.text)
     if notice is None and asks_known and (none := notices.none_for(ctx)) is not None:
@@ -110,12 +115,23 @@ async def start(ctx: FlowContext) -> Step:
     return Step((notices.told_first(notice), *step.replies), outcome=step.outcome, details=details)
 
 
-async def _search(ctx: FlowContext) -> Step:
+async def _search(ctx: FlowContext, shown: str = "") -> Step:
     result = await ctx.services.knowledge.search(ctx.text, ctx.asker.council)
     details: dict[str, object] = {
         "decision": result.decision,
         "kb_confidence": round(result.confidence, 3),
     }
+    best = result.candidates[0].article if result.candidates else None
+    if shown and result.decision == "answer" and best is not None and best.id == shown:
+        # "it's a Dell" finds the guide just shown: said, not the same guide twice; its
+        # rating carries the whole question, so a No's ticket starts from it
+        still = wording.STILL_THE_GUIDE.format(title=card(ctx, best).title)
+        buttons = feedback_buttons(best.id, ctx.text)
+        return Step(
+            (Reply(still, buttons=buttons, kind="question"),),
+            outcome="same_guide",
+            details={**details, "articles": [best.id]},
+        )
     # the detector's "not IT" stands unless the question is clearly about IT (its words,
     # spelling mended against the knowledge base, or an error code): then a ticket is offered.
     # A guide the search is sure of is shown, unless a rule said "not IT" ("locked out of my
@@ -174,6 +190,13 @@ async def _search(ctx: FlowContext) -> Step:
     )
 
 
+async def detail(ctx: FlowContext) -> Step | NotForMe:
+    """A short detail added after a guide ("it's a Dell"): ``<article id>:<whole question>``,
+    answered as the whole question (:func:`bot.conversation.text.adds_to_guide`)."""
+    shown, _, whole = ctx.text.partition(":")
+    return await start(dataclasses.replace(ctx, text=whole), shown)
+
+
 async def show_article(ctx: FlowContext) -> Step | NotForMe:
     article_id, _, question = ctx.text.partition(":")
     article = ctx.services.knowledge.kb.get(article_id)
@@ -223,6 +246,7 @@ def register(registry: FlowRegistry) -> None:
                 f"{NAME}:article": State(show_article),
                 f"{NAME}:none": State(none_of_these),
                 f"{NAME}:feedback": State(feedback),
+                f"{NAME}:{DETAIL_VERB}": State(detail),
             },
             interruptible=True,
             describe="answering your question",
