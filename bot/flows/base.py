@@ -120,6 +120,14 @@ class Flow:
     interruptible: bool = False
     #: a short description for "you're in the middle of ..." messages
     describe: str = ""
+    #: messages this flow takes on without the engine's "do you want to …?" check, when
+    #: the detector puts its intent first but is unsure ("what's the desk's email
+    #: address?" only asks for that: answering it commits to nothing)
+    acts_on: Callable[[str], bool] | None = None
+
+    def takes_on(self, text: str) -> bool:
+        """Whether ``text`` is one this flow acts on without a check (:attr:`acts_on`)."""
+        return self.acts_on is not None and self.acts_on(text)
 
 
 class FlowRegistry:

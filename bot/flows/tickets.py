@@ -437,5 +437,5 @@ def register(registry: FlowRegistry) -> None:
     )  # fmt: skip
     registry.register(
         Flow("talk_to_human", frozenset({"talk_to_human"}), start_handoff, STATES,
-             describe="passing you to the service desk")
+             describe="passing you to the service desk", acts_on=asks_how_to_reach)
     )  # fmt: skip

@@ -109,3 +109,19 @@ async def test_a_bare_yes_or_no_to_nothing_asked_is_not_searched(
     assert not [c for r in sam.replies for c in r.cards]
     assert "Just type your question" in await sam.say("yes")
     assert "Raise a ticket" in sam.buttons  # the help menu
+    assert "Bye for now" in await sam.say("no")  # not "There's nothing to cancel"
+
+
+@pytest.mark.parametrize(
+    "said", ["what is the service desk email address", "how do i email the service desk"]
+)
+async def test_asking_for_the_desks_address_gets_it_without_a_check(
+    engine: ConversationEngine, said: str
+) -> None:
+    """The detector is unsure (talk_to_human, 48-65%): it asked "do you want to talk to
+    someone on the service desk?" before telling an address that commits to nothing."""
+    sam = Chat(engine)
+    reply = await sam.say(said)
+    assert "Just to check" not in reply
+    assert "ictservicedesk@dacorum.gov.uk" in reply and "01632 960 200" in reply
+    assert "Pass a message to the desk" in sam.buttons
