@@ -284,7 +284,10 @@ TICKET_FORM_NO_SUMMARY = "Please say in a few words what the problem is."
 TICKET_SUMMARY_TOO_SHORT = (
     "Could you say a little more? For example “Outlook won't open on my laptop”."
 )
-NO_TICKETS = "You have no open tickets. Need help with something?"
+NO_TICKETS = (
+    "You have no open tickets. If you reported something to the {desk} by phone, they can "
+    "tell you where it stands: {contact}. Or tell me what's wrong and I'll help."
+)
 YOUR_TICKETS = "Your open tickets:"
 TICKET_NOT_FOUND = (
     "I can't find {ref} among your tickets. Check the reference, or see your open tickets:"

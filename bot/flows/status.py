@@ -82,9 +82,12 @@ async def start(ctx: FlowContext) -> Step:
     if not ref and len(open_ones) == 1 and _act(ctx.text) == "close":  # "cancel my ticket"
         return await _show(ctx, open_ones[0])  # with its "Close it", one press away
     if not tickets:
-        text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.NO_TICKETS
         if ref:
-            text = text.rsplit(",", 1)[0] + "."
+            text = wording.TICKET_NOT_FOUND.format(ref=ref).rsplit(",", 1)[0] + "."
+        else:  # "I raised one last week": perhaps not here
+            settings = ctx.services.settings
+            contact = wording.contact(settings, settings.council(ctx.asker.council))
+            text = wording.NO_TICKETS.format(desk=settings.desk_name, contact=contact)
         return Step(
             (Reply(text, buttons=(Button("Raise a ticket", ChooseIntent("raise_ticket")),)),),
             outcome="no_tickets",

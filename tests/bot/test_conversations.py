@@ -210,6 +210,16 @@ async def test_checking_commenting_and_closing_my_ticket(engine: ConversationEng
     assert "no open tickets" in sam.text
 
 
+async def test_with_no_tickets_here_the_desk_is_named_for_one_reported_by_phone(
+    engine: ConversationEngine,
+) -> None:
+    """ "You have no open tickets" alone left someone who had phoned the desk nowhere."""
+    alex = Chat(engine, "alex.jones@aylesburyvaledc.gov.uk")
+    reply = await alex.say("I raised a ticket last week and nobody has replied")
+    assert "You have no open tickets" in reply and "01632 960 100" in reply
+    assert "Raise a ticket" in alex.buttons
+
+
 @pytest.mark.parametrize("said", ["can someone call me back", "is there a real person available"])
 async def test_asking_for_a_person_asks_what_it_is_about(
     engine: ConversationEngine, said: str
