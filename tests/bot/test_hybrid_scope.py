@@ -125,3 +125,11 @@ async def test_asking_for_the_desks_address_gets_it_without_a_check(
     assert "Just to check" not in reply
     assert "ictservicedesk@dacorum.gov.uk" in reply and "01632 960 200" in reply
     assert "Pass a message to the desk" in sam.buttons
+
+
+@pytest.mark.parametrize("word", ["email", "outlook"])
+async def test_a_topic_word_alone_offers_its_guides(engine: ConversationEngine, word: str) -> None:
+    """ "email" alone got *Email groups and distribution lists* as the answer."""
+    sam = Chat(engine)
+    assert "Which one matches your question?" in await sam.say(word)
+    assert len(sam.buttons) >= 3  # two guides or more, and "None of these"

@@ -191,3 +191,22 @@ def test_the_bundled_guide_for_an_everyday_problem_comes_first(
     result = bundled.search(question)
     assert result.decision != "decline"
     assert result.hits[0].article.id == expected
+
+
+@pytest.mark.parametrize("word", ["email", "calendar", "onedrive", "sharepoint"])
+def test_a_topic_word_alone_offers_its_guides(bundled: KnowledgeBase, word: str) -> None:
+    """ "email" alone got *Email groups and distribution lists*, as if that were the
+    question: one guide barely ahead of the next is a guess."""
+    result = bundled.search(word)
+    assert result.decision == "choose" and result.n_choices >= 2, result
+
+
+@pytest.mark.parametrize(
+    ("word", "guide"),
+    [("signature", "email/email-signature"), ("vpn", "sign-in/connect-to-the-vpn")],
+)
+def test_a_word_with_one_clear_guide_is_answered(
+    bundled: KnowledgeBase, word: str, guide: str
+) -> None:
+    result = bundled.search(word)
+    assert result.decision == "answer" and result.hits[0].article.id == guide
