@@ -126,9 +126,8 @@ async def _search(ctx: FlowContext, shown: str = "") -> Step:
         # "it's a Dell" finds the guide just shown: said, not the same guide twice; its
         # rating carries the whole question, so a No's ticket starts from it
         still = wording.STILL_THE_GUIDE.format(title=card(ctx, best).title)
-        buttons = feedback_buttons(best.id, ctx.text)
         return Step(
-            (Reply(still, buttons=buttons, kind="question"),),
+            (Reply(still, buttons=feedback_buttons(best.id, ctx.text), kind="question"),),
             outcome="same_guide",
             details={**details, "articles": [best.id]},
         )
