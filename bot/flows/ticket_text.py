@@ -179,3 +179,25 @@ def _pressed(turn: Turn) -> str:
         case _:
             return ""
     return wording.TRANSCRIPT_PRESSED.format(what=what)
+
+
+#: how a question or an unsure answer starts or ends: typed at a draft ticket's question,
+#: it is neither that question's answer nor more about the problem
+_NOT_A_DESCRIPTION = re.compile(
+    r"^(?:how|what|where|why|when|who|which|can|could|would|will|is|are|do|does|did|should"
+    r"|not sure|i'?m not sure|no idea|dunno|i (?:do not|don'?t) know)\b|\?\s*$",
+    re.IGNORECASE,
+)
+
+
+def describes(text: str) -> bool:
+    """Whether a message typed at one of a draft ticket's questions ("Which of these is it
+    about?") describes the problem: a statement of three words or more.
+
+    >>> describes("it flickers when I plug in the HDMI cable"), describes("outlook")
+    (True, False)
+    >>> describes("how do I share my calendar"), describes("I don't know which")
+    (False, False)
+    """
+    said = " ".join(text.replace("\u2019", "'").split())
+    return len(said.split()) >= 3 and not _NOT_A_DESCRIPTION.search(said)

@@ -31,7 +31,7 @@ from bot.flows.ticket_form import (
     MAX_SUMMARY,
     form_fields,
 )
-from bot.flows.ticket_text import problem_turns, summary_of, transcript_entry
+from bot.flows.ticket_text import describes, problem_turns, summary_of, transcript_entry
 from bot.redaction import redact
 from bot.storage import conversations as conversation_repo
 from bot.storage.models import Staff
@@ -240,6 +240,8 @@ async def on_category(ctx: FlowContext) -> Step | NotForMe:
     intent = prediction.intent if prediction is not None else ""
     more = intent in {"raise_ticket", "talk_to_human"}
     other = ctx.new_request and intent not in {"question", "out_of_scope"}  # "reset my password"
+    if named is None and not other and describes(ctx.text):  # "it flickers with the HDMI"
+        return await _more_detail(ctx)
     if named is None or ctx.incoming.press is not None or not (short or more) or other:
         return NOT_FOR_ME
     ctx.data["category"] = named
@@ -253,7 +255,7 @@ async def on_impact(ctx: FlowContext) -> Step | NotForMe:
     labels = {key: label for key, label, _ in wording.IMPACT_OPTIONS}
     chosen = _choose(ctx, list(labels), labels)
     if chosen is None:
-        return NOT_FOR_ME
+        return await _more_detail(ctx) if describes(ctx.text) else NOT_FOR_ME
     priority = next(p for key, _, p in wording.IMPACT_OPTIONS if key == chosen)
     ctx.data["priority"] = priority
     ctx.data["impact"] = labels[chosen]

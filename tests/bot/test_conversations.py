@@ -486,7 +486,7 @@ async def test_a_question_not_understood_is_asked_again_with_its_buttons(
     await sam.press_intent("raise_ticket")
     await sam.say("My second screen is blank")
     categories = sam.buttons
-    again = await sam.say("the thing with the cable")
+    again = await sam.say("not sure which one")  # a description would be kept as a detail
     assert "I'm waiting for what it's about" in again
     assert "or type “cancel” to stop" in again  # how to answer, or get out
     assert sam.buttons == categories
@@ -743,3 +743,26 @@ async def test_locked_out_of_a_place_is_not_the_account_guide(
     assert "That isn't something I can help with" in reply
     assert not [c for r in sam.replies for c in r.cards]
     assert sam.buttons == []
+
+
+async def test_a_description_typed_at_a_tickets_choices_is_kept_and_the_choice_asked_again(
+    engine: ConversationEngine,
+) -> None:
+    """ "it flickers when I plug in the HDMI cable" at "Which of these is it about?" got
+    "I'm waiting for what it's about", and what was said was lost."""
+    sam = Chat(engine)
+    await sam.press_intent("raise_ticket")
+    await sam.say("My screen is flickering")
+    reply = await sam.say("it flickers when I plug in the HDMI cable")
+    assert "I've added that to the ticket's details" in reply
+    assert "Which of these is it about?" in reply
+    await sam.press("Laptop, phone or printer")
+    reply = await sam.say("the screen goes black every few minutes")
+    assert "I've added that" in reply and "How much is this stopping you" in reply
+    reply = await sam.say("how do I share my calendar")  # a question of its own, not a detail
+    assert "I've added that" not in reply and [c for r in sam.replies for c in r.cards]
+    assert "waiting for how much it's stopping you" in await sam.press("Yes, carry on")
+    await sam.press("work around it")
+    ticket = await raised(engine, await sam.say("yes"))
+    assert "it flickers when I plug in the HDMI cable" in ticket.description
+    assert "the screen goes black every few minutes" in ticket.description

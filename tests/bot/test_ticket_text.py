@@ -3,6 +3,9 @@ about this problem, naming the guides the bot offered."""
 
 from __future__ import annotations
 
+import doctest
+
+import bot.flows.ticket_text
 from bot.conversation.engine import ConversationEngine
 from tests.bot.test_conversations import Chat, clock, engine, raised
 
@@ -162,3 +165,7 @@ async def test_a_no_taken_back_at_shall_i_raise_it_raises_nothing_and_loses_noth
     done = await sam.say("yes")
     ticket = await raised(engine, done)
     assert "it's the docking station" in ticket.description
+
+
+def test_the_examples_in_ticket_text_hold() -> None:
+    assert doctest.testmod(bot.flows.ticket_text).failed == 0
