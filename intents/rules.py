@@ -128,7 +128,8 @@ RULES: tuple[Rule, ...] = (
             r"two step|sign in codes?)\b)(?=.*\b(?:minimum|maximum|length|how long|how often|"
             r"rules?|policy|requirements?|characters?|complexity|strength|strong|expiry|set ?up|"
             r"setting up|register|registering|first time|how do i|how to|how does|without a "
-            r"smartphone|no smartphone)\b)"
+            r"smartphone|no smartphone|(?:need|needs|have|has|got|asked|told) (?:me )?to "
+            r"(?:do|use|enable|turn on|switch on|activate|start using))\b)"
         ),
         _rx(
             r"\b(?:forgot|forgotten|forgotton|fogot|cant remember|locked|unlock|reset|resetting|"
@@ -300,6 +301,20 @@ RULES: tuple[Rule, ...] = (
             "tried that, still not working",
         ),
         frozenset({"thanks", "goodbye", "greeting", "help"}),
+    ),
+    Rule(
+        "nothing-named",
+        "raise_ticket",
+        _rx(
+            r"^(?:(?:it|its|it is|this|that|this thing|it just|just|thing) )?"
+            r"(?:(?:is|s|has|just) )?(?:not working|doesnt work|does not work|wont work|"
+            r"will not work|isnt working|stopped working|broken|not loading|playing up)"
+            r"(?: (?:again|at all|anymore|any more|properly|now|today))?$"
+        ),
+        None,
+        "says something is broken but not what: the desk asks what (never an account action)",
+        ("it's not working", "this doesn't work", "it has stopped working again"),
+        frozenset({"unlock_account", "reset_password", "reset_mfa", "cancel"}),
     ),
     Rule(
         "raise-a-ticket",

@@ -61,6 +61,12 @@ _FOR_SOMEONE_ELSE = re.compile(
     r"on behalf of|another user|other user)\b"
 )
 _SELF_ROLE = re.compile(rf"\b(?:i am|im|i m) (?:a |the |an )?(?:new )?(?:{_ROLE})\b")
+#: someone in a role who asks the person to do something ("my boss says I need to set up
+#: MFA"): the request is still the person's own
+_ASKED_BY_ROLE = re.compile(
+    rf"\b(?:my|our|the) (?:{_ROLE})s? (?:says|said|has said|told me|tells me|wants me|"
+    r"has asked me|asked me|needs me|reckons)\b"
+)
 _THIRD_PERSON = re.compile(
     r"\b(?:(?:his|her|their) (?:password|account|login|mfa|authenticator|phone|laptop)|"
     r"(?:he|she|they) (?:is|s|has|cant|cannot|forgot|keeps|needs|got)\b(?! to me))"
@@ -176,7 +182,10 @@ class SlotExtractor:
         colleague = self._colleague(text)
         folded = " ".join(fold(text).replace("'", " ").split())
         for_colleague = colleague is not None or bool(
-            (_FOR_SOMEONE_ELSE.search(folded) and not _SELF_ROLE.search(folded))
+            (
+                _FOR_SOMEONE_ELSE.search(_ASKED_BY_ROLE.sub(" ", folded))
+                and not _SELF_ROLE.search(folded)
+            )
             or _THIRD_PERSON.search(folded)
         )
         return Slots(

@@ -68,7 +68,8 @@ def test_alternatives_are_the_runners_up_best_first(det: IntentDetector) -> None
 
 def test_clear_messages_are_confident_and_vague_ones_are_not(det: IntentDetector) -> None:
     assert det.detect("please reset my password, I've forgotten it").confidence > 0.9
-    assert det.detect("it doesn't work").confidence < 0.8
+    # ("it doesn't work" is a rule's now: a ticket, whose first question asks what)
+    assert det.detect("it's acting weird").confidence < 0.8
 
 
 def test_intents_lists_every_bundled_intent_in_the_documented_order(det: IntentDetector) -> None:

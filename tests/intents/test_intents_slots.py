@@ -101,6 +101,7 @@ def test_urgency(det: IntentDetector, text: str, urgency: str | None) -> None:
         ("reset my manager's password", None),
         ("she's locked out, can you help", None),
         ("new starter can't log in, reset password for a new starter", None),
+        ("my manager has asked me to reset the new starter's password", None),
     ],
 )
 def test_requests_for_a_colleague(det: IntentDetector, text: str, colleague: str | None) -> None:
@@ -116,6 +117,7 @@ def test_requests_for_a_colleague(det: IntentDetector, text: str, colleague: str
         "my email is sam.taylor@dacorum.gov.uk and I forgot my password",
         "I'm a new starter and never got told my password",
         "I'm locked out of my account",
+        "my boss says I need to reset my password",  # asked by a manager, still their own
     ],
 )
 def test_requests_for_yourself(det: IntentDetector, text: str) -> None:
