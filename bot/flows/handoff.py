@@ -40,11 +40,12 @@ def handoff_intro(ctx: FlowContext) -> tuple[Reply, ...]:
 
 
 #: asks how to reach the desk, or when it's open ("what's the number for the ICT service
-#: desk", "can I ring the service desk", "when is the help desk open")
+#: desk", "can I ring the service desk", "who do I call for IT", "when is the help desk open")
 _ASKS_CONTACT = re.compile(
     r"\b(?:(?:phone|telephone|contact|tel) (?:number|no|details)|number|email address|"
     r"opening (?:hours|times)|open|opens|closes?|hours)\b"
-    r"|\b(?:how (?:do|can|would|should) i|can i|where do i) (?:contact|ring|phone|call|email"
+    r"|\b(?:how (?:do|can|would|should) i|can i|where do i|who (?:do|should|can) i)"
+    r" (?:contact|ring|phone|call|email"
     r"|reach|get in touch with)\b"
 )
 #: ...but not asking for someone to get in touch, or about a problem of the person's

@@ -113,7 +113,12 @@ async def test_a_bare_yes_or_no_to_nothing_asked_is_not_searched(
 
 
 @pytest.mark.parametrize(
-    "said", ["what is the service desk email address", "how do i email the service desk"]
+    "said",
+    [
+        "what is the service desk email address",
+        "how do i email the service desk",
+        "who do i call for IT",
+    ],
 )
 async def test_asking_for_the_desks_address_gets_it_without_a_check(
     engine: ConversationEngine, said: str
