@@ -48,6 +48,11 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _NON_IT_PLACES = (
     r"\b(?:car|van|house|home|flat|front door|door|office|building|shed|garage|garden)\b"
 )
+#: things with a password or PIN of their own, not the person's account
+_THINGS = (
+    r"printers?|copiers?|photocopiers?|scanners?|mfds?|print release|wifi|wi fi|guest wifi|"
+    r"guest network|voicemail|door|doors|alarm|safe|building|car park|card reader"
+)
 _HOW_TO_AVOID = r"\b(?:how (?:do|can) i (?:stop|avoid|prevent)|why (?:do|does|did|am|is))\b"
 
 #: adding to a ticket already raised ("please add this to my existing ticket", "put a note
@@ -301,6 +306,18 @@ RULES: tuple[Rule, ...] = (
             "tried that, still not working",
         ),
         frozenset({"thanks", "goodbye", "greeting", "help"}),
+    ),
+    Rule(
+        "a-things-password",
+        "question",
+        _rx(
+            rf"\b(?:password|passwords|pin|passcode|code) (?:for|to|on|of) (?:the |my |our |a )?"
+            rf"(?:{_THINGS})\b|\b(?:{_THINGS}) (?:password|pin|passcode|code)\b"
+        ),
+        None,
+        "asks about a printer's, Wi-Fi's or door's password or PIN, not the account's",
+        ("what's the password for the guest wifi", "how do I get a new pin for the printer"),
+        frozenset({"unlock_account", "reset_password", "reset_mfa"}),
     ),
     Rule(
         "nothing-named",

@@ -113,8 +113,14 @@ _NOT_NAME_WORDS = """
 _NOT_NAME = frozenset(_NOT_NAME_WORDS.split())
 
 
+#: a name never follows these ("password for the printer" names a thing)
+_THING = frozenset("the a an this that these those".split())
+
+
 def _clean_name(raw: str) -> str | None:
     words = raw.replace("\u2019", "'").split()
+    if words and words[0].lower() in _THING:
+        return None
     while words and words[0].lower() in _NOT_NAME:
         words.pop(0)
     kept: list[str] = []

@@ -168,3 +168,21 @@ def test_being_told_to_set_up_sign_in_checks_is_a_question(det: IntentDetector, 
     ticket was raised there and then."""
     prediction = det.detect(text)
     assert prediction.intent == "question" and not prediction.slots.for_colleague
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I get a new password for the printer",
+        "what's the wifi password",
+        "my printer pin doesn't work",
+    ],
+)
+def test_a_things_password_is_a_question_not_a_reset_for_someone(
+    det: IntentDetector, text: str
+) -> None:
+    """ "a new password for the printer" was a password reset for a colleague called
+    "Printer": a ticket was raised there and then, "they'll check with your colleague"."""
+    prediction = det.detect(text)
+    assert prediction.intent == "question"
+    assert not prediction.slots.for_colleague and prediction.slots.colleague is None
