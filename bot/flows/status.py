@@ -14,6 +14,7 @@ import re
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer
 from bot.conversation.messages import Button, Reply
+from bot.conversation.text import yes_no
 from bot.desk.errors import DeskError
 from bot.desk.service import REOPEN_WINDOW_DAYS, Actor
 from bot.desk.tickets import OPEN_STATUSES, Ticket
@@ -59,8 +60,12 @@ async def _show(ctx: FlowContext, ticket: Ticket) -> Step:
                 outcome="showed_ticket")  # fmt: skip
 
 
-def _ask_comment(ctx: FlowContext, ticket: Ticket) -> Step:
+async def _ask_comment(ctx: FlowContext, ticket: Ticket) -> Step:
     ctx.data["ref"] = ticket.ref
+    if (said := _INLINE_COMMENT.match(ctx.text.strip())) is not None:  # "add to it: ..."
+        staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+        assert staff is not None
+        return await _comment(ctx, ticket, staff, said.group(1))
     ask = wording.TICKET_ASK_COMMENT.format(ref=f"{ticket.ref} ({ticket.summary[:60]})")
     return Step((Reply(ask, kind="question"),), next="comment", outcome="asked_comment")
 
@@ -74,11 +79,11 @@ async def start(ctx: FlowContext) -> Step:
     if ref:
         ticket = await _mine(ctx, ref)
         if ticket is not None:
-            return _ask_comment(ctx, ticket) if adding else await _show(ctx, ticket)
+            return await _ask_comment(ctx, ticket) if adding else await _show(ctx, ticket)
     tickets = await ctx.services.desk.for_requester(ctx.session, ctx.asker.staff_id)
     open_ones = [t for t in tickets if t.status in OPEN_STATUSES]
     if adding and not ref and len(open_ones) == 1:  # the one ticket it can be: no list
-        return _ask_comment(ctx, open_ones[0])
+        return await _ask_comment(ctx, open_ones[0])
     if not ref and len(open_ones) == 1 and _act(ctx.text) == "close":  # "cancel my ticket"
         return await _show(ctx, open_ones[0])  # with its "Close it", one press away
     if not tickets:
@@ -133,11 +138,22 @@ _TYPED_ACTS = (
 
 
 ACTS = frozenset({"comment", "close", "reopen"})
+#: a comment said with the asking ("add a note: it's the left one"): group 1 is the comment
+_INLINE_COMMENT = re.compile(
+    r"^(?:please |can you |could you )?(?:add(?: (?:a |this )?(?:note|comment))?|note|comment"
+    r"|tell them)(?: (?:to|on) (?:it|the ticket|my ticket|[a-z]{2,6}-?\d{1,6}))?(?: that)?"
+    r"\s*[:,-]\s*(\S.{2,})$",
+    re.IGNORECASE | re.DOTALL,
+)
+#: what is never a comment, at "What would you like to add?": thanks, a bare no
+_NOT_A_COMMENT = frozenset({"thanks", "goodbye", "greeting"})
 
 
 def _act(text: str) -> str:
     """The pressed value, or what a short message in words asks to do with the ticket."""
     choice = text.strip().lower()
+    if _INLINE_COMMENT.match(choice):
+        return "comment"
     if choice in ACTS or len(choice.split()) > 8:
         return choice
     return next((act for act, pattern in _TYPED_ACTS if pattern.search(choice)), choice)
@@ -151,6 +167,8 @@ async def on_act(ctx: FlowContext) -> Step | NotForMe:
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
     assert staff is not None
     if choice == "comment":
+        if (said := _INLINE_COMMENT.match(ctx.text.strip())) is not None:
+            return await _comment(ctx, ticket, staff, said.group(1))
         return Step(
             (Reply(wording.TICKET_ASK_COMMENT.format(ref=ticket.ref), kind="question"),),
             next="comment",
@@ -180,7 +198,16 @@ async def on_comment(ctx: FlowContext) -> Step | NotForMe:
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
     if ticket is None or staff is None:
         return NOT_FOR_ME
-    await ctx.services.desk.comment(ctx.session, ticket, Actor.of(staff), ctx.text, now=ctx.now)
+    intent = ctx.prediction.intent if ctx.prediction is not None else ""
+    if len(ctx.text.split()) <= 4 and (intent in _NOT_A_COMMENT or yes_no(ctx.text) is False):
+        # "thanks" or "no" is not something for the agent to read
+        reply = Reply(wording.TICKET_NOTHING_ADDED.format(ref=ticket.ref))
+        return Step((reply,), outcome="comment_dropped", details={"ticket": ticket.ref})
+    return await _comment(ctx, ticket, staff, ctx.text)
+
+
+async def _comment(ctx: FlowContext, ticket: Ticket, staff: Staff, text: str) -> Step:
+    await ctx.services.desk.comment(ctx.session, ticket, Actor.of(staff), text, now=ctx.now)
     return Step(
         (Reply(wording.TICKET_COMMENTED.format(ref=ticket.ref)),),
         outcome="ticket_commented",
@@ -215,8 +242,6 @@ async def on_csat_comment(ctx: FlowContext) -> Step | NotForMe:
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
     if ticket is None or staff is None:
         return NOT_FOR_ME
-    from bot.conversation.text import yes_no
-
     if yes_no(ctx.text) is not False and ticket.csat_score is not None:
         await ctx.services.desk.rate(
             ctx.session, ticket, Actor.of(staff), ticket.csat_score, now=ctx.now, comment=ctx.text

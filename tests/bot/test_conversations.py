@@ -766,3 +766,23 @@ async def test_a_description_typed_at_a_tickets_choices_is_kept_and_the_choice_a
     ticket = await raised(engine, await sam.say("yes"))
     assert "it flickers when I plug in the HDMI cable" in ticket.description
     assert "the screen goes black every few minutes" in ticket.description
+
+
+async def test_a_note_said_with_the_asking_is_added_and_thanks_is_never_a_note(
+    engine: ConversationEngine,
+) -> None:
+    """ "add a note: it's the left one" was asked "What would you like to add?" again, and
+    the "thanks" that followed went to the agent as the note."""
+    sam = Chat(engine)
+    await raise_outlook_ticket(sam)
+    await sam.press_intent("ticket_status")  # a list of one
+    assert "I've added that to JSD-000001" in await sam.say("add a note: it's only with PDFs")
+    added = await sam.say("add to my ticket: Word files too")
+    assert "I've added that to JSD-000001" in added
+    assert "What would you like to add" in await sam.say("please add this to my existing ticket")
+    assert "I haven't added anything to JSD-000001" in await sam.say("thanks")
+    async with engine.services.db.session() as session:
+        ticket = await engine.services.desk.get(session, "JSD-000001")
+        assert ticket is not None
+        comments = await engine.services.desk.comments(session, ticket, public_only=True)
+    assert [c.body for c in comments] == ["it's only with PDFs", "Word files too"]
