@@ -52,6 +52,13 @@ HELPFUL_Q = "Was this helpful?"
 STILL_THE_GUIDE = "“{title}” is still the guide I'd point you to for that. Did it help?"
 
 
+def press_to_go_ahead(labels: list[str]) -> str:
+    """A yes to buttons offered (not a question): which one, pressed, goes ahead."""
+    if len(labels) == 1:
+        return f"Press “{labels[0]}” to go ahead."
+    return "Which one? Press it to go ahead."
+
+
 def article_cut(link: str) -> str:
     """The end of an article too long for one chat reply; ``link`` is its own ``.md`` name."""
     return f"_This guide is longer than a chat message: [read the rest of it]({link})._"

@@ -186,8 +186,10 @@ class ConversationEngine:
             # a button's number or label, typed: the same as pressing it ("cancel" always
             # cancels, whatever a button is called); "that didn't help" answers a guide's
             # "Was this helpful?" (the intent model would hear thanks in it)
-            typed = texts.typed_button(text, state.offered) or texts.typed_feedback(
-                text, state.offered
+            typed = (
+                texts.typed_button(text, state.offered)
+                or texts.typed_feedback(text, state.offered)
+                or texts.yes_to_the_one(text, state.offered)
             )
             if typed is not None:
                 press = typed.action
@@ -368,6 +370,12 @@ class ConversationEngine:
         if await self._follow_up(ctx, prediction, state, out):
             return
         if (bare := texts.bare_answer(text)) is not None:  # "yes", "no thanks": to nothing asked
+            if bare and state.offered:  # "yes" to buttons that asked nothing: which one?
+                labels = [b.label for b in state.offered]
+                reply = Reply(wording.press_to_go_ahead(labels), buttons=state.offered)
+                out.replies.append(reply)
+                out.outcome = "reoffered"
+                return
             await self.runner.start_intent("help" if bare else "goodbye", ctx, state, out)
             return
         flow = self.flows.for_intent(intent)

@@ -301,6 +301,17 @@ _BARE_YES = frozenset({"yes", "yeah", "yep", "yup", "sure", "yes please", "yes t
 _BARE_NO = frozenset({"no", "nope", "nah", "no thanks", "no thank you", "not now", "no ta"})
 
 
+def yes_to_the_one(text: str, buttons: tuple[Button, ...]) -> Button | None:
+    """The only button offered, when ``text`` is only a yes to it ("yes please" after "...
+    contact the desk" with **Raise a ticket**); ``None`` otherwise.
+
+    >>> ticket = Button("Raise a ticket", Ask("t"))
+    >>> yes_to_the_one("yes please", (ticket,)).label, yes_to_the_one("no", (ticket,))
+    ('Raise a ticket', None)
+    """
+    return buttons[0] if len(buttons) == 1 and bare_answer(text) is True else None
+
+
 def bare_answer(text: str) -> bool | None:
     """A message that is only a yes or a no ("yes", "no thanks"); ``None`` for anything else.
 

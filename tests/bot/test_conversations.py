@@ -786,3 +786,19 @@ async def test_a_note_said_with_the_asking_is_added_and_thanks_is_never_a_note(
         assert ticket is not None
         comments = await engine.services.desk.comments(session, ticket, public_only=True)
     assert [c.body for c in comments] == ["it's only with PDFs", "Word files too"]
+
+
+async def test_a_yes_to_a_button_offered_without_a_question_goes_ahead_or_asks_which(
+    engine: ConversationEngine,
+) -> None:
+    """ "yes please" after "...contact the desk" with **Raise a ticket** got the help menu."""
+    sam = Chat(engine)
+    await sam.say("my onedrive won't open")
+    await sam.say("that didn't work")
+    assert sam.buttons == ["Raise a ticket"]
+    assert "Which of these is it about?" in await sam.say("yes please")  # from the question
+    alex = Chat(engine, "alex.jones@aylesburyvaledc.gov.uk")
+    await alex.say("I get error AADSTS99999, what does it mean?")  # no guide has it
+    assert alex.buttons == ["Raise a ticket", "Talk to someone"], alex.text
+    assert "Which one? Press it to go ahead." in await alex.say("yes")
+    assert alex.buttons == ["Raise a ticket", "Talk to someone"]
