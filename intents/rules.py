@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intents.text import TICKET_TOKEN
-from intents.types import KNOWN_PROBLEMS, NOT_FIXED
+from intents.types import KNOWN_PROBLEMS, NOT_FIXED, NOTHING_NAMED
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +320,7 @@ RULES: tuple[Rule, ...] = (
         frozenset({"unlock_account", "reset_password", "reset_mfa"}),
     ),
     Rule(
-        "nothing-named",
+        NOTHING_NAMED,
         "raise_ticket",
         _rx(
             r"^(?:(?:it|its|it is|this|that|this thing|it just|just|thing) )?"

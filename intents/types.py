@@ -72,6 +72,8 @@ class Slots:
 NOT_FIXED = "not-fixed"
 #: the rule that reads "is there an outage?", "is anything down?": known problems asked about
 KNOWN_PROBLEMS = "known-problems"
+#: the rule that reads "it's not working" with nothing said of what: the desk asks what
+NOTHING_NAMED = "nothing-named"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,11 @@ class Prediction:
     alternatives: tuple[tuple[str, float], ...] = ()
     reasons: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+
+    @property
+    def names_nothing(self) -> bool:
+        """Whether it says something is broken but not what ("it's not working")."""
+        return NOTHING_NAMED in self.rules
 
     @property
     def not_fixed(self) -> bool:

@@ -70,8 +70,9 @@ def _buttons(ctx: FlowContext, options: list[tuple[str, str]]) -> tuple[Button, 
 
 def _says_what(ctx: FlowContext) -> bool:
     """Whether the message says what the problem is: not only "raise a ticket", nor only
-    that what was tried didn't fix it ("that didn't help", after a guide)."""
-    if ctx.prediction is not None and ctx.prediction.not_fixed:
+    that what was tried didn't fix it ("that didn't help", after a guide), nor only that
+    something is broken ("it's not working")."""
+    if ctx.prediction is not None and (ctx.prediction.not_fixed or ctx.prediction.names_nothing):
         return False
     words = [w.strip("?!.,'").lower() for w in ctx.text.split()]
     return len([w for w in words if w and w not in _RAISE_WORDS]) >= 2
@@ -241,8 +242,9 @@ async def on_category(ctx: FlowContext) -> Step | NotForMe:
     more = intent in {"raise_ticket", "talk_to_human"}
     other = ctx.new_request and intent not in {"question", "out_of_scope"}  # "reset my password"
     if named is None and not other and describes(ctx.text):  # "it flickers with the HDMI"
-        return await _more_detail(ctx)
-    if named is None or ctx.incoming.press is not None or not (short or more) or other:
+        return await _more_detail(ctx, statements_too=True)
+    said = short or more or describes(ctx.text)
+    if named is None or ctx.incoming.press is not None or not said or other:
         return NOT_FOR_ME
     ctx.data["category"] = named
     _keep_detail(ctx, ctx.text)
@@ -255,7 +257,7 @@ async def on_impact(ctx: FlowContext) -> Step | NotForMe:
     labels = {key: label for key, label, _ in wording.IMPACT_OPTIONS}
     chosen = _choose(ctx, list(labels), labels)
     if chosen is None:
-        return await _more_detail(ctx) if describes(ctx.text) else NOT_FOR_ME
+        return await _more_detail(ctx, statements_too=True) if describes(ctx.text) else NOT_FOR_ME
     priority = next(p for key, _, p in wording.IMPACT_OPTIONS if key == chosen)
     ctx.data["priority"] = priority
     ctx.data["impact"] = labels[chosen]
@@ -305,12 +307,14 @@ async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
     return await _raise(ctx)
 
 
-async def _more_detail(ctx: FlowContext) -> Step | NotForMe:
+async def _more_detail(ctx: FlowContext, *, statements_too: bool = False) -> Step | NotForMe:
     """Something typed at "Shall I raise it?" that isn't a yes, a no or a request of its own
     ("it's the one on the ceiling") is more about the problem: kept in the ticket's details,
-    then the same question again."""
+    then the same question again. With ``statements_too``, a statement (:func:`describes`)
+    the detector reads as a question of its own is kept too."""
     intent = ctx.prediction.intent if ctx.prediction is not None else None
-    if ctx.incoming.press is not None or ctx.new_request or intent in _NOT_DETAIL:
+    asked = intent in {"question", "out_of_scope"} and statements_too
+    if ctx.incoming.press is not None or (ctx.new_request and not asked) or intent in _NOT_DETAIL:
         return NOT_FOR_ME
     added = _keep_detail(ctx, ctx.text)
     if added is None:

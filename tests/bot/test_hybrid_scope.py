@@ -138,3 +138,20 @@ async def test_a_topic_word_alone_offers_its_guides(engine: ConversationEngine, 
     sam = Chat(engine)
     assert "Which one matches your question?" in await sam.say(word)
     assert len(sam.buttons) >= 3  # two guides or more, and "None of these"
+
+
+async def test_its_not_working_asks_what_and_a_description_at_the_choices_is_kept(
+    engine: ConversationEngine,
+) -> None:
+    """ "it's not working" started an MFA reset (then a ticket whose problem was "It's not
+    working"); a description typed at "Which of these is it about?" was searched as a
+    question of its own and the ticket set aside."""
+    sam = Chat(engine)
+    assert "Briefly, what's the problem?" in await sam.say("it's not working")
+    assert "Which of these is it about?" in await sam.say("my second screen is blank")
+    reply = await sam.say("it flickers when I open files from Teams")  # names Teams
+    assert "I've put it under" in reply and "How much is this stopping you" in reply
+    assert not [c for r in sam.replies for c in r.cards] and "carry on" not in reply
+    reply = await sam.say("the screen goes black every few minutes")  # names nothing
+    assert "I've added that to the ticket's details" in reply
+    assert not [c for r in sam.replies for c in r.cards] and "carry on" not in reply
