@@ -48,15 +48,10 @@ NONE_OF_THESE_REPLY = (
     "Sorry about that. Try describing it another way, or contact the {desk}: {contact}."
 )
 HELPFUL_Q = "Was this helpful?"
+#: a bare yes to several buttons offered without a question ("Raise a ticket", "Talk to someone")
+WHICH_ONE = "Which one? Press it to go ahead."
 #: a detail added after a guide ("it's a Dell") that finds the same guide again
 STILL_THE_GUIDE = "“{title}” is still the guide I'd point you to for that. Did it help?"
-
-
-def press_to_go_ahead(labels: list[str]) -> str:
-    """A yes to buttons offered (not a question): which one, pressed, goes ahead."""
-    if len(labels) == 1:
-        return f"Press “{labels[0]}” to go ahead."
-    return "Which one? Press it to go ahead."
 
 
 def article_cut(link: str) -> str:

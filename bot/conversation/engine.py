@@ -370,10 +370,8 @@ class ConversationEngine:
         if await self._follow_up(ctx, prediction, state, out):
             return
         if (bare := texts.bare_answer(text)) is not None:  # "yes", "no thanks": to nothing asked
-            if bare and state.offered:  # "yes" to buttons that asked nothing: which one?
-                labels = [b.label for b in state.offered]
-                reply = Reply(wording.press_to_go_ahead(labels), buttons=state.offered)
-                out.replies.append(reply)
+            if bare and len(state.offered) > 1:  # "yes" to buttons that asked nothing
+                out.replies.append(Reply(wording.WHICH_ONE, buttons=state.offered))
                 out.outcome = "reoffered"
                 return
             await self.runner.start_intent("help" if bare else "goodbye", ctx, state, out)

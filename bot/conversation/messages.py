@@ -46,6 +46,9 @@ class Button:
     label: str
     action: Action
     style: Literal["default", "primary", "danger"] = "default"
+    #: a typed "yes" presses it when it is the only button offered ("...contact the desk"
+    #: with **Raise a ticket**); never for a button whose yes could mean something else
+    yes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,9 @@ _RESERVED = (SWITCH_KEY, OFFERED_KEY, ASKED_KEY, PARKED_KEY)
 
 
 def buttons_to_json(buttons: tuple[Button, ...]) -> list[list[str]]:
-    return [[b.label, encode_action(b.action), b.style] for b in buttons]
+    return [
+        [b.label, encode_action(b.action), b.style, *(["yes"] if b.yes else [])] for b in buttons
+    ]
 
 
 def buttons_from_json(data: object) -> tuple[Button, ...]:
@@ -37,14 +39,15 @@ def buttons_from_json(data: object) -> tuple[Button, ...]:
         return ()
     kept = []
     for item in data:
-        if not (isinstance(item, list) and len(item) == 3):
+        if not (isinstance(item, list) and len(item) in (3, 4)):
             continue
         if not all(isinstance(x, str) for x in item):
             continue
         action = decode_action(item[1])
         style = item[2] if item[2] in ("default", "primary", "danger") else "default"
         if action is not None:
-            kept.append(Button(item[0], action, style))  # type: ignore[arg-type]
+            yes = item[3:] == ["yes"]
+            kept.append(Button(item[0], action, style, yes))  # type: ignore[arg-type]
     return tuple(kept)
 
 

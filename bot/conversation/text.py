@@ -302,14 +302,16 @@ _BARE_NO = frozenset({"no", "nope", "nah", "no thanks", "no thank you", "not now
 
 
 def yes_to_the_one(text: str, buttons: tuple[Button, ...]) -> Button | None:
-    """The only button offered, when ``text`` is only a yes to it ("yes please" after "...
-    contact the desk" with **Raise a ticket**); ``None`` otherwise.
+    """The only button offered, when it takes a yes (:attr:`Button.yes`) and ``text`` is
+    only that ("yes please" after "...contact the desk" with **Raise a ticket**).
 
-    >>> ticket = Button("Raise a ticket", Ask("t"))
+    >>> ticket = Button("Raise a ticket", Ask("t"), yes=True)
     >>> yes_to_the_one("yes please", (ticket,)).label, yes_to_the_one("no", (ticket,))
     ('Raise a ticket', None)
+    >>> yes_to_the_one("yes", (Button("I don't have the old phone: reset my MFA", Ask("m")),))
     """
-    return buttons[0] if len(buttons) == 1 and bare_answer(text) is True else None
+    one = buttons[0] if len(buttons) == 1 else None
+    return one if one is not None and one.yes and bare_answer(text) is True else None
 
 
 def bare_answer(text: str) -> bool | None:

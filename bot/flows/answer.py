@@ -210,7 +210,7 @@ async def none_of_these(ctx: FlowContext) -> Step | NotForMe:
         (
             Reply(
                 wording.NONE_OF_THESE_REPLY.format(desk=desk, contact=_contact(ctx)),
-                buttons=(Button("Raise a ticket", tickets.raise_about(ctx.text)),),
+                buttons=(Button("Raise a ticket", tickets.raise_about(ctx.text), yes=True),),
             ),
         ),
         outcome="none_of_these",
@@ -230,7 +230,7 @@ async def feedback(ctx: FlowContext) -> Step | NotForMe:
         ticket = tickets.raise_about(question) if question else ChooseIntent("raise_ticket")
         reply = Reply(
             wording.HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
-            buttons=(Button("Raise a ticket", ticket),),
+            buttons=(Button("Raise a ticket", ticket, yes=True),),
         )
     return Step((reply,), outcome="feedback", details={"article": article_id, "helpful": helpful})
 

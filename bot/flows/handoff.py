@@ -77,5 +77,5 @@ def desk_contact(ctx: FlowContext) -> Step:
     text = wording.DESK_CONTACT.format(desk=settings.desk_name, contact=contact, **hours)
     if closed:
         text += " " + wording.DESK_CLOSED_NOW.format(**hours)
-    press = Button(wording.MESSAGE_THE_DESK, ChooseIntent("talk_to_human"))
+    press = Button(wording.MESSAGE_THE_DESK, ChooseIntent("talk_to_human"), yes=True)
     return Step((Reply(text, buttons=(press,)),), outcome="desk_contact")

@@ -93,10 +93,8 @@ async def start(ctx: FlowContext) -> Step:
             settings = ctx.services.settings
             contact = wording.contact(settings, settings.council(ctx.asker.council))
             text = wording.NO_TICKETS.format(desk=settings.desk_name, contact=contact)
-        return Step(
-            (Reply(text, buttons=(Button("Raise a ticket", ChooseIntent("raise_ticket")),)),),
-            outcome="no_tickets",
-        )
+        raise_one = Button("Raise a ticket", ChooseIntent("raise_ticket"), yes=True)
+        return Step((Reply(text, buttons=(raise_one,)),), outcome="no_tickets")
     buttons = tuple(
         Button(f"{t.ref} · {t.summary[:40]} ({t.status})", FlowAnswer(NAME, f"show:{t.ref}"))
         for t in tickets[:5]

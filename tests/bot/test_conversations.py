@@ -803,3 +803,9 @@ async def test_a_yes_to_a_button_offered_without_a_question_goes_ahead_or_asks_w
     assert alex.buttons == ["Raise a ticket", "Talk to someone"], alex.text
     assert "Which one? Press it to go ahead." in await alex.say("yes")
     assert alex.buttons == ["Raise a ticket", "Talk to someone"]
+    # a yes to "if the old phone is gone, I can reset your MFA" is no reset: it may mean
+    # "yes, I still have it"
+    priya = Chat(engine, "priya.shah@dacorum.gov.uk")
+    await priya.press_intent("reset_mfa")
+    assert priya.buttons == ["I don't have the old phone: reset my MFA"]
+    assert "code" not in await priya.say("yes")
