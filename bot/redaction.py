@@ -104,6 +104,8 @@ def _word_before(text: str, start: int) -> str:
 
 
 _STRIP = ".,;!?\"'()[]*_`"
+#: "doesn't", "won't", "it's": a word with an apostrophe, in lower case
+_CONTRACTION = re.compile(r"[a-z]+['\u2019](?:t|s|re|ve|ll|d|m)")
 
 
 def _ordinary(word: str) -> bool:
@@ -123,6 +125,8 @@ def _looks_secret(token: str) -> bool:
         return False
     if core.isdigit():
         return len(core) >= 4
+    if _CONTRACTION.fullmatch(core):  # "my password doesn't meet the rules": a plain word
+        return False
     if not core.isalpha():
         return True
     return any(c.isupper() for c in core[1:])

@@ -84,6 +84,7 @@ def test_credentials_in_a_url_hide_the_password_only() -> None:
         ("the passcode was 55501", f"the passcode was {MASK}"),
         ("my token is now abc123XYZ", f"my token is now {MASK}"),
         ("my password is Summer", f"my password is {MASK}"),
+        ("my password pa'ss fails", f"my password {MASK} fails"),  # not a contraction
         ("my new password is purple monkey dishwasher", f"my new password is {MASK}"),
         (
             "my new password is purple monkey dishwasher and it still fails",
@@ -119,6 +120,8 @@ def test_secrets_named_and_given_are_hidden(typed: str, kept: str) -> None:
         "what is my password?",
         "I typed my password 3 times",
         "my password keeps expiring",
+        "my password doesn't meet the requirements",  # was told it had been typed
+        "my password won\u2019t work",
         "change my password please",
         "reset my password for Outlook",
         "the code is on the back of the card",
