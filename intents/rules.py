@@ -178,12 +178,18 @@ RULES: tuple[Rule, ...] = (
             r"(?:been )?(?:using|logged into|logging into|signed into|signing into|got into|in)"
             r" my (?:account|email|mailbox)\b|\bsending (?:spam|emails?|messages?) (?:that )?i"
             r" (?:didnt|did not|never) send\b"
+            # sign-in codes or approvals nobody asked for: someone else has the password
+            r"|\b(?:codes?|texts?|prompts?|requests?|approvals?|notifications?|sign ins?)\b"
+            r"(?: \w+){0,3} (?:i|im|i am) (?:didnt|did not|never|not|havent|have not)"
+            r" (?:ask|asked|asking|request|requested|requesting|make|made|making|trigger|triggered)"
+            r"|\bkeeps? asking me to approve\b|\bnot (?:asking|asked) for (?:one|it|them|any)\b"
         ),
         _rx(r"\b(?:locked out|forgot|forgotten|reset|unlock)\b"),
         "says the account may be in someone else's hands: change the password, tell the desk",
         (
             "I think my account has been hacked",
             "someone else is using my email account",
+            "I keep getting sign in codes I didn't ask for",
         ),
         frozenset({"unlock_account", "reset_password", "reset_mfa"}),
     ),

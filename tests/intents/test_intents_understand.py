@@ -64,6 +64,9 @@ def test_a_pasted_message_is_a_question_not_an_account_action(
         "I'm worried my account has been hacked",
         "my email account's been compromised I think",
         "my mailbox is sending messages I never sent",
+        "I'm getting a code but not asking for one",  # an MFA reset sent another code
+        "the authenticator keeps asking me to approve",
+        "getting sign in requests I didn't make",
     ],
 )
 def test_a_hacked_account_is_a_question_not_an_unlock(det: IntentDetector, text: str) -> None:
