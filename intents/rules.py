@@ -314,6 +314,18 @@ RULES: tuple[Rule, ...] = (
         frozenset({"thanks", "goodbye", "greeting", "help"}),
     ),
     Rule(
+        "device-sign-in",
+        "question",
+        _rx(
+            r"\b(?:fingerprint|finger print|face recognition|facial recognition|windows hello|"
+            r"face id|touch id|face unlock)\b"
+        ),
+        None,
+        "the laptop's fingerprint or face sign-in (Windows Hello), not the account",
+        ("my laptop won't unlock with my fingerprint", "windows hello face recognition stopped"),
+        frozenset({"unlock_account", "reset_password", "reset_mfa"}),
+    ),
+    Rule(
         "a-things-password",
         "question",
         _rx(

@@ -98,6 +98,12 @@ _NAMED = (
     # "unlock Sam Taylor please" (capitalised only)
     re.compile(r"\b(?:[Uu]nlock|[Rr]eset)\s+([A-Z][a-z]+(?: [A-Z][a-z'-]+)?)\b"),
 )
+#: A name that starts the message as its subject: "Sam is locked out", "Priya's forgotten it"
+#: (checked against the lexicon: "Outlook is locked" names a product)
+_SUBJECT_NAME = re.compile(
+    rf"^\s*({_CAPITALISED})(?:\s+(?:is|has|had|cant|can't|cannot|forgot|needs|got|keeps)\b"
+    r"|['\u2019]s\s)"
+)
 #: Words that end a name or are not names at all ("my colleague is locked out").
 _NOT_NAME_WORDS = """
     a an the my our your his her their its this that these those i me you he she they we it
@@ -108,7 +114,9 @@ _NOT_NAME_WORDS = """
     manager boss starter apprentice temp director assistant pa user member staff someone
     somebody everyone team there here locked reset unlock never not always already keeps
     doesnt isnt hasnt didnt wasnt said says told asked tried started starts starting joined
-    joining joins left leaving leaves off back up out over
+    joining joins left leaving leaves off back up out over everything something nothing
+    anything everybody nobody noone anyone anybody one all both each either neither mine
+    today tomorrow yesterday morning afternoon evening tonight
 """
 _NOT_NAME = frozenset(_NOT_NAME_WORDS.split())
 
@@ -142,6 +150,7 @@ class SlotExtractor:
             raise ValueError(f"ticket_prefix must be 1-10 letters, got {ticket_prefix!r}")
         self.ticket_prefix = ticket_prefix.upper()
         self.lexicon = lexicon or Lexicon.bundled()
+        self._things = frozenset(self.lexicon.words())
         prefix = re.escape(ticket_prefix.lower())
         self.ticket_pattern = re.compile(
             rf"(?<![\w-])(?:{prefix}[\s_#:-]*|{_REF_WORDS}{_REF_NUMBER_WORDS}\s*[:#]?\s*)"
@@ -215,4 +224,8 @@ class SlotExtractor:
                 name = _clean_name(match.group(1))
                 if name is not None:
                     return name
+        subject = _SUBJECT_NAME.match(text)
+        name = _clean_name(subject.group(1)) if subject is not None else None
+        if name is not None and not any(w.lower() in self._things for w in name.split()):
+            return name
         return None

@@ -102,6 +102,8 @@ def test_urgency(det: IntentDetector, text: str, urgency: str | None) -> None:
         ("she's locked out, can you help", None),
         ("new starter can't log in, reset password for a new starter", None),
         ("my manager has asked me to reset the new starter's password", None),
+        ("Sam is locked out", "Sam"),  # unlocked the asker's own account
+        ("Dave Smith can't log in, please reset his password", "Dave Smith"),
     ],
 )
 def test_requests_for_a_colleague(det: IntentDetector, text: str, colleague: str | None) -> None:
@@ -118,6 +120,8 @@ def test_requests_for_a_colleague(det: IntentDetector, text: str, colleague: str
         "I'm a new starter and never got told my password",
         "I'm locked out of my account",
         "my boss says I need to reset my password",  # asked by a manager, still their own
+        "Outlook is locked and won't open",  # a product, not a person
+        "Everything is locked",
     ],
 )
 def test_requests_for_yourself(det: IntentDetector, text: str) -> None:

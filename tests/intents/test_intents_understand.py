@@ -189,3 +189,14 @@ def test_a_things_password_is_a_question_not_a_reset_for_someone(
     prediction = det.detect(text)
     assert prediction.intent == "question"
     assert not prediction.slots.for_colleague and prediction.slots.colleague is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my laptop won't unlock with my fingerprint", "windows hello isn't recognising my face"],
+)
+def test_the_laptops_fingerprint_or_face_sign_in_is_not_an_account_unlock(
+    det: IntentDetector, text: str
+) -> None:
+    """ "my laptop won't unlock with my fingerprint" sent a code to unlock the account."""
+    assert det.detect(text).intent == "question"
