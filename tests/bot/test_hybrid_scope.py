@@ -155,3 +155,12 @@ async def test_its_not_working_asks_what_and_a_description_at_the_choices_is_kep
     reply = await sam.say("the screen goes black every few minutes")  # names nothing
     assert "I've added that to the ticket's details" in reply
     assert not [c for r in sam.replies for c in r.cards] and "carry on" not in reply
+
+
+async def test_a_virus_on_a_work_device_is_never_not_it(engine: ConversationEngine) -> None:
+    """ "I think I've got a virus" was "That isn't something I can help with" (out of
+    scope, 38%): security words are IT's."""
+    sam = Chat(engine)
+    reply = await sam.say("I think I've got a virus")
+    assert NOT_IT not in reply and "Raise a ticket" in sam.buttons
+    assert NOT_IT in await sam.say("I'm off sick with a virus")  # the other kind
