@@ -34,8 +34,11 @@ from knowledge.text import error_codes, normalise, words
 FUZZY_POOL = 10
 #: Only the start of a very long question (a pasted log, say) is analysed.
 MAX_QUERY_CHARS = 1000
-#: A one-word question is answered outright only when its best guide is this far ahead
-#: of the next (relative fused-score gap); otherwise the close ones are offered.
+#: A question of a word or two ("email", "my outlook") that names one topic is answered
+#: outright only when its best guide is this far ahead of the next (relative fused-score
+#: gap); otherwise the close ones are offered. (A longer one, "We couldn't sign you in",
+#: says more than a topic even when one word of it is informative.)
+TOPIC_WORDS = 2
 TOPIC_GAP = 0.1
 
 
@@ -290,7 +293,8 @@ class Index:
             assert self.dense is not None
             features["off_topic"] = self.dense.off_topic(query.corrected_text)
         verdict = decide(features, [c.fused for c in top], self.calibration)
-        if verdict.decision == "answer" and len(query.slots) == 1 and not query.codes:
+        topic_only = len(query.slots) == 1 and len(words(text)) <= TOPIC_WORDS
+        if verdict.decision == "answer" and topic_only and not query.codes:
             verdict = self._topic_only(verdict, features["gap"], top)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
         if unknown:

@@ -210,3 +210,14 @@ def test_a_word_with_one_clear_guide_is_answered(
 ) -> None:
     result = bundled.search(word)
     assert result.decision == "answer" and result.hits[0].article.id == guide
+
+
+def test_a_longer_message_with_one_informative_word_is_not_a_topic(
+    bundled: KnowledgeBase,
+) -> None:
+    """ "We couldn't sign you in" (one informative word) was offered three guides like a
+    bare topic, instead of its answer."""
+    result = bundled.search("We couldn't sign you in")
+    assert (
+        result.decision == "answer" and result.hits[0].article.id == "sign-in/sign-in-error-codes"
+    )
