@@ -123,6 +123,20 @@ async def _posted(slack: SlackDriver, ref: str, within: float = 10) -> tuple[str
         await asyncio.sleep(0.05)
 
 
+async def _dm_thread_kept(slack: SlackDriver, channel: str, ts: str, within: float = 10) -> None:
+    """Wait until the worker has remembered a DM's thread (it commits just after Slack has
+    answered the post, so a reply sent at once could arrive first)."""
+    services = slack.client.app[keys.SERVICES]
+    deadline = time.monotonic() + within
+    while True:
+        async with services.db.session() as session:
+            found = await slack_threads.find(session, channel, ts, "dm")
+        if found is not None:
+            return
+        assert time.monotonic() < deadline, f"the DM thread {channel}/{ts} was never kept"
+        await asyncio.sleep(0.05)
+
+
 async def _ticket(slack: SlackDriver, ref: str) -> Ticket:
     services = slack.client.app[keys.SERVICES]
     async with services.db.session() as session:
@@ -369,7 +383,9 @@ async def test_thread_replies_travel_both_ways_and_internal_notes_stay_inside(
     assert "Pat Singh" in dm.block_text and "Reply in this thread" in dm.block_text
     assert "licence" not in json.dumps([c.params for c in desk_slack.fake.calls if _to(SAM_ID)(c)])
 
-    # Sam answers in that DM's thread: it comes back into the triage thread
+    # Sam answers in that DM's thread: it comes back into the triage thread (a person
+    # reads first; the test waits until the bot has remembered that thread)
+    await _dm_thread_kept(desk_slack, str(dm.result["channel"]), str(dm.result["ts"]))
     await desk_slack.send(
         _thread_reply(SAM_ID, "D" + SAM_ID[1:], str(dm.result["ts"]), "Done, still broken")
     )
