@@ -34,12 +34,10 @@ from knowledge.text import error_codes, normalise, words
 FUZZY_POOL = 10
 #: Only the start of a very long question (a pasted log, say) is analysed.
 MAX_QUERY_CHARS = 1000
-#: A question of a word or two ("email", "my outlook") that names one topic is answered
-#: outright only when its best guide is this far ahead of the next (relative fused-score
-#: gap); otherwise the close ones are offered. (A longer one, "We couldn't sign you in",
-#: says more than a topic even when one word of it is informative.)
+#: A question of a word or two that names one topic ("email", "my outlook") only names a
+#: topic (:data:`knowledge.decide.TOPIC_GAP`); a longer one ("We couldn't sign you in")
+#: says more, even when one word of it is informative.
 TOPIC_WORDS = 2
-TOPIC_GAP = 0.1
 
 
 #: Words that say a question is an error report but not what about ("I get error X,
@@ -292,10 +290,8 @@ class Index:
             features["semantic_max"] = float(np.max(np.where(eligible, sem, -1.0)))
             assert self.dense is not None
             features["off_topic"] = self.dense.off_topic(query.corrected_text)
-        verdict = decide(features, [c.fused for c in top], self.calibration)
-        topic_only = len(query.slots) == 1 and len(words(text)) <= TOPIC_WORDS
-        if verdict.decision == "answer" and topic_only and not query.codes:
-            verdict = self._topic_only(verdict, features["gap"], top)
+        topic = len(query.slots) == 1 and len(words(text)) <= TOPIC_WORDS and not query.codes
+        verdict = decide(features, [c.fused for c in top], self.calibration, topic=topic)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
         if unknown:
             # only error codes no article has ("AADSTS12345"): whatever ranks first is
@@ -305,17 +301,6 @@ class Index:
             text, verdict.decision, verdict.confidence, hits, verdict.n_choices, share, unknown
         )
         return result, features
-
-    def _topic_only(self, verdict: Verdict, gap: float, top: list[Candidate]) -> Verdict:
-        """A question of one word or phrase ("email", "calendar") names a topic, not what
-        about it: unless its best guide is clearly ahead, the close ones are offered. (On the
-        development sets' one-word questions the best was at least 15% ahead, lexical-only,
-        and 22% with embeddings; bare topic words such as "email" or "outlook": 1-9%.)"""
-        if gap >= TOPIC_GAP:
-            return verdict
-        within = 1.0 - self.calibration.choice_within
-        close = [c for c in top[:3] if c.fused >= top[0].fused * within]
-        return Verdict("choose", verdict.confidence, len(close)) if len(close) > 1 else verdict
 
     def _unknown_codes(self, query: Query) -> tuple[str, ...]:
         """The question's error codes no article has, in either form (0x8004010f or

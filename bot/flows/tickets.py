@@ -241,10 +241,10 @@ async def on_category(ctx: FlowContext) -> Step | NotForMe:
     intent = prediction.intent if prediction is not None else ""
     more = intent in {"raise_ticket", "talk_to_human"}
     other = ctx.new_request and intent not in {"question", "out_of_scope"}  # "reset my password"
-    if named is None and not other and describes(ctx.text):  # "it flickers with the HDMI"
+    statement = describes(ctx.text)
+    if named is None and not other and statement:  # "it flickers with the HDMI cable"
         return await _more_detail(ctx, statements_too=True)
-    said = short or more or describes(ctx.text)
-    if named is None or ctx.incoming.press is not None or not said or other:
+    if named is None or ctx.incoming.press is not None or not (short or more or statement) or other:
         return NOT_FOR_ME
     ctx.data["category"] = named
     _keep_detail(ctx, ctx.text)
