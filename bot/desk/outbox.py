@@ -37,7 +37,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.desk.tickets import OutboxMessage
+from bot.desk.tickets import OutboxMessage, Ticket
 from bot.storage import Database
 from bot.storage.models import utcnow
 
@@ -387,13 +387,31 @@ class OutboxWorker:
         return {task for task in tasks if not task.done()}
 
 
-async def waiting(session: AsyncSession, ticket_id: int, *, kind: str, destination: str) -> bool:
-    """Whether a row of ``kind`` for ``destination`` about the ticket is still undelivered."""
+async def waiting(
+    session: AsyncSession, ticket_id: int | None, *, kind: str, destination: str
+) -> bool:
+    """Whether a row of ``kind`` for ``destination`` about the ticket (any ticket, with
+    ``None``) is still undelivered."""
     query = select(OutboxMessage.id).where(
-        OutboxMessage.ticket_id == ticket_id,
         OutboxMessage.kind == kind,
         OutboxMessage.destination == destination,
         OutboxMessage.sent_at.is_(None),
+    )
+    if ticket_id is not None:
+        query = query.where(OutboxMessage.ticket_id == ticket_id)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def waiting_for_requester(session: AsyncSession, staff_id: int, *, destination: str) -> bool:
+    """Whether a row for ``destination`` about one of the person's tickets is undelivered."""
+    query = (
+        select(OutboxMessage.id)
+        .join(Ticket, OutboxMessage.ticket_id == Ticket.id)
+        .where(
+            Ticket.requester_id == staff_id,
+            OutboxMessage.destination == destination,
+            OutboxMessage.sent_at.is_(None),
+        )
     )
     return (await session.execute(query.limit(1))).first() is not None
 

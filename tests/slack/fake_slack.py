@@ -75,6 +75,8 @@ class FakeSlack:
     delays: dict[str, float] = field(default_factory=dict)
     #: calls received and not answered yet (being delayed)
     in_progress: list[Call] = field(default_factory=list)
+    #: method → (seconds, which calls): Slack has done it, but the caller hears so late
+    late: dict[str, tuple[float, Callable[[Call], bool]]] = field(default_factory=dict)
     _limits: dict[str, list[int]] = field(default_factory=dict)
     _failures: dict[str, list[str]] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -110,6 +112,14 @@ class FakeSlack:
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         """The next ``times`` calls of ``method`` get 429 with ``Retry-After``."""
         self._limits[method] = [retry_after] * times
+
+    def answer_late(
+        self, method: str, seconds: float, where: Callable[[Call], bool] = lambda c: True
+    ) -> None:
+        """Calls of ``method`` (matching ``where``) take effect at once — they are seen, a
+        posted message can be replied to — but their answer reaches the caller ``seconds``
+        later."""
+        self.late[method] = (seconds, where)
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
@@ -251,6 +261,9 @@ class FakeSlack:
             {"ok": False, "error": failures.pop(0)} if failures else self._answer(method, params)
         )
         self._record(call)
+        late = self.late.get(method)
+        if late is not None and late[1](call):
+            await asyncio.sleep(late[0])
         return web.json_response(call.result)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:

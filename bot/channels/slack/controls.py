@@ -22,9 +22,14 @@ from bot.channels.slack import approvals, outages, threads
 from bot.channels.slack.agents import AgentDirectory
 from bot.channels.slack.deliver import Op
 from bot.channels.slack.identity import IdentityResolver, SlackPerson
+from bot.channels.slack.inbox import RetrySoon
 from bot.channels.slack.jobs import Job
 from bot.channels.slack.render import SlackRenderer
+from bot.channels.slack.triage import DESTINATION
+from bot.conversation import notify
+from bot.desk import outbox
 from bot.desk.errors import InvalidChange, NotAllowed
+from bot.desk.events import TICKET_CREATED
 from bot.desk.service import Actor, Desk
 from bot.desk.tickets import Ticket
 from bot.flows.notices import draft_for
@@ -37,6 +42,9 @@ if TYPE_CHECKING:
     from bot.storage import Database
 
 INTERNAL_PREFIX = "internal:"
+#: how young (seconds) the message a triage reply is under must be for the reply to wait
+#: while a ticket's message is being recorded; older, an unknown thread is not a ticket's
+RECORDING_WINDOW = 10.0
 
 
 class AgentActions:
@@ -93,6 +101,10 @@ class AgentActions:
         async with self.db.session() as session, session.begin():
             thread = await slack_threads.find(session, job.channel, job.thread_ts, "dm")
             if thread is None:
+                if self._just_posted(job) and await outbox.waiting_for_requester(
+                    session, (await self._staff(session, person)).id, destination=notify.DESTINATION
+                ):
+                    raise RetrySoon(f"{job.thread_ts} may be ticket news, still being recorded")
                 return None
             ticket = await session.get(Ticket, thread.ticket_id)
             staff = await self._staff(session, person)
@@ -124,6 +136,8 @@ class AgentActions:
 
     async def _agent_reply(self, session: AsyncSession, job: Job, staff: Staff) -> list[Op]:
         thread = await slack_threads.find(session, job.channel, job.thread_ts, "triage")
+        if thread is None and await self._being_recorded(session, job):
+            raise RetrySoon(f"the message {job.thread_ts} may be a ticket's, still being recorded")
         ticket = await session.get(Ticket, thread.ticket_id) if thread is not None else None
         if ticket is None:
             return []  # a thread under some other message in the channel: not ours
@@ -151,6 +165,23 @@ class AgentActions:
         return [
             threads.react(job.channel, job.message_ts, "lock" if internal else "incoming_envelope")
         ]
+
+    async def _being_recorded(self, session: AsyncSession, job: Job) -> bool:
+        """Whether the message ``job`` replies under may be a ticket's whose post the outbox
+        has sent but not yet recorded: it is seconds old and a ticket's triage message is
+        still undelivered. (An agent quick off the mark, or a busy database.)"""
+        return self._just_posted(job) and await outbox.waiting(
+            session, None, kind=TICKET_CREATED, destination=DESTINATION
+        )
+
+    def _just_posted(self, job: Job) -> bool:
+        """Whether the message ``job`` replies under was posted seconds ago: a ticket's
+        message may still be being recorded (the outbox commits just after Slack answers)."""
+        try:
+            age = self.clock().timestamp() - float(job.thread_ts)
+        except ValueError:
+            return False
+        return age <= RECORDING_WINDOW
 
     async def _agent_action(
         self, session: AsyncSession, job: Job, staff: Staff, chosen: SlackPerson | None

@@ -47,6 +47,12 @@ MAX_BATCH = 200
 KEEP_FINISHED = timedelta(days=1)
 
 
+class RetrySoon(Exception):
+    """Processing can't finish the row yet but will shortly: it is given back with the usual
+    backoff (up to ``MAX_ATTEMPTS``) and logged without a traceback. An agent's reply in a
+    ticket's thread that arrives while the ticket's message is still being recorded is one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """A row this worker now holds: the job, and what was already sent for it if anything."""

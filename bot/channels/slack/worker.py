@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import aiohttp
 
-from bot.channels.slack.inbox import Claimed, Inbox
+from bot.channels.slack.inbox import Claimed, Inbox, RetrySoon
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,9 @@ class Worker:
                     async with asyncio.timeout(self.time_limit):
                         await self.process(row)
                 except Exception as exc:
-                    if unreachable(exc):
+                    if isinstance(exc, RetrySoon):
+                        log.info("slack %s (row %d) waits: %s", row.kind, row.id, exc)
+                    elif unreachable(exc):
                         log.warning(
                             "slack %s (row %d): Slack unreachable (%s); will retry",
                             row.kind,
