@@ -334,10 +334,11 @@ class IntentDetector:
         overruled = next((r for r in ev.rules if r.overrules and r.intent in self._index), None)
         if overruled is not None:  # "that didn't help": what the rule rules out isn't meant
             out = [self._index[name] for name in overruled.overrules if name in self._index]
-            probs[out] = 0.0
-            probs /= probs.sum()  # the rest share its probability
-            if top in out:
+            if top in out:  # what the model took it for is the rule's intent: its share too
                 top = self._index[overruled.intent]
+                probs[top] += probs[out].sum()
+            probs[out] = 0.0
+            probs /= probs.sum()  # else the rest share it
             ranked = [top, *(int(i) for i in np.argsort(-probs) if i != top)]
         gated = (
             self._oos is not None

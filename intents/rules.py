@@ -53,6 +53,22 @@ _THINGS = (
     r"printers?|copiers?|photocopiers?|scanners?|mfds?|print release|wifi|wi fi|guest wifi|"
     r"guest network|voicemail|door|doors|alarm|safe|building|car park|card reader"
 )
+#: a council's line-of-business systems: their accounts are the desk's to sort out, not the
+#: council (Microsoft 365) account the bot unlocks and resets
+_BUSINESS = (
+    r"payroll|planning|revenues?|benefits|finance|financial|hr|council tax|parking|licensing|"
+    r"building control|land charges|electoral|elections|procurement|expenses|timesheets?|"
+    r"cash receipting|crm|gis|case management"
+)
+_PRODUCTS = (
+    r"idox|civica|northgate|capita|agresso|unit ?4|i ?trent|firmstep|mosaic|liquidlogic|"
+    r"tascomi|moderngov|modern gov|abritas|oracle fusion"
+)
+_SYSTEM = r"system|systems|portal|app|application|software|database|login|logon|account|password"
+_ACCOUNT_WORDS = (
+    r"locked|lock|unlock|password|passwords|pin|login|log in|logon|log on|log into|logged|"
+    r"sign in|signin|sign into|get into|get in|access|reset|forgot|forgotten"
+)
 _HOW_TO_AVOID = r"\b(?:how (?:do|can) i (?:stop|avoid|prevent)|why (?:do|does|did|am|is))\b"
 
 #: adding to a ticket already raised ("please add this to my existing ticket", "put a note
@@ -336,6 +352,37 @@ RULES: tuple[Rule, ...] = (
         "asks about a printer's, Wi-Fi's or door's password or PIN, not the account's",
         ("what's the password for the guest wifi", "how do I get a new pin for the printer"),
         frozenset({"unlock_account", "reset_password", "reset_mfa"}),
+    ),
+    Rule(
+        "a-business-systems-account",
+        "raise_ticket",
+        _rx(
+            rf"^(?=.*\b(?:{_ACCOUNT_WORDS})\b).*(?:\b(?:{_BUSINESS}) (?:{_SYSTEM})\b|"
+            rf"\b(?:{_PRODUCTS})\b|\b(?:out of|into|in to|onto|on to) (?:the |my |our )?"
+            rf"(?:{_BUSINESS})\b)"
+        ),
+        None,
+        "a payroll, planning or finance system's account: the desk's to sort, not the council "
+        "account the bot unlocks",
+        (
+            "I'm locked out of the planning portal",
+            "forgot my password for the finance system",
+            "can't log into payroll",
+        ),
+        frozenset({"unlock_account", "reset_password", "reset_mfa", "out_of_scope"}),
+    ),
+    Rule(
+        "program-code",
+        "question",
+        _rx(
+            r"^(?=.*\bcode\b).*\b(?:compile|compiles|compiling|compiler|script|scripts|macro|"
+            r"macros|vba|python|javascript|sql|html|css|syntax|debug|debugging|program|"
+            r"programming|source)\b"
+        ),
+        None,
+        "program code (a macro, a script), not a sign-in code",
+        ("my code won't compile", "my vba code has stopped working"),
+        frozenset({"reset_mfa", "unlock_account", "reset_password"}),
     ),
     Rule(
         NOTHING_NAMED,

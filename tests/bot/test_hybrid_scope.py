@@ -14,7 +14,7 @@ from bot.app import open_services
 from bot.conversation.engine import ConversationEngine
 from bot.flows import default_registry
 from bot.settings import Settings
-from tests.bot.test_conversations import Chat
+from tests.bot.test_conversations import Chat, raised
 
 NOT_IT = "That isn't something I can help with"
 
@@ -164,3 +164,18 @@ async def test_a_virus_on_a_work_device_is_never_not_it(engine: ConversationEngi
     reply = await sam.say("I think I've got a virus")
     assert NOT_IT not in reply and "Raise a ticket" in sam.buttons
     assert NOT_IT in await sam.say("I'm off sick with a virus")  # the other kind
+
+
+@pytest.mark.parametrize("said", ["planning portal is locked", "reset my idox password"])
+async def test_a_business_systems_account_goes_to_the_desk_without_a_code(
+    engine: ConversationEngine, said: str
+) -> None:
+    """The planning portal's lock sent a code to unlock the council account, never locked."""
+    sam = Chat(engine)
+    reply = await sam.say(said)
+    assert "code" not in reply and "Here's the guide" not in reply
+    assert "How much is this stopping you working?" in reply
+    draft = await sam.press("can't work at all")
+    assert f"Problem: {said[0].upper()}{said[1:]}" in draft and "About: Signing in" in draft
+    ticket = await raised(engine, await sam.press("Yes, raise it"))
+    assert ticket.summary.lower() == said and ticket.priority == "P2"
