@@ -64,6 +64,14 @@ HELPFUL_NO = (
     "Thanks for telling me; the guide's editors will see it. If you still need help, contact the "
     "{desk}: {contact}."
 )
+HELPFUL_PARTLY = (
+    "Thanks; the guide's editors will see it wasn't all you needed. What's still not right? "
+    "Tell me in a few words and I'll look again, or raise a ticket for the {desk}: {contact}."
+)
+NO_BETTER_GUIDE = (
+    "I haven't a better guide for that than “{title}”. The {desk} can help: raise a ticket "
+    "and they'll pick it up, or contact them: {contact}."
+)
 ARTICLE_GONE = "That guide is no longer available. Try asking your question again."
 CONFIRM_INTENT = "Just to check: do you want to {action}?"
 CONFIRM_NO = "OK. Tell me a bit more about what you need and I'll try again."

@@ -195,6 +195,17 @@ _HELPED = re.compile(
     r"|^\W*(?:perfect|brilliant|great|sorted|fixed|spot\s+on)\b",
     re.IGNORECASE,
 )
+#: the verb of the press a guide that half helped makes (the value is No's, verdict aside)
+PARTLY = "partly"
+#: a guide half did it: "kind of", "sort of", "partly", "not quite", "a bit"
+_PARTLY = re.compile(
+    r"^\W*(?:(?:yes|yeah|well|um+|hm+|erm|i guess|i suppose)\W+)?(?:kind of|kinda|sort of|sorta"
+    r"|partly|partially|in part|a (?:little )?bit|a little|somewhat|some of it|half(?:way)?"
+    r"|not (?:quite|completely|fully|entirely|totally|all of it)|almost|nearly|mostly"
+    r"|up to a point|to a point|(?:it )?helped a (?:little|bit))"
+    r"(?:\W+(?:thanks|thank you|cheers|i guess|i suppose))?\W*$",
+    re.IGNORECASE,
+)
 #: longer than this, a message says more than whether the guide helped: it's read in full
 FEEDBACK_WORDS = 10
 #: the words of a verdict on a guide; a message with any other ("teams doesn't work on my
@@ -209,13 +220,16 @@ _VERDICT_WORDS = frozenset(
     help helped helps helpful unhelpful useful useless work worked works working fix fixed
     fixes solve solved sort sorted answer answered luck joy good great perfect brilliant
     spot trick use change difference same problem issue error thing wrong guide article
-    steps step link one relevant right what""".split()
+    steps step link one relevant right what kind kinda sort sorta partly partially part bit
+    little somewhat some half halfway quite completely fully entirely totally almost nearly
+    mostly up point well um umm hmm erm guess suppose""".split()
 )
 
 
 def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
     """After "Was this helpful?", the feedback button a short answer in words presses:
-    "that didn't help" or "nope" is No, "that worked, thanks" is Yes; ``None`` when the
+    "that didn't help" or "nope" is No, "that worked, thanks" is Yes, and "kind of" or
+    "not quite" a third, Partly (No's press, with the verdict ``partly``); ``None`` when the
     buttons aren't that question's, or the text says neither or says more (it names
     something: a new problem, read in full).
 
@@ -223,6 +237,8 @@ def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
     >>> buttons = (ask("yes"), ask("no"))
     >>> [typed_feedback(t, buttons).label for t in ("that didn't help", "it works now")]
     ['No', 'Yes']
+    >>> typed_feedback("kind of", buttons).action
+    FlowCommand(flow='answer', verb='partly', value='a/b')
     >>> typed_feedback("how do I share my calendar", buttons) is None
     True
     >>> typed_feedback("teams doesn't work on my phone", buttons) is None  # a problem of its own
@@ -237,6 +253,10 @@ def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
     words = re.findall(r"[a-z']+", said.lower())
     if not verdicts or len(words) > FEEDBACK_WORDS or set(words) - _VERDICT_WORDS:
         return None
+    no = verdicts.get("no")
+    if no is not None and isinstance(no.action, FlowCommand) and _PARTLY.match(said):
+        _, _, rest = no.action.value.partition(":")
+        return Button("Partly", dataclasses.replace(no.action, verb=PARTLY, value=rest))
     verdict = yes_no(said)
     if _NOT_HELPED.search(said):
         verdict = False

@@ -7,10 +7,10 @@ import dataclasses
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand
 from bot.conversation.messages import ArticleCard, Button, Reply
-from bot.conversation.text import DETAIL_VERB
+from bot.conversation.text import DETAIL_VERB, PARTLY
 from bot.facts import DeskFacts
 from bot.flows import notices, tickets
-from bot.flows.base import Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.redaction import redact
 from knowledge import Article
 
@@ -226,13 +226,54 @@ async def feedback(ctx: FlowContext) -> Step | NotForMe:
         reply = Reply(wording.HELPFUL_YES)
     else:
         desk = ctx.services.settings.desk_name
-        # the ticket starts from the question the guide didn't answer, when the press has it
-        ticket = tickets.raise_about(question) if question else ChooseIntent("raise_ticket")
         reply = Reply(
             wording.HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
-            buttons=(Button("Raise a ticket", ticket, yes=True),),
+            buttons=(_raise_button(question),),
         )
     return Step((reply,), outcome="feedback", details={"article": article_id, "helpful": helpful})
+
+
+def _raise_button(question: str) -> Button:
+    # the ticket starts from the question the guide didn't answer, when there is one
+    ticket = tickets.raise_about(question) if question else ChooseIntent("raise_ticket")
+    return Button("Raise a ticket", ticket, yes=True)
+
+
+async def partly(ctx: FlowContext) -> Step | NotForMe:
+    """ "kind of" to "Was this helpful?": ``<article id>[:<question>]``. The editors count it
+    with the Noes; the person is asked what's still not right, and what they say is looked
+    up with the question (:func:`still`)."""
+    article_id, _, question = ctx.text.partition(":")
+    ctx.data.update(article=article_id, question=question)
+    desk = ctx.services.settings.desk_name
+    reply = Reply(
+        wording.HELPFUL_PARTLY.format(desk=desk, contact=_contact(ctx)),
+        buttons=(_raise_button(question),),
+        kind="question",
+    )
+    details = {"article": article_id, "helpful": False, "partly": True}
+    return Step((reply,), next="still", outcome="feedback", details=details)
+
+
+async def still(ctx: FlowContext) -> Step | NotForMe:
+    """What's still not right after a guide that half helped: looked up with the question
+    it half answered; the same guide again is no answer, so the desk is offered."""
+    if ctx.incoming.press is not None or not ctx.text.strip() or ctx.new_request:
+        return NOT_FOR_ME
+    question = str(ctx.data.get("question", ""))
+    whole = f"{question}, {ctx.text.strip()}" if question else ctx.text.strip()
+    shown = str(ctx.data.get("article", ""))
+    step = await start(dataclasses.replace(ctx, text=whole), shown)
+    article = ctx.services.knowledge.kb.get(shown)
+    if step.outcome != "same_guide" or article is None:
+        return step
+    desk = ctx.services.settings.desk_name
+    title = card(ctx, article).title
+    reply = Reply(
+        wording.NO_BETTER_GUIDE.format(title=title, desk=desk, contact=_contact(ctx)),
+        buttons=(_raise_button(whole), Button("Talk to someone", ChooseIntent("talk_to_human"))),
+    )
+    return Step((reply,), outcome="no_better_guide", details=step.details)
 
 
 def register(registry: FlowRegistry) -> None:
@@ -245,6 +286,8 @@ def register(registry: FlowRegistry) -> None:
                 f"{NAME}:article": State(show_article),
                 f"{NAME}:none": State(none_of_these),
                 f"{NAME}:feedback": State(feedback),
+                f"{NAME}:{PARTLY}": State(partly, starts_flow=True),
+                "still": State(still, waiting_for="what's still not right"),
                 f"{NAME}:{DETAIL_VERB}": State(detail),
             },
             interruptible=True,

@@ -417,6 +417,35 @@ async def test_a_guide_is_rated_in_words_as_well_as_by_its_buttons(
         assert "Problem: My onedrive won't open" in confirm
 
 
+@pytest.mark.parametrize("said", ["kind of", "not quite", "sort of, thanks", "a bit"])
+async def test_a_guide_that_half_helped_asks_whats_still_not_right(
+    engine: ConversationEngine, said: str
+) -> None:
+    """ "kind of" to "Was this helpful?" got "You're welcome!"; "sort of" and "a bit" were
+    not IT. What's still not right is looked up with the question the guide half answered."""
+    sam = Chat(engine)
+    await sam.say("my laptop is really slow")
+    [guide] = [c.title for r in sam.replies for c in r.cards]
+    reply = await sam.say(said)
+    assert "What's still not right?" in reply and sam.buttons == ["Raise a ticket"]
+    reply = await sam.say("it's a Dell")  # with the question, the same guide: no answer
+    assert f"I haven't a better guide for that than “{guide}”" in reply
+    assert sam.buttons == ["Raise a ticket", "Talk to someone"]
+    await sam.press("Raise a ticket")
+    while "Shall I raise it?" not in sam.text:
+        await sam.press(sam.buttons[-1])
+    assert "Problem: My laptop is really slow, it's a Dell" in sam.text
+
+
+async def test_what_is_still_not_right_can_find_another_guide(engine: ConversationEngine) -> None:
+    sam = Chat(engine)
+    await sam.say("how do I share my calendar")
+    await sam.say("kind of")
+    await sam.say("I can't open a colleague's calendar")
+    assert [c.title for r in sam.replies for c in r.cards] == ["Open a colleague's calendar"]
+    assert sam.buttons == ["Yes", "No"]
+
+
 @pytest.mark.parametrize("said", ["that didn't help", "tried that, still not working"])
 async def test_what_didnt_fix_it_with_no_guide_to_rate_asks_for_the_problem(
     engine: ConversationEngine, said: str
