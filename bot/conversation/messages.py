@@ -47,8 +47,12 @@ class Button:
     action: Action
     style: Literal["default", "primary", "danger"] = "default"
     #: a typed "yes" presses it when it is the only button offered ("...contact the desk"
-    #: with **Raise a ticket**); never for a button whose yes could mean something else
+    #: with **Raise a ticket**), or the yes of a question's yes and no; never for a button
+    #: whose yes could mean something else
     yes: bool = False
+    #: a typed "no" presses it when it is the no of a question offered as a yes and a no
+    #: ("Do you still have the old phone?")
+    no: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,8 @@ _RESERVED = (SWITCH_KEY, OFFERED_KEY, ASKED_KEY, PARKED_KEY)
 
 def buttons_to_json(buttons: tuple[Button, ...]) -> list[list[str]]:
     return [
-        [b.label, encode_action(b.action), b.style, *(["yes"] if b.yes else [])] for b in buttons
+        [b.label, encode_action(b.action), b.style, *(["yes"] if b.yes else ["no"] if b.no else [])]
+        for b in buttons
     ]
 
 
@@ -46,8 +47,8 @@ def buttons_from_json(data: object) -> tuple[Button, ...]:
         action = decode_action(item[1])
         style = item[2] if item[2] in ("default", "primary", "danger") else "default"
         if action is not None:
-            yes = item[3:] == ["yes"]
-            kept.append(Button(item[0], action, style, yes))  # type: ignore[arg-type]
+            yes, no = item[3:] == ["yes"], item[3:] == ["no"]
+            kept.append(Button(item[0], action, style, yes, no))  # type: ignore[arg-type]
     return tuple(kept)
 
 

@@ -322,14 +322,24 @@ _BARE_NO = frozenset({"no", "nope", "nah", "no thanks", "no thank you", "not now
 
 
 def yes_to_the_one(text: str, buttons: tuple[Button, ...]) -> Button | None:
-    """The only button offered, when it takes a yes (:attr:`Button.yes`) and ``text`` is
-    only that ("yes please" after "...contact the desk" with **Raise a ticket**).
+    """The button a yes or a no presses: the only button offered, when it takes a yes
+    (:attr:`Button.yes`) and ``text`` is only that ("yes please" after "...contact the
+    desk" with **Raise a ticket**); or, to a question offered as a yes and a no, the one
+    ``text`` starts with ("yes, I still have it", "no, it's broken").
 
     >>> ticket = Button("Raise a ticket", Ask("t"), yes=True)
     >>> yes_to_the_one("yes please", (ticket,)).label, yes_to_the_one("no", (ticket,))
     ('Raise a ticket', None)
     >>> yes_to_the_one("yes", (Button("I don't have the old phone: reset my MFA", Ask("m")),))
+    >>> pair = (Button("Yes", Ask("y"), yes=True), Button("No", Ask("n"), no=True))
+    >>> [yes_to_the_one(t, pair).label for t in ("yes I still have it", "nope, it's broken")]
+    ['Yes', 'No']
     """
+    yes = [b for b in buttons if b.yes]
+    no = [b for b in buttons if b.no]
+    if len(yes) == 1 and len(no) == 1 and len(buttons) == 2:
+        verdict = yes_no(text)
+        return None if verdict is None else yes[0] if verdict else no[0]
     one = buttons[0] if len(buttons) == 1 else None
     return one if one is not None and one.yes and bare_answer(text) is True else None
 

@@ -46,7 +46,9 @@ from bot.flows.reset_text import (
     FOR_SOMEONE_ELSE,
     MFA_WAITING,
     MOVE_FIRST,
+    MOVE_KEPT,
     MOVE_RESET,
+    MOVE_WITH_GUIDE,
     NO_CODE_ASKED,
     NOT_PROVEN,
     PASSED_ON,
@@ -78,8 +80,8 @@ SHOWN_ONCE = "[temporary password shown once]"
 #: the code form (a Slack modal) submits ``SubmitForm(<intent>, CODE_FORM, {CODE_FIELD: ...})``
 CODE_FORM, CODE_FIELD = "code_form", "code"
 
-#: the verb of the ``reset_mfa:instead`` state :data:`MOVE_RESET` presses
-INSTEAD = "instead"
+#: the verbs of the ``reset_mfa:`` states :data:`MOVE_RESET` and :data:`MOVE_KEPT` press
+INSTEAD, KEPT = "instead", "kept"
 
 
 def _words(ctx: FlowContext) -> dict[str, Any]:
@@ -221,10 +223,19 @@ async def _refused(ctx: FlowContext, intent: str, refused: Refused) -> Step:
 
 
 def _move_first(ctx: FlowContext) -> Step:
-    """The guide, and the reset one press away (the conversation is free meanwhile)."""
-    instead = Button(MOVE_RESET, FlowCommand("reset_mfa", INSTEAD), style="primary")
-    reply = Reply(MOVE_FIRST, cards=_guide(ctx, "reset_mfa"), buttons=(instead,))
+    """The guide, and the reset one press (or a typed "no") away; "yes, I still have it"
+    points to the guide. The conversation is free meanwhile: no flow waits."""
+    kept = Button(MOVE_KEPT, FlowCommand("reset_mfa", KEPT), yes=True)
+    instead = Button(MOVE_RESET, FlowCommand("reset_mfa", INSTEAD), style="primary", no=True)
+    reply = Reply(MOVE_FIRST, cards=_guide(ctx, "reset_mfa"), buttons=(kept, instead))
     return Step((reply,), outcome="guide_offered")
+
+
+async def on_kept(ctx: FlowContext) -> Step:
+    """:data:`MOVE_KEPT`: the old phone is to hand, so the guide does it."""
+    article = ctx.services.knowledge.kb.get(GUIDES["reset_mfa"])
+    title = card(ctx, article).title if article is not None else "the guide"
+    return Step((Reply(MOVE_WITH_GUIDE.format(title=title)),), outcome="kept_old_phone")
 
 
 async def on_instead(ctx: FlowContext) -> Step:
@@ -397,6 +408,7 @@ def _flow(intent: str, describe: str) -> Flow:
     states = {"code": code, f"{intent}:{CODE_FORM}": code}
     if intent == "reset_mfa":
         states[f"{intent}:{INSTEAD}"] = State(on_instead, starts_flow=True)
+        states[f"{intent}:{KEPT}"] = State(on_kept)
     return Flow(intent, frozenset({intent}), start, states, describe=describe)
 
 

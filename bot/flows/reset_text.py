@@ -78,9 +78,15 @@ MOVE_FIRST = (
     "If you still have your old phone, you can move Authenticator to the new one yourself "
     "in a few minutes with the guide below, and sign in as normal meanwhile. If the old "
     "phone is lost, broken or already wiped, I can reset your MFA instead: I'll check it's "
-    "you, and an agent approves it."
+    "you, and an agent approves it. Do you still have the old phone?"
 )
 MOVE_RESET = "I don't have the old phone: reset my MFA"
+MOVE_KEPT = "Yes, I still have it"
+MOVE_WITH_GUIDE = (
+    "Then “{title}” will do it: keep the old phone to hand until the new one shows your "
+    'council account in Authenticator. If you get stuck, tell me "reset my MFA" and I\'ll '
+    "do it instead."
+)
 DIRECTORY_DOWN = (
     "I couldn't reach the account system just now, so nothing has changed. I've passed it "
     "to the {desk} as {ref}; or try again in a few minutes."

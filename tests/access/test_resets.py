@@ -307,13 +307,14 @@ async def test_a_new_phone_gets_the_guide_first_and_the_mfa_reset_one_press_away
         printed = await bot.say(SAM, "I've got a new phone, how do I move my authenticator")
         assert "move Authenticator to the new one yourself" in printed
         assert "== Move Microsoft Authenticator to a new phone" in printed
-        assert "[1] I don't have the old phone: reset my MFA" in printed
+        assert "[1] Yes, I still have it" in printed
+        assert "[2] I don't have the old phone: reset my MFA" in printed
         assert bot.sent() == []  # no code: their sign-in methods are not touched
         async with bot.services.db.session() as session:
             assert await bot.services.desk.approvals.pending(session) == []
         assert await audit_actions(bot, SAM) == []
 
-        printed = await bot.say(SAM, "1")
+        printed = await bot.say(SAM, "2")
         assert "sent a 6-digit code to your mobile ending 123" in printed
         printed = await bot.say(SAM, bot.last_code(SAM_MOBILE))
         assert "needs an agent's approval" in printed
@@ -341,7 +342,7 @@ async def test_the_guide_first_raises_no_ticket_for_someone_the_bot_cannot_reset
             staff = await staff_repo.get_by_email(session, CHRIS)
             assert staff is not None
             assert await bot.services.desk.for_requester(session, staff.id) == []
-        printed = await bot.say(CHRIS, "1")  # the old phone is gone after all
+        printed = await bot.say(CHRIS, "2")  # the old phone is gone after all
         assert "passed it to the Joint ICT Service Desk as JSD-" in printed
 
 

@@ -832,9 +832,30 @@ async def test_a_yes_to_a_button_offered_without_a_question_goes_ahead_or_asks_w
     assert alex.buttons == ["Raise a ticket", "Talk to someone"], alex.text
     assert "Which one? Press it to go ahead." in await alex.say("yes")
     assert alex.buttons == ["Raise a ticket", "Talk to someone"]
-    # a yes to "if the old phone is gone, I can reset your MFA" is no reset: it may mean
-    # "yes, I still have it"
+    # a yes to "Do you still have the old phone?" is no reset: it says it is to hand
     priya = Chat(engine, "priya.shah@dacorum.gov.uk")
     await priya.press_intent("reset_mfa")
-    assert priya.buttons == ["I don't have the old phone: reset my MFA"]
+    assert priya.buttons == ["Yes, I still have it", "I don't have the old phone: reset my MFA"]
     assert "code" not in await priya.say("yes")
+
+
+@pytest.mark.parametrize("said", ["yes I still have it", "I still have it", "yep"])
+async def test_a_new_phone_with_the_old_one_to_hand_is_pointed_to_the_guide(
+    engine: ConversationEngine, said: str
+) -> None:
+    """ "yes I still have it" after the new-phone guide got an unrelated guide ("Restore an
+    earlier version of a file"); "I still have the old one" was not IT."""
+    priya = Chat(engine, "priya.shah@dacorum.gov.uk")
+    await priya.say("I've got a new phone, how do I move my authenticator")
+    reply = await priya.say(said)
+    assert "“Move Microsoft Authenticator to a new phone” will do it" in reply
+    assert "code" not in reply and not priya.buttons
+
+
+@pytest.mark.parametrize("said", ["no it's broken", "nope, I traded it in"])
+async def test_a_new_phone_without_the_old_one_goes_on_to_the_reset(
+    engine: ConversationEngine, said: str
+) -> None:
+    priya = Chat(engine, "priya.shah@dacorum.gov.uk")
+    await priya.say("I've got a new phone, how do I move my authenticator")
+    assert "sent a 6-digit code" in await priya.say(said)
