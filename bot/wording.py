@@ -8,6 +8,10 @@ from bot.desk.calendar import LONDON, WorkingCalendar
 from bot.settings import Council, Settings
 
 GREETING = "Hello {name}! I'm the {desk} bot. Ask me an IT question, or pick one of these."
+I_AM_A_BOT = (
+    "I'm the {desk}'s bot, not a person: I answer from the desk's guides and can do a few "
+    "things straight away. If you'd rather talk to someone on the desk, press Talk to someone."
+)
 HELP_INTRO = (
     "I can answer questions about email, calendars, OneDrive, SharePoint, Teams, signing in "
     "and your phone, from the {desk}'s guides for {council}. Just type your question, or pick:"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intents.text import TICKET_TOKEN
-from intents.types import KNOWN_PROBLEMS, NOT_FIXED, NOTHING_NAMED
+from intents.types import ASKS_IF_A_BOT, KNOWN_PROBLEMS, NOT_FIXED, NOTHING_NAMED
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +383,20 @@ RULES: tuple[Rule, ...] = (
         "program code (a macro, a script), not a sign-in code",
         ("my code won't compile", "my vba code has stopped working"),
         frozenset({"reset_mfa", "unlock_account", "reset_password"}),
+    ),
+    Rule(
+        ASKS_IF_A_BOT,
+        "help",
+        _rx(
+            r"\b(?:are you|am i (?:talking|speaking|chatting) (?:to|with)|is (?:this|it|that))"
+            r" (?:(?:just|only|really|actually) )?(?:an? )?(?:(?:real|actual|live) )?"
+            r"(?:bot|robot|chat ?bot|ai|computer|machine|person|human|automated|real)\b"
+            r"|\bis it you or an? (?:real |actual )?(?:person|human)\b"
+        ),
+        _rx(r"\b(?:want|need|speak|talk|give me|get me|put me|call|phone)\b"),
+        "asks whether it is talking to a bot or a person (not asking for one)",
+        ("are you a bot", "am I talking to a real person", "is it you or a real person"),
+        frozenset({"talk_to_human", "out_of_scope", "thanks", "goodbye", "cancel", "greeting"}),
     ),
     Rule(
         NOTHING_NAMED,

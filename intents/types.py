@@ -74,6 +74,8 @@ NOT_FIXED = "not-fixed"
 KNOWN_PROBLEMS = "known-problems"
 #: the rule that reads "it's not working" with nothing said of what: the desk asks what
 NOTHING_NAMED = "nothing-named"
+#: the rule that reads "are you a bot?", "is it you or a real person": the help, said plainly
+ASKS_IF_A_BOT = "asks-if-a-bot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,11 @@ class Prediction:
     alternatives: tuple[tuple[str, float], ...] = ()
     reasons: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+
+    @property
+    def asks_if_a_bot(self) -> bool:
+        """Whether it asks if this is a bot or a person ("are you a real person?")."""
+        return ASKS_IF_A_BOT in self.rules
 
     @property
     def names_nothing(self) -> bool:

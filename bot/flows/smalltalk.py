@@ -37,6 +37,11 @@ async def greeting(ctx: FlowContext) -> Step:
 async def help_menu(ctx: FlowContext) -> Step:
     settings = ctx.services.settings
     text = wording.HELP_INTRO.format(desk=settings.desk_name, council=ctx.asker.council_name)
+    if ctx.prediction is not None and ctx.prediction.asks_if_a_bot:
+        # "is it you or a real person": said plainly, with the way to a person
+        text = f"{wording.I_AM_A_BOT.format(desk=settings.desk_name)}\n\n{text}"
+        person = Button("Talk to someone", ChooseIntent("talk_to_human"))
+        return Step((Reply(text, buttons=(*help_buttons(), person)),), outcome="said_a_bot")
     return Step((Reply(text, buttons=help_buttons()),), outcome="helped")
 
 

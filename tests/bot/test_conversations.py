@@ -417,6 +417,16 @@ async def test_a_guide_is_rated_in_words_as_well_as_by_its_buttons(
         assert "Problem: My onedrive won't open" in confirm
 
 
+async def test_asked_whether_it_is_a_bot_it_says_so_and_offers_a_person(
+    engine: ConversationEngine,
+) -> None:
+    sam = Chat(engine)
+    reply = await sam.say("is it you or a real person?")
+    assert "I'm the Joint ICT Service Desk's bot, not a person" in reply
+    assert "agent will reply" not in reply and sam.buttons[-1] == "Talk to someone"
+    assert "Reset my password" in sam.buttons
+
+
 @pytest.mark.parametrize("said", ["kind of", "not quite", "sort of, thanks", "a bit"])
 async def test_a_guide_that_half_helped_asks_whats_still_not_right(
     engine: ConversationEngine, said: str

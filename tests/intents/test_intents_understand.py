@@ -240,3 +240,19 @@ def test_the_council_account_is_still_the_bots_to_unlock_or_reset(
 def test_program_code_is_not_a_sign_in_code(det: IntentDetector, text: str) -> None:
     """ "my code won't compile" began an MFA reset (72%, with embeddings)."""
     assert det.detect(text).intent not in {"reset_mfa", "unlock_account", "reset_password"}
+
+
+@pytest.mark.parametrize(
+    "text", ["is it you or a real person", "am I talking to a bot", "are you a robot"]
+)
+def test_asking_whether_it_is_a_bot_is_not_asking_for_a_person(
+    det: IntentDetector, text: str
+) -> None:
+    """ "is it you or a real person" handed over to the desk (closed: "an agent will reply
+    once they're back"); "are you a robot" was not IT."""
+    prediction = det.detect(text)
+    assert prediction.intent == "help" and prediction.asks_if_a_bot
+
+
+def test_asking_for_a_real_person_still_gets_one(det: IntentDetector) -> None:
+    assert det.detect("is this a bot? I want a real person").intent == "talk_to_human"
