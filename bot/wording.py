@@ -54,8 +54,6 @@ NONE_OF_THESE_REPLY = (
 HELPFUL_Q = "Was this helpful?"
 #: a bare yes to several buttons offered without a question ("Raise a ticket", "Talk to someone")
 WHICH_ONE = "Which one? Press it to go ahead."
-#: a detail added after a guide ("it's a Dell") that finds the same guide again
-STILL_THE_GUIDE = "“{title}” is still the guide I'd point you to for that. Did it help?"
 
 
 def article_cut(link: str) -> str:
@@ -63,19 +61,6 @@ def article_cut(link: str) -> str:
     return f"_This guide is longer than a chat message: [read the rest of it]({link})._"
 
 
-HELPFUL_YES = "Great, glad that helped."
-HELPFUL_NO = (
-    "Thanks for telling me; the guide's editors will see it. If you still need help, contact the "
-    "{desk}: {contact}."
-)
-HELPFUL_PARTLY = (
-    "Thanks; the guide's editors will see it wasn't all you needed. What's still not right? "
-    "Tell me in a few words and I'll look again, or raise a ticket for the {desk}: {contact}."
-)
-NO_BETTER_GUIDE = (
-    "I haven't a better guide for that than “{title}”. The {desk} can help: raise a ticket "
-    "and they'll pick it up, or contact them: {contact}."
-)
 ARTICLE_GONE = "That guide is no longer available. Try asking your question again."
 CONFIRM_INTENT = "Just to check: do you want to {action}?"
 CONFIRM_NO = "OK. Tell me a bit more about what you need and I'll try again."

@@ -10,6 +10,13 @@ from bot.conversation.messages import ArticleCard, Button, Reply
 from bot.conversation.text import DETAIL_VERB, PARTLY
 from bot.facts import DeskFacts
 from bot.flows import notices, tickets
+from bot.flows.answer_text import (
+    HELPFUL_NO,
+    HELPFUL_PARTLY,
+    HELPFUL_YES,
+    NO_BETTER_GUIDE,
+    STILL_THE_GUIDE,
+)
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.redaction import redact
 from knowledge import Article
@@ -125,7 +132,7 @@ async def _search(ctx: FlowContext, shown: str = "") -> Step:
     if shown and result.decision == "answer" and best is not None and best.id == shown:
         # "it's a Dell" finds the guide just shown: said, not the same guide twice; its
         # rating carries the whole question, so a No's ticket starts from it
-        still = wording.STILL_THE_GUIDE.format(title=card(ctx, best).title)
+        still = STILL_THE_GUIDE.format(title=card(ctx, best).title)
         return Step(
             (Reply(still, buttons=feedback_buttons(best.id, ctx.text), kind="question"),),
             outcome="same_guide",
@@ -223,11 +230,11 @@ async def feedback(ctx: FlowContext) -> Step | NotForMe:
     article_id, _, question = rest.partition(":")
     helpful = verdict == "yes"
     if helpful:
-        reply = Reply(wording.HELPFUL_YES)
+        reply = Reply(HELPFUL_YES)
     else:
         desk = ctx.services.settings.desk_name
         reply = Reply(
-            wording.HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
+            HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
             buttons=(_raise_button(question),),
         )
     return Step((reply,), outcome="feedback", details={"article": article_id, "helpful": helpful})
@@ -247,7 +254,7 @@ async def partly(ctx: FlowContext) -> Step | NotForMe:
     ctx.data.update(article=article_id, question=question)
     desk = ctx.services.settings.desk_name
     reply = Reply(
-        wording.HELPFUL_PARTLY.format(desk=desk, contact=_contact(ctx)),
+        HELPFUL_PARTLY.format(desk=desk, contact=_contact(ctx)),
         buttons=(_raise_button(question),),
         kind="question",
     )
@@ -270,7 +277,7 @@ async def still(ctx: FlowContext) -> Step | NotForMe:
     desk = ctx.services.settings.desk_name
     title = card(ctx, article).title
     reply = Reply(
-        wording.NO_BETTER_GUIDE.format(title=title, desk=desk, contact=_contact(ctx)),
+        NO_BETTER_GUIDE.format(title=title, desk=desk, contact=_contact(ctx)),
         buttons=(_raise_button(whole), Button("Talk to someone", ChooseIntent("talk_to_human"))),
     )
     return Step((reply,), outcome="no_better_guide", details=step.details)
