@@ -63,6 +63,7 @@ from bot.flows.reset_words import (
     asks_resend,
     asks_what_code,
     cant_get_it,
+    moves_own_phone,
     moves_phone,
     says_not_arrived,
 )
@@ -409,6 +410,11 @@ def _flow(intent: str, describe: str) -> Flow:
     if intent == "reset_mfa":
         states[f"{intent}:{INSTEAD}"] = State(on_instead, starts_flow=True)
         states[f"{intent}:{KEPT}"] = State(on_kept)
+        # "I've got a new phone" only gets the guide and a question: no "do you want to
+        # reset your MFA?" first, which a "yes, I still have it" would answer wrongly
+        return Flow(
+            intent, frozenset({intent}), start, states, describe=describe, acts_on=moves_own_phone
+        )
     return Flow(intent, frozenset({intent}), start, states, describe=describe)
 
 

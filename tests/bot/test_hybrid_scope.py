@@ -179,3 +179,19 @@ async def test_a_business_systems_account_goes_to_the_desk_without_a_code(
     assert f"Problem: {said[0].upper()}{said[1:]}" in draft and "About: Signing in" in draft
     ticket = await raised(engine, await sam.press("Yes, raise it"))
     assert ticket.summary.lower() == said and ticket.priority == "P2"
+
+
+async def test_a_new_phone_gets_the_guide_and_the_question_without_a_check_first(
+    engine: ConversationEngine,
+) -> None:
+    """ "I've got a new phone" (reset_mfa at 71%) was asked "do you want to reset your
+    MFA?" first; "yes I still have it" answered that, and the guide asked again."""
+    sam = Chat(engine)
+    reply = await sam.say("I've got a new phone")
+    assert "Just to check" not in reply and "Do you still have the old phone?" in reply
+    reply = await sam.say("yes I still have it")
+    assert "“Move Microsoft Authenticator to a new phone” will do it" in reply
+    assert "code" not in reply
+    # someone else's new phone is still checked first: it would raise a ticket
+    priya = Chat(engine, "priya.shah@dacorum.gov.uk")
+    assert "Do you still have" not in await priya.say("my colleague has a new phone")
