@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from bot.channels import slack as slack_channel
 from bot.desk import accounts
 from bot.desk.service import Actor
-from bot.desk.tickets import OutboxMessage, Ticket
+from bot.desk.tickets import OutboxMessage, Ticket, TicketComment
 from bot.desk.watch import sweep_once
 from bot.settings import Settings
 from bot.storage import slack_threads
@@ -97,6 +97,15 @@ async def _raise(slack: SlackDriver, summary: str = "Shared mailbox missing", **
             reply_thread="dm",
         )
         return str(ticket.ref)
+
+
+async def _comments(slack: SlackDriver, ref: str) -> tuple[Ticket, list[TicketComment]]:
+    """The ticket and its comments, oldest first."""
+    services = slack.client.app[keys.SERVICES]
+    async with services.db.session() as session:
+        ticket = await services.desk.get(session, ref)
+        assert ticket is not None
+        return ticket, await services.desk.comments(session, ticket)
 
 
 async def _eventually(slack: SlackDriver, ref: str, check: Any, within: float = 10) -> Ticket:
@@ -384,11 +393,7 @@ async def test_thread_replies_travel_both_ways_and_internal_notes_stay_inside(
         "chat.postMessage", where=lambda c: _to(SAM_ID)(c) and "added that to" in c.block_text
     )
 
-    services = desk_slack.client.app[keys.SERVICES]
-    async with services.db.session() as session:
-        ticket = await services.desk.get(session, ref)
-        assert ticket is not None
-        comments = await services.desk.comments(session, ticket)
+    ticket, comments = await _comments(desk_slack, ref)
     assert [(c.author_role, c.public, c.via) for c in comments] == [
         ("agent", False, "slack"),
         ("agent", True, "slack"),
@@ -431,11 +436,7 @@ async def test_a_reply_before_the_ticket_message_is_recorded_still_reaches_the_t
         "incoming_envelope",
         "white_check_mark",
     ]
-    services = desk_slack.client.app[keys.SERVICES]
-    async with services.db.session() as session:
-        ticket = await services.desk.get(session, ref)
-        assert ticket is not None
-        comments = await services.desk.comments(session, ticket)
+    _, comments = await _comments(desk_slack, ref)
     assert [(c.author_role, c.public, c.body) for c in comments] == [
         ("agent", False, "on it, checking the licence"),
         ("agent", True, "Which mailbox is it?"),
