@@ -229,7 +229,7 @@ _VERDICT_WORDS = frozenset(
 def typed_feedback(text: str, buttons: tuple[Button, ...]) -> Button | None:
     """After "Was this helpful?", the feedback button a short answer in words presses:
     "that didn't help" or "nope" is No, "that worked, thanks" is Yes, and "kind of" or
-    "not quite" a third, Partly (No's press, with the verdict ``partly``); ``None`` when the
+    "not quite" a third, Partly (the press :data:`PARTLY`, with No's value); ``None`` when the
     buttons aren't that question's, or the text says neither or says more (it names
     something: a new problem, read in full).
 

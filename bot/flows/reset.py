@@ -407,15 +407,14 @@ def _flow(intent: str, describe: str) -> Flow:
         on_code, expecting="text", waiting_for="the code we sent to {sent_to}", secret=True
     )
     states = {"code": code, f"{intent}:{CODE_FORM}": code}
+    acts_on = None
     if intent == "reset_mfa":
         states[f"{intent}:{INSTEAD}"] = State(on_instead, starts_flow=True)
         states[f"{intent}:{KEPT}"] = State(on_kept)
         # "I've got a new phone" only gets the guide and a question: no "do you want to
         # reset your MFA?" first, which a "yes, I still have it" would answer wrongly
-        return Flow(
-            intent, frozenset({intent}), start, states, describe=describe, acts_on=moves_own_phone
-        )
-    return Flow(intent, frozenset({intent}), start, states, describe=describe)
+        acts_on = moves_own_phone
+    return Flow(intent, frozenset({intent}), start, states, describe=describe, acts_on=acts_on)
 
 
 def register(registry: FlowRegistry) -> None:
