@@ -38,6 +38,13 @@ MAX_QUERY_CHARS = 1000
 #: topic (:data:`knowledge.decide.TOPIC_GAP`); a longer one ("We couldn't sign you in")
 #: says more, even when one word of it is informative.
 TOPIC_WORDS = 2
+#: Words that ask for help without saying with what: "I need help with my email" or "a
+#: problem with teams" names one topic as much as "email" or "teams" alone does.
+VAGUE = frozenset(
+    "need needs needed help helping problem problems issue issues trouble troubles question "
+    "questions query queries assistance support advice sort sorted something stuff bit "
+    "wrong working work works having".split()
+)
 
 
 #: Words that say a question is an error report but not what about ("I get error X,
@@ -60,6 +67,19 @@ def article_fields(article: Article) -> dict[str, str]:
     }
     fields["codes"] = " ".join(error_codes("\n".join(fields.values())))
     return fields
+
+
+def names_a_topic(text: str, query: Query) -> bool:
+    """Whether ``text`` only names a topic: a word or two ("email", "my outlook"), or one
+    topic with words that ask for help with it ("I need help with my email", "teams isn't
+    working"); "We couldn't sign you in" says more, though one word of it is informative."""
+    if query.codes:
+        return False
+    named = [s for s in query.slots if s.word not in VAGUE]
+    if len(named) != 1:
+        return False
+    asked = len(named) < len(query.slots)
+    return asked or len(words(text)) <= TOPIC_WORDS
 
 
 def stand_in(
@@ -290,7 +310,7 @@ class Index:
             features["semantic_max"] = float(np.max(np.where(eligible, sem, -1.0)))
             assert self.dense is not None
             features["off_topic"] = self.dense.off_topic(query.corrected_text)
-        topic = len(query.slots) == 1 and len(words(text)) <= TOPIC_WORDS and not query.codes
+        topic = names_a_topic(text, query)
         verdict = decide(features, [c.fused for c in top], self.calibration, topic=topic)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
         if unknown:

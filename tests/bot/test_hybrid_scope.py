@@ -140,6 +140,20 @@ async def test_a_topic_word_alone_offers_its_guides(engine: ConversationEngine, 
     assert len(sam.buttons) >= 3  # two guides or more, and "None of these"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["I need help with my email", "my email isn't working", "having trouble with my calendar"],
+)
+async def test_asking_for_help_with_a_topic_offers_its_guides(
+    engine: ConversationEngine, question: str
+) -> None:
+    """ "I need help with my email" got *Send personal or sensitive information outside the
+    council securely* as the answer: a topic and a plea for help name no guide."""
+    sam = Chat(engine)
+    assert "Which one matches your question?" in await sam.say(question)
+    assert len(sam.buttons) >= 3  # two guides or more, and "None of these"
+
+
 async def test_its_not_working_asks_what_and_a_description_at_the_choices_is_kept(
     engine: ConversationEngine,
 ) -> None:
