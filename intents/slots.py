@@ -91,9 +91,10 @@ _NAMED = (
         r"two factor|2fa|laptop|phone)",
         re.IGNORECASE,
     ),
-    # "password for Sam Taylor", "unlock the account of alex"
+    # "password for Sam Taylor", "unlock the account of alex", "locked out for jo"
     re.compile(
-        rf"\b(?:password|account|login|mfa|authenticator)\s+(?:for|of)\s+({_NAME})", re.IGNORECASE
+        rf"\b(?:password|account|login|mfa|authenticator|locked out)\s+(?:for|of)\s+({_NAME})",
+        re.IGNORECASE,
     ),
     # "unlock Sam Taylor please" (capitalised only)
     re.compile(r"\b(?:[Uu]nlock|[Rr]eset)\s+([A-Z][a-z]+(?: [A-Z][a-z'-]+)?)\b"),
@@ -103,6 +104,24 @@ _NAMED = (
 _SUBJECT_NAME = re.compile(
     rf"^\s*({_CAPITALISED})(?:\s+(?:is|has|had|cant|can't|cannot|forgot|needs|got|keeps)\b"
     r"|['\u2019]s\s)"
+)
+#: A lower-case name that starts the message as its subject, only before a lock-out or a
+#: forgotten password ("jo smith is locked out", "priya can't log in"): typed in a chat,
+#: names often aren't capitalised; the words must not be things (:data:`_NOT_SUBJECT`,
+#: the lexicon's words)
+_LOWER_SUBJECT_NAME = re.compile(
+    r"^\s*([a-z]+(?: [a-z]+)?)(?:\s+(?:is|has|got)|['\u2019]s)(?:\s+(?:been|still|now))?"
+    r"\s+(?:locked|forgotten|lost)\b"
+    r"|^\s*([a-z]+(?: [a-z]+)?)\s+(?:forgot|cant|can't|cannot)\s+(?:log|sign|get)\s*(?:in|on)\b"
+)
+#: Lower-case words that start "... is locked" and are things, not people.
+_NOT_SUBJECT = frozenset(
+    """
+    door doors system systems machine machines windows device devices app apps portal site
+    database drive file files folder folders work office building car van cabinet drawer
+    locker session profile pin sim card badge id keypad tablet workstation terminal till
+    people users members customers residents councillors visitors guests public
+    """.split()
 )
 #: Words that end a name or are not names at all ("my colleague is locked out").
 _NOT_NAME_WORDS = """
@@ -116,7 +135,8 @@ _NOT_NAME_WORDS = """
     doesnt isnt hasnt didnt wasnt said says told asked tried started starts starting joined
     joining joins left leaving leaves off back up out over everything something nothing
     anything everybody nobody noone anyone anybody one all both each either neither mine
-    today tomorrow yesterday morning afternoon evening tonight
+    today tomorrow yesterday morning afternoon evening tonight ages hours days weeks months
+    minutes mins years ever long while good
 """
 _NOT_NAME = frozenset(_NOT_NAME_WORDS.split())
 
@@ -228,4 +248,11 @@ class SlotExtractor:
         name = _clean_name(subject.group(1)) if subject is not None else None
         if name is not None and not any(w.lower() in self._things for w in name.split()):
             return name
-        return None
+        lower = _LOWER_SUBJECT_NAME.match(text)
+        raw = (lower.group(1) or lower.group(2)) if lower is not None else ""
+        name = _clean_name(raw) if raw else None
+        if name is None or len(name.split()) != len(raw.split()):
+            return None  # "my ..." or "the ...": not a name
+        if any(w.lower() in self._things or w.lower() in _NOT_SUBJECT for w in name.split()):
+            return None
+        return name

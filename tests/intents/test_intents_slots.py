@@ -104,6 +104,10 @@ def test_urgency(det: IntentDetector, text: str, urgency: str | None) -> None:
         ("my manager has asked me to reset the new starter's password", None),
         ("Sam is locked out", "Sam"),  # unlocked the asker's own account
         ("Dave Smith can't log in, please reset his password", "Dave Smith"),
+        # typed in lower case, as chat often is: the asker's own unlock began
+        ("jo smith is locked out", "Jo Smith"),
+        ("priya can't log in", "Priya"),
+        ("locked out for jo", "Jo"),
     ],
 )
 def test_requests_for_a_colleague(det: IntentDetector, text: str, colleague: str | None) -> None:
@@ -122,6 +126,9 @@ def test_requests_for_a_colleague(det: IntentDetector, text: str, colleague: str
         "my boss says I need to reset my password",  # asked by a manager, still their own
         "Outlook is locked and won't open",  # a product, not a person
         "Everything is locked",
+        "system is locked",  # a thing, not a person, in lower case too
+        "locked out for ages",
+        "teams can't sign in",
     ],
 )
 def test_requests_for_yourself(det: IntentDetector, text: str) -> None:
