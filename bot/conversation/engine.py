@@ -29,7 +29,7 @@ from bot.conversation.notify import take_pending
 from bot.conversation.outcomes import count_turn, failed, measure
 from bot.conversation.presses import press as handle_press
 from bot.conversation.runner import FlowRunner, Outcome, Scope, yes_no_buttons
-from bot.conversation.state import ConversationState
+from bot.conversation.state import ConversationState, slots_to_json
 from bot.conversation.switch import answer_switch, offer_switch
 from bot.flows import followup
 from bot.flows.base import Asker, Flow, FlowContext, FlowRegistry, Step
@@ -392,7 +392,10 @@ class ConversationEngine:
             return
         if confidence >= CONFIRM and flow is not None:
             state.flow, state.step = "clarify", "confirm"
-            state.data = {"intent": intent, "text": text}
+            # what the message said beyond its intent (the product, for a colleague...)
+            # stays with it: a "yes" says nothing of that
+            slots = slots_to_json(prediction.slots)
+            state.data = {"intent": intent, "text": text, "slots": slots}
             out.replies.append(
                 Reply(
                     wording.CONFIRM_INTENT.format(action=wording.action(intent)),
@@ -414,7 +417,9 @@ class ConversationEngine:
                 Button(wording.upper_first(wording.action(o)), ChooseIntent(o)) for o in options
             ]
             buttons.append(Button("Something else", Ask(text)))
-            state.data = {"text": text}
+            # a press starts the flow from this message (its problem, its colleague...)
+            slots = slots_to_json(prediction.slots)
+            state.data = {"text": text, "slots": slots, "offered": options}
             out.replies.append(
                 Reply(wording.OFFER_INTENTS, buttons=tuple(buttons), kind="question")
             )

@@ -17,7 +17,7 @@ from bot.conversation.actions import (
     SubmitForm,
 )
 from bot.conversation.runner import FlowRunner, Outcome, Scope, chosen
-from bot.conversation.state import ConversationState, PendingSwitch
+from bot.conversation.state import ConversationState, PendingSwitch, slots_from_json
 from bot.conversation.switch import answer_switch
 from bot.flows.base import Step
 
@@ -33,10 +33,17 @@ async def press(
     """Carry out ``action``; ``pending`` is the switch question this turn may answer."""
     match action:
         case ChooseIntent(intent):
+            # one of the intents offered for a message ("Is it one of these?") starts from
+            # that message: "priya can't log in" is still about a colleague
+            offer = state.data if state.flow is None else {}
+            offered = intent in offer.get("offered", ())
+            slots = slots_from_json(offer.get("slots")) if offered else None
             state.clear()
             # text sent with the press (a message shortcut) is what the flow works on
             text, _ = texts.clean(scope.incoming.text)
-            ctx = runner.context(scope, chosen(intent), {}, text)
+            if not text and slots is not None:
+                text = str(offer.get("text") or "")
+            ctx = runner.context(scope, chosen(intent, slots), {}, text)
             await runner.start_intent(intent, ctx, state, out)
         case ConfirmSwitch(yes):
             await answer_switch(runner, pending, yes, scope, state, out)

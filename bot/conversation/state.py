@@ -11,6 +11,7 @@ so a question pending at an upgrade is still answered), never seen by a flow.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,12 +20,30 @@ from bot.conversation.actions import decode_action, encode_action
 from bot.conversation.messages import Button
 from bot.storage import conversations as conversation_repo
 from bot.storage.models import Conversation
+from intents import Slots
 
 #: where a pending switch is kept in ``Conversation.data``, beside the flow's own data
 SWITCH_KEY = "_switch"
 #: the last turn's buttons, the waiting question's buttons, a draft set aside
 OFFERED_KEY, ASKED_KEY, PARKED_KEY = "_offered", "_asked", "_parked"
 _RESERVED = (SWITCH_KEY, OFFERED_KEY, ASKED_KEY, PARKED_KEY)
+
+
+def slots_to_json(slots: Slots) -> dict[str, Any]:
+    """What a message said beyond its intent, kept while the bot asks what it meant ("Just to
+    check...", "Is it one of these?"): the answer ("yes", a press) says nothing of that."""
+    return dataclasses.asdict(slots)
+
+
+def slots_from_json(data: object) -> Slots | None:
+    """The slots :func:`slots_to_json` kept, or ``None`` (none kept, or unreadable)."""
+    if not isinstance(data, dict):
+        return None
+    names = {f.name for f in dataclasses.fields(Slots)}
+    try:
+        return Slots(**{k: v for k, v in data.items() if k in names})
+    except TypeError:
+        return None
 
 
 def buttons_to_json(buttons: tuple[Button, ...]) -> list[list[str]]:

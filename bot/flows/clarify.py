@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot import wording
 from bot.conversation import text as texts
 from bot.conversation.messages import Reply
+from bot.conversation.state import slots_from_json
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from intents import Prediction
 
 NAME = "clarify"
 
@@ -20,8 +22,14 @@ async def confirm(ctx: FlowContext) -> Step | NotForMe:
         return NOT_FOR_ME
     if not answer:
         return Step((Reply(wording.CONFIRM_NO),), outcome="confirm_no")
+    intent = str(ctx.data.get("intent", "question"))
     ctx.text = str(ctx.data.get("text", ""))
-    return Step((), outcome="confirmed", handoff=str(ctx.data.get("intent", "question")))
+    slots = slots_from_json(ctx.data.get("slots"))
+    if slots is not None:
+        # the flow starts from the message asked about (its product, its colleague...),
+        # whether the yes was typed or pressed
+        ctx.prediction = Prediction(intent, 1.0, slots, reasons=("confirmed by the person",))
+    return Step((), outcome="confirmed", handoff=intent)
 
 
 def register(registry: FlowRegistry) -> None:

@@ -209,3 +209,28 @@ async def test_a_new_phone_gets_the_guide_and_the_question_without_a_check_first
     # someone else's new phone is still checked first: it would raise a ticket
     priya = Chat(engine, "priya.shah@dacorum.gov.uk")
     assert "Do you still have" not in await priya.say("my colleague has a new phone")
+
+
+async def test_a_colleague_named_in_lower_case_gets_the_desk_not_a_code(
+    engine: ConversationEngine,
+) -> None:
+    """ "jo smith is locked out" sent Sam a code to unlock Sam's own account; "priya can't
+    log in" offered the unlock, whose press did the same."""
+    sam = Chat(engine)
+    assert "I can't do that for a colleague" in await sam.say("jo smith is locked out")
+    assert "Is it one of these?" in await sam.say("priya can't log in")
+    reply = await sam.press("Unlock")
+    assert "I can't do that for a colleague" in reply and "code" not in reply
+
+
+async def test_a_checked_ticket_keeps_what_the_message_named(engine: ConversationEngine) -> None:
+    """ "my screen is flickering", then yes to "do you want to raise a ticket?", asked which
+    of Email, Calendar... it was about: the yes had named nothing."""
+    sam = Chat(engine)
+    assert "Just to check" in await sam.say("my screen is flickering")
+    reply = await sam.say("yes")
+    assert "Which of these is it about?" not in reply
+    assert "How much is this stopping you working?" in reply
+    draft = await sam.press("can work around it")
+    assert "Problem: My screen is flickering" in draft
+    assert "About: Laptop, phone or printer" in draft
