@@ -49,6 +49,7 @@ from bot.flows.reset_text import (
     MOVE_KEPT,
     MOVE_RESET,
     MOVE_WITH_GUIDE,
+    NEW_NUMBER,
     NO_CODE_ASKED,
     NOT_PROVEN,
     PASSED_ON,
@@ -63,6 +64,7 @@ from bot.flows.reset_words import (
     asks_resend,
     asks_what_code,
     cant_get_it,
+    changes_number,
     moves_own_phone,
     moves_phone,
     says_not_arrived,
@@ -197,10 +199,14 @@ async def _code_or_refusal(ctx: FlowContext, intent: str) -> Step:
     ctx.data.update({"code_id": begun.code_id, "sent_to": begun.sent_to})
     template = CODE_SENT_FORM if ctx.incoming.forms else CODE_SENT
     text = template.format(digits=6, where=begun.sent_to, **words)
-    buttons = (
+    buttons: tuple[Button, ...] = (
         Button("Send a new code", FlowAnswer(intent, "resend")),
         Button("Cancel", FlowAnswer(intent, "cancel")),
     )
+    if begun.sent_to.startswith("your mobile") and changes_number(ctx.text):
+        # "I've got a new mobile number": the text may go to the old one
+        text = f"{text} {NEW_NUMBER.format(where=begun.sent_to)}"
+        buttons = (Button("Pass it to the desk", FlowAnswer(intent, "desk")), *buttons)
     # a channel with forms (a Slack modal) offers one for the code, kept out of its history
     reply = Reply(text, buttons=buttons, kind="question", form=f"{intent}:{CODE_FORM}")
     return Step(

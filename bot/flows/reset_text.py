@@ -20,6 +20,11 @@ CODE_SENT = (
     "To check it's you, I've sent a {digits}-digit code to {where}. Type it here to "
     "{action}. It works for {minutes} minutes; never share it with anyone."
 )
+#: after :data:`CODE_SENT`, to someone who said their number has changed
+NEW_NUMBER = (
+    "You said your number has changed: if {where} isn't your new one, press \"Pass it to "
+    "the desk\" and they'll check it's you another way."
+)
 #: where the code goes when the channel has forms (``Incoming.forms``: Slack's modals)
 CODE_SENT_FORM = (
     "To check it's you, I've sent a {digits}-digit code to {where}. Press \"Enter the code\" "

@@ -44,6 +44,27 @@ def moves_phone(text: str) -> bool:
     return bool(_NEW_PHONE.search(text)) and not _NO_OLD_PHONE.search(text)
 
 
+#: a new number: "I've got a new mobile number", "my number has changed"
+_NEW_NUMBER = re.compile(
+    r"\b(?:new|different|changed)\s+(?:(?:mobile|phone|work)\s+)?(?:number|no)\b"
+    r"|\bchang\w*\s+(?:my\s+)?(?:(?:mobile|phone)\s+)?number\b"
+    r"|\bnumber\s+(?:has\s+|have\s+)?changed\b",
+    re.IGNORECASE,
+)
+
+
+def changes_number(text: str) -> bool:
+    """Whether the message says the person's phone number has changed: a code by text
+    goes to the number on their record, which may be the old one.
+
+    >>> changes_number("I've got a new mobile number"), changes_number("I've got a new phone")
+    (True, False)
+    >>> changes_number("my number has changed so the codes don't come")
+    True
+    """
+    return bool(_NEW_NUMBER.search(_plain(text)))
+
+
 #: someone other than the person asking ("my colleague has a new phone"): a ticket, not a
 #: guide, so never taken on without a check
 _SOMEONE_ELSE = re.compile(

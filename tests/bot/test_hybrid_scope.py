@@ -15,6 +15,7 @@ from bot.conversation.engine import ConversationEngine
 from bot.flows import default_registry
 from bot.settings import Settings
 from tests.bot.test_conversations import Chat, raised
+from tests.conftest import ALEX
 
 NOT_IT = "That isn't something I can help with"
 
@@ -234,3 +235,18 @@ async def test_a_checked_ticket_keeps_what_the_message_named(engine: Conversatio
     draft = await sam.press("can work around it")
     assert "Problem: My screen is flickering" in draft
     assert "About: Laptop, phone or printer" in draft
+
+
+async def test_a_new_number_is_offered_the_desk_beside_the_code(
+    engine: ConversationEngine,
+) -> None:
+    """ "I've got a new mobile number" sent the code to the number on record, likely the old
+    one, saying nothing of it: the person was left waiting for a text that can't come."""
+    sam = Chat(engine)
+    reply = await sam.say("I've got a new mobile number")
+    assert "sent a 6-digit code to your mobile ending" in reply
+    assert "You said your number has changed" in reply
+    passed = await sam.press("Pass it to the desk")
+    assert "I've passed it to the Joint ICT Service Desk as JSD-" in passed
+    # a new phone is not a new number: its guide, no code
+    assert "Do you still have the old phone?" in await Chat(engine, ALEX).say("new phone")
