@@ -20,7 +20,7 @@ import logging
 from bot import logs
 from bot.conversation.runner import Outcome, Scope
 from bot.desk import activity
-from bot.flows.tickets import PRODUCT_CATEGORY
+from bot.flows.ticket_text import PRODUCT_CATEGORY
 from bot.services import Services
 from intents import Prediction
 

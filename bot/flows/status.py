@@ -1,7 +1,10 @@
-"""Where my tickets stand: list, show by reference, comment, close, reopen, rate.
+"""Where my tickets stand: list, show by reference, chase, comment, close, reopen, rate.
 
     start ─▶ (ref given) show ─▶ act: comment ─▶ (text) ─▶ done
-          └▶ (no ref) pick ─▶ show           close / reopen ─▶ done
+          └▶ (no ref) pick ─▶ show           chase / close / reopen ─▶ done
+
+"Chase my ticket" chases its one open ticket (or the one named) at once: the request for
+news goes on the ticket for its agent, at most once an hour.
 
 The CSAT question ("How did we do?") arrives as a notification with buttons
 ``ticket_status:csat`` that work at any time; its optional comment is a state.
@@ -10,6 +13,7 @@ The CSAT question ("How did we do?") arrives as a notification with buttons
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer
@@ -18,11 +22,13 @@ from bot.conversation.text import yes_no
 from bot.desk.errors import DeskError
 from bot.desk.service import REOPEN_WINDOW_DAYS, Actor
 from bot.desk.tickets import OPEN_STATUSES, Ticket
-from bot.flows import proof
+from bot.flows import proof, ticket_text
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
 from bot.storage.models import Staff
 
 NAME = "ticket_status"
+#: a second "any update?" this soon after the first adds nothing to the ticket
+CHASE_AGAIN_AFTER = timedelta(hours=1)
 
 
 def describe(ticket: Ticket) -> str:
@@ -51,6 +57,7 @@ async def _show(ctx: FlowContext, ticket: Ticket) -> Step:
         text += f"\nLatest from {last.author_name}: {last.body[:300]}"
     options: list[tuple[str, str]] = [("comment", "Add a comment")]
     if ticket.status in OPEN_STATUSES:
+        options.insert(0, ("chase", ticket_text.CHASE_BUTTON))
         options.append(("close", "Close it, it's sorted"))
     elif ctx.services.desk.can_reopen(ticket, ctx.now):
         options.append(("reopen", "Reopen it"))
@@ -76,16 +83,20 @@ async def start(ctx: FlowContext) -> Step:
     slots = ctx.prediction.slots if ctx.prediction else None
     ref = slots.ticket_ref if slots is not None else None
     adding = slots is not None and slots.adds_to_ticket
-    if ref:
-        ticket = await _mine(ctx, ref)
-        if ticket is not None:
-            return await _ask_comment(ctx, ticket) if adding else await _show(ctx, ticket)
+    chases = _CHASE.search(ctx.text.lower()) is not None
+    ticket = await _mine(ctx, ref) if ref else None
+    if ticket is not None:
+        if chases:  # "chase JSD-000123"
+            return await _chase(ctx, ticket)
+        return await _ask_comment(ctx, ticket) if adding else await _show(ctx, ticket)
     tickets = await ctx.services.desk.for_requester(ctx.session, ctx.asker.staff_id)
     open_ones = [t for t in tickets if t.status in OPEN_STATUSES]
     if adding and not ref and len(open_ones) == 1:  # the one ticket it can be: no list
         return await _ask_comment(ctx, open_ones[0])
     if not ref and len(open_ones) == 1 and _act(ctx.text) == "close":  # "cancel my ticket"
         return await _show(ctx, open_ones[0])  # with its "Close it", one press away
+    if not ref and len(open_ones) == 1 and chases:  # "chase my ticket"
+        return await _chase(ctx, open_ones[0])
     if not tickets:
         if ref:
             text = wording.TICKET_NOT_FOUND.format(ref=ref).rsplit(",", 1)[0] + "."
@@ -119,9 +130,19 @@ async def on_pick(ctx: FlowContext) -> Step | NotForMe:
     return await _show(ctx, ticket)
 
 
+#: asking the desk to hurry a ticket: "chase my ticket" does it at once (its one open ticket,
+#: or the one named); "any update?" asks to see it, and at a ticket shown, chases it
+_CHASE = re.compile(r"\b(?:chase|chasing|hurry (?:it|this|them) up|speed (?:it|this) up)\b")
 #: what to do with the ticket, in words ("close it please", "it's sorted now", "add a
 #: note"); a reopen first, so "it's not fixed after all" never closes it
 _TYPED_ACTS = (
+    (
+        "chase",
+        re.compile(
+            rf"{_CHASE.pattern}|\b(?:any (?:update|updates|news|progress)"
+            r"|(?:is there|got) (?:an |any )?(?:update|news))\b"
+        ),
+    ),
     ("reopen", re.compile(r"\b(?:re-?open|not (?:fixed|sorted|resolved)|still|again|came back)\b")),
     (
         "close",
@@ -135,7 +156,7 @@ _TYPED_ACTS = (
 )
 
 
-ACTS = frozenset({"comment", "close", "reopen"})
+ACTS = frozenset({"chase", "comment", "close", "reopen"})
 #: a comment said with the asking ("add a note: it's the left one"): group 1 is the comment
 _INLINE_COMMENT = re.compile(
     r"^(?:please |can you |could you )?(?:add(?: (?:a |this )?(?:note|comment))?|note|comment"
@@ -164,6 +185,8 @@ async def on_act(ctx: FlowContext) -> Step | NotForMe:
         return NOT_FOR_ME
     staff = await ctx.session.get(Staff, ctx.asker.staff_id)
     assert staff is not None
+    if choice == "chase":
+        return await _chase(ctx, ticket)
     if choice == "comment":
         if (said := _INLINE_COMMENT.match(ctx.text.strip())) is not None:
             return await _comment(ctx, ticket, staff, said.group(1))
@@ -187,6 +210,37 @@ async def on_act(ctx: FlowContext) -> Step | NotForMe:
     except DeskError as exc:
         return Step((Reply(str(exc)),), outcome="refused")
     return Step((Reply(text),), outcome=f"ticket_{choice}", details={"ticket": ticket.ref})
+
+
+async def _chase(ctx: FlowContext, ticket: Ticket) -> Step:
+    """ "Any update?": the requester's request for news goes on the ticket for its agent
+    (once an hour at most), and they're told when the desk aims to answer. A ticket no
+    longer open is shown instead, with its Reopen."""
+    if ticket.status not in OPEN_STATUSES:
+        return await _show(ctx, ticket)
+    desk, settings = ctx.services.desk, ctx.services.settings
+    words = {"ref": ticket.ref, "desk": settings.desk_name}
+    comments = await desk.comments(ctx.session, ticket, public_only=True)
+    asked = [
+        c
+        for c in comments
+        if c.author_id == ctx.asker.staff_id and c.body == ticket_text.CHASE_NOTE
+    ]
+    if asked and ctx.now - asked[-1].created_at < CHASE_AGAIN_AFTER:
+        when = wording.due(asked[-1].created_at).split(", ")[-1]
+        text = ticket_text.CHASED_ALREADY.format(when=when, **words)
+        return Step((Reply(text),), outcome="ticket_chased_already", details={"ticket": ticket.ref})
+    staff = await ctx.session.get(Staff, ctx.asker.staff_id)
+    assert staff is not None
+    await desk.comment(ctx.session, ticket, Actor.of(staff), ticket_text.CHASE_NOTE, now=ctx.now)
+    responded = ticket.first_response_at is not None
+    due = ticket.resolution_due if responded else ticket.response_due
+    aim = ticket_text.AIM_TO_FIX if responded else ticket_text.AIM_TO_RESPOND
+    if due < ctx.now:
+        aim = ticket_text.AIMED_TO_FIX if responded else ticket_text.AIMED_TO_RESPOND
+    aim = aim.format(due=wording.due(due))
+    text = ticket_text.CHASED.format(aim=aim, **words)
+    return Step((Reply(text),), outcome="ticket_chased", details={"ticket": ticket.ref})
 
 
 async def on_comment(ctx: FlowContext) -> Step | NotForMe:

@@ -1,5 +1,7 @@
 """What a ticket says: the problem (not the request words around it), and the turns of
-the conversation about this problem, with the guides the bot offered named by title.
+the conversation about this problem, with the guides the bot offered named by title; and
+the ticket flows' words that are not questions of the draft (the category a product
+names, a request for news).
 
 >>> summary_of("please raise a ticket for me, the monitor keeps flickering and going black")
 'Monitor keeps flickering and going black'
@@ -57,6 +59,21 @@ _TRAILING = [
     )
 ]
 _PUNCTUATION = " \t\n,;:.!?-–—"
+
+
+#: product slot (from intents) → ticket category
+PRODUCT_CATEGORY = {
+    "email": "email",
+    "calendar": "calendar",
+    "documents": "documents",
+    "sign-in": "sign-in",
+    "password": "sign-in",
+    "mfa": "sign-in",
+    "device": "device",
+    "mobile": "device",
+    "teams": "other",
+    "browser": "other",
+}
 
 
 def summary_of(text: str, limit: int = SUMMARY_LIMIT) -> str:
@@ -190,6 +207,24 @@ _NOT_A_DESCRIPTION = re.compile(
 )
 
 
+_RAISE_WORDS = frozenset(
+    "ticket raise log call job report issue problem a an i want to need please can you new "
+    "open with the desk it service help someone person human speak talk me back ring "
+    "somebody anyone agent real could get hi hello there is available".split()
+)
+
+
+def names_a_problem(text: str) -> bool:
+    """Whether a request for a ticket (or a person) says what it's about: two words or
+    more besides the asking.
+
+    >>> names_a_problem("raise a ticket please"), names_a_problem("my printer is jammed")
+    (False, True)
+    """
+    words = [w.strip("?!.,'").lower() for w in text.split()]
+    return len([w for w in words if w and w not in _RAISE_WORDS]) >= 2
+
+
 def describes(text: str) -> bool:
     """Whether a message typed at one of a draft ticket's questions ("Which of these is it
     about?") describes the problem: a statement of three words or more.
@@ -201,3 +236,22 @@ def describes(text: str) -> bool:
     """
     said = " ".join(text.replace("\u2019", "'").split())
     return len(said.split()) >= 3 and not _NOT_A_DESCRIPTION.search(said)
+
+
+# -- asking for an update on a ticket (bot.flows.status) -----------------------------------
+
+#: the requester's comment on the ticket, for the agent working it
+CHASE_NOTE = "Could I have an update on this, please?"
+CHASE_BUTTON = "Ask for an update"
+CHASED = (
+    "I've asked the {desk} for an update on {ref}. {aim} I'll message you here when there's news."
+)
+AIM_TO_RESPOND = "They aim to respond by {due}."
+AIM_TO_FIX = "They aim to fix it by {due}."
+AIMED_TO_RESPOND = "They aimed to respond by {due}, so it's overdue."
+AIMED_TO_FIX = "They aimed to fix it by {due}, so it's overdue."
+#: the same person asked within :data:`bot.flows.status.CHASE_AGAIN_AFTER`
+CHASED_ALREADY = (
+    "You asked for an update on {ref} at {when}, and the {desk} has it. I'll message you "
+    "here when there's news."
+)

@@ -31,32 +31,21 @@ from bot.flows.ticket_form import (
     MAX_SUMMARY,
     form_fields,
 )
-from bot.flows.ticket_text import describes, problem_turns, summary_of, transcript_entry
+from bot.flows.ticket_text import (
+    PRODUCT_CATEGORY,
+    describes,
+    names_a_problem,
+    problem_turns,
+    summary_of,
+    transcript_entry,
+)
 from bot.redaction import redact
 from bot.storage import conversations as conversation_repo
 from bot.storage.models import Staff
 
-#: product slot (from intents) → ticket category
-PRODUCT_CATEGORY = {
-    "email": "email",
-    "calendar": "calendar",
-    "documents": "documents",
-    "sign-in": "sign-in",
-    "password": "sign-in",
-    "mfa": "sign-in",
-    "device": "device",
-    "mobile": "device",
-    "teams": "other",
-    "browser": "other",
-}
 #: the state that raises a ticket about a question no guide answered, its text in the press
 #: (``FlowCommand("raise_ticket", "about", question)``): the ticket starts from it
 ABOUT_VERB = "about"
-_RAISE_WORDS = frozenset(
-    "ticket raise log call job report issue problem a an i want to need please can you new "
-    "open with the desk it service help someone person human speak talk me back ring "
-    "somebody anyone agent real could get hi hello there is available".split()
-)
 
 
 def _flow_name(ctx: FlowContext) -> str:
@@ -74,8 +63,7 @@ def _says_what(ctx: FlowContext) -> bool:
     something is broken ("it's not working")."""
     if ctx.prediction is not None and (ctx.prediction.not_fixed or ctx.prediction.names_nothing):
         return False
-    words = [w.strip("?!.,'").lower() for w in ctx.text.split()]
-    return len([w for w in words if w and w not in _RAISE_WORDS]) >= 2
+    return names_a_problem(ctx.text)
 
 
 async def _start(ctx: FlowContext, flow: str) -> Step:
@@ -171,6 +159,7 @@ async def _next_question(ctx: FlowContext) -> Step:
         similar = await desk.similar_open(ctx.session, ctx.asker.staff_id, ctx.data["summary"])
         if similar:
             options = [(f"add:{t.ref}", f"Add to {t.ref}: {t.summary[:40]}") for t in similar]
+            ctx.data["similar"] = [t.ref for t in similar]
             options.append(("new", "No, raise a new ticket"))
             text = wording.TICKET_SIMILAR.format(count=len(similar))
             return Step(
@@ -266,6 +255,12 @@ async def on_impact(ctx: FlowContext) -> Step | NotForMe:
 
 async def on_similar(ctx: FlowContext) -> Step | NotForMe:
     value = ctx.text.strip()
+    answer = yes_no(value.lower()) if ctx.incoming.press is None else None
+    similar = ctx.data.get("similar") or []
+    if answer is False:  # "no": a new ticket
+        value = "new"
+    elif answer is True and len(similar) == 1:  # "yes": the one ticket offered
+        value = f"add:{similar[0]}"
     if value == "new":
         return await _next_question(ctx)
     if not value.startswith("add:"):

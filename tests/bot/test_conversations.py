@@ -12,9 +12,10 @@ from bot.conversation.actions import ChooseIntent, ConfirmSwitch
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.messages import Incoming, Reply
 from bot.desk.calendar import LONDON
-from bot.desk.tickets import Ticket
+from bot.desk.tickets import Ticket, TicketComment
 from bot.flows import default_registry
 from bot.flows.ticket_form import form
+from bot.flows.ticket_text import CHASE_NOTE
 from bot.settings import Settings
 from tests.conftest import SAM, shared_services
 
@@ -94,6 +95,14 @@ async def raised(engine: ConversationEngine, done: str) -> Ticket:
         ticket = await engine.services.desk.get(session, ref)
     assert ticket is not None
     return ticket
+
+
+async def comments_on(engine: ConversationEngine, ref: str) -> list[TicketComment]:
+    """The public comments on ticket ``ref``, oldest first."""
+    async with engine.services.db.session() as session:
+        ticket = await engine.services.desk.get(session, ref)
+        assert ticket is not None
+        return await engine.services.desk.comments(session, ticket, public_only=True)
 
 
 async def raise_outlook_ticket(sam: Chat) -> None:
@@ -292,6 +301,40 @@ async def test_what_to_do_with_a_ticket_may_be_said_in_words(engine: Conversatio
     assert "I've closed JSD-000001" in await sam.say("close it please")  # the only one listed
 
 
+async def test_asking_for_an_update_puts_it_on_the_ticket_once_an_hour(
+    engine: ConversationEngine, clock: Clock
+) -> None:
+    """ "any update?" at a ticket shown asked "What would you like to add?"; nothing could
+    ask the desk for news."""
+    sam = Chat(engine)
+    await raise_outlook_ticket(sam)
+    await sam.say("what's happening with JSD-000001")
+    assert "Ask for an update" in sam.buttons
+    chased = await sam.say("any update?")
+    assert "I've asked the Joint ICT Service Desk for an update on JSD-000001" in chased
+    assert "They aim to respond by" in chased
+    again = await sam.say("can you chase my ticket")
+    assert "You asked for an update on JSD-000001 at" in again
+    comments = await comments_on(engine, "JSD-000001")
+    assert [c.body for c in comments] == [CHASE_NOTE]  # once: for the agent working it
+    clock.now += timedelta(days=2)  # past the time the desk aimed to respond by
+    overdue = await sam.say("please chase my ticket")
+    assert "They aimed to respond by Thu 26 Nov, 10:00, so it's overdue" in overdue
+    assert [c.body for c in await comments_on(engine, "JSD-000001")] == [CHASE_NOTE] * 2
+
+
+async def test_yes_to_the_one_similar_ticket_adds_to_it(engine: ConversationEngine) -> None:
+    """ "yes" to "Add this to one of them instead?" with one ticket offered was "I'm waiting
+    for whether to add it to your ticket"."""
+    sam = Chat(engine)
+    await raise_outlook_ticket(sam)
+    await sam.press_intent("raise_ticket")
+    await sam.say("Outlook keeps crashing again with attachments")
+    await sam.press("Email")
+    assert "look similar" in await sam.press("request or question")
+    assert "I've added that to JSD-000001" in await sam.say("yes")
+
+
 async def test_adding_to_my_only_open_ticket_asks_what_to_add_straight_away(
     engine: ConversationEngine,
 ) -> None:
@@ -300,10 +343,7 @@ async def test_adding_to_my_only_open_ticket_asks_what_to_add_straight_away(
     asked = await sam.say("please add this to my existing ticket")
     assert "What would you like to add to JSD-000001 (Outlook keeps crashing" in asked
     assert "I've added that to JSD-000001" in await sam.say("It happens with PDFs only")
-    async with engine.services.db.session() as session:
-        ticket = await engine.services.desk.get(session, "JSD-000001")
-        assert ticket is not None
-        comments = await engine.services.desk.comments(session, ticket, public_only=True)
+    comments = await comments_on(engine, "JSD-000001")
     assert [c.body for c in comments] == ["It happens with PDFs only"]
 
 
@@ -821,10 +861,7 @@ async def test_a_note_said_with_the_asking_is_added_and_thanks_is_never_a_note(
     assert "I've added that to JSD-000001" in added
     assert "What would you like to add" in await sam.say("please add this to my existing ticket")
     assert "I haven't added anything to JSD-000001" in await sam.say("thanks")
-    async with engine.services.db.session() as session:
-        ticket = await engine.services.desk.get(session, "JSD-000001")
-        assert ticket is not None
-        comments = await engine.services.desk.comments(session, ticket, public_only=True)
+    comments = await comments_on(engine, "JSD-000001")
     assert [c.body for c in comments] == ["it's only with PDFs", "Word files too"]
 
 
