@@ -75,11 +75,10 @@ def names_a_topic(text: str, query: Query) -> bool:
     working"); "We couldn't sign you in" says more, though one word of it is informative."""
     if query.codes:
         return False
+    if len(query.slots) == 1 and len(words(text)) <= TOPIC_WORDS:
+        return True  # "email", "my outlook", "problem"
     named = [s for s in query.slots if s.word not in VAGUE]
-    if len(named) != 1:
-        return False
-    asked = len(named) < len(query.slots)
-    return asked or len(words(text)) <= TOPIC_WORDS
+    return len(named) == 1 and len(named) < len(query.slots)
 
 
 def stand_in(
