@@ -57,6 +57,7 @@ from bot.web.session import CookieSigner, load_or_create_key
 from integrations.identity.demo import DemoDirectory
 from intents import IntentDetector
 from knowledge import Progress
+from knowledge.fuzzy import is_english
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ async def open_services(
                     None,
                     encoder=encoder,
                     ticket_prefix=settings.ticket_prefix,
+                    # English words are never "mended" into an example's word
+                    is_word=is_english,
                 )
             )
         log.info("intents: sentence embeddings %s", "on" if detector.uses_embeddings else "off")

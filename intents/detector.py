@@ -11,7 +11,7 @@ import copy
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +95,7 @@ class IntentDetector:
         extractor: SlotExtractor,
         shipped: Shipped | None = None,
         encoder: Encoder | None = None,
+        is_word: Callable[[str], bool] | None = None,
     ) -> None:
         self._names = tuple(sorted(examples))
         self._index = {name: i for i, name in enumerate(self._names)}
@@ -111,7 +112,8 @@ class IntentDetector:
         )
         self._normalised = [extractor.normalise(t) for t in self._texts]
         self.spelling = SpellFixer(
-            [w for text in self._normalised for w in text.split()] + self.lexicon.words()
+            [w for text in self._normalised for w in text.split()] + self.lexicon.words(),
+            is_word=is_word,
         )
         self._training_docs: list[Doc] | None = None
         #: Whether the shipped weights and calibration were built from exactly these examples.
@@ -137,6 +139,7 @@ class IntentDetector:
         *,
         encoder: Encoder | None = None,
         ticket_prefix: str = "JSD",
+        is_word: Callable[[str], bool] | None = None,
     ) -> IntentDetector:
         """Read the examples (``<intent>.txt`` files) in ``data_dir`` and the model built on them.
 
@@ -144,7 +147,8 @@ class IntentDetector:
         :mod:`intents.artefact`) gives the trained weights and the calibration; if it is
         missing or was built from other examples, the classifier is trained now (about a
         second) and a warning says to run ``itbot intents build``. ``encoder`` adds
-        sentence-embedding similarity; ``ticket_prefix`` is the desk's reference prefix.
+        sentence-embedding similarity; ``ticket_prefix`` is the desk's reference prefix;
+        ``is_word`` says a word is in a dictionary, so the spelling fixer leaves it alone.
         """
         folder = data_dir or BUNDLED_DATA
         examples = load_examples(folder)
@@ -157,6 +161,7 @@ class IntentDetector:
             extractor=SlotExtractor(ticket_prefix),
             shipped=shipped,
             encoder=encoder,
+            is_word=is_word,
         )
         if not detector.shipped_fresh:
             log.warning(

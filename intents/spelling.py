@@ -16,7 +16,7 @@ misspelt "computer", nor "publishes" of "publisher"). Known words are never chan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
@@ -49,10 +49,22 @@ def _is_ending(a: str, b: str) -> bool:
 
 
 class SpellFixer:
-    """Corrects unknown words to the closest known word; built from the examples' words."""
+    """Corrects unknown words to the closest known word; built from the examples' words.
 
-    def __init__(self, known: Iterable[str]) -> None:
+    ``is_word`` says a word is a word of the language (a dictionary's): never a slip, even
+    when no example has it ("trying" is not a misspelt "tring", a town in one example).
+
+    >>> SpellFixer(["tring"]).fix("someone is trying")
+    'someone is tring'
+    >>> SpellFixer(["tring"], is_word=lambda w: w == "trying").fix("someone is trying")
+    'someone is trying'
+    """
+
+    def __init__(
+        self, known: Iterable[str], *, is_word: Callable[[str], bool] | None = None
+    ) -> None:
         self.known = frozenset(w for w in known if w.isalpha())
+        self._is_word = is_word
         by_length: dict[int, list[str]] = {}
         for word in self.known:
             if len(word) >= MIN_LENGTH - 1:
@@ -84,6 +96,8 @@ class SpellFixer:
         changed = False
         for i, word in enumerate(words):
             if len(word) >= MIN_LENGTH and word.isalpha() and word not in self.known:
+                if self._is_word is not None and self._is_word(word):
+                    continue
                 mended = self._mend(word)
                 if mended != word:
                     words[i], changed = mended, True

@@ -30,6 +30,7 @@ from intents import Encoder, IntentDataError, IntentDetector, Prediction
 from intents.artefact import MODEL_FILE
 from intents.evaluation import evaluate, parse_jsonl
 from intents.examples import BUNDLED_DATA
+from knowledge.fuzzy import is_english
 
 SEMANTIC_CHOICES = ("auto", "on", "off")
 
@@ -111,9 +112,12 @@ def _load(
     try:
         encoder = _encoder(args, settings)
         if not as_served:
-            return IntentDetector.load(args.data_dir, encoder=encoder)
+            return IntentDetector.load(args.data_dir, encoder=encoder, is_word=is_english)
         return IntentDetector.load(
-            args.data_dir, encoder=encoder, ticket_prefix=settings.ticket_prefix
+            args.data_dir,
+            encoder=encoder,
+            ticket_prefix=settings.ticket_prefix,
+            is_word=is_english,
         )
     except IntentDataError as exc:
         print(f"itbot: {exc}", file=sys.stderr)
@@ -175,7 +179,7 @@ def build_command(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     text = detector.build(folds=args.folds)
     (folder / MODEL_FILE).write_text(text, encoding="utf-8")
-    rebuilt = IntentDetector.load(folder)
+    rebuilt = IntentDetector.load(folder, is_word=is_english)
     summary = {
         "written": str(folder / MODEL_FILE),
         "bytes": len(text.encode()),
