@@ -190,10 +190,13 @@ RULES: tuple[Rule, ...] = (
         "account-compromised",
         "question",
         _rx(
-            r"\b(?:hacked|compromised|breached)\b|\bsomeone (?:else )?(?:has |is |was )?"
-            r"(?:been )?(?:using|logged into|logging into|signed into|signing into|got into|in)"
+            r"\b(?:hacked|compromised|breached)\b|\b(?:someone|somebody) (?:else )?"
+            r"(?:has |is |was |keeps |kept )?(?:been )?(?:trying to |tried to )?"
+            r"(?:using|logged into|logging into|signed into|signing into|got into|getting into"
+            r"|get into|log into|log in to|sign into|sign in to|in)"
             r" my (?:account|email|mailbox)\b|\bsending (?:spam|emails?|messages?) (?:that )?i"
             r" (?:didnt|did not|never) send\b"
+            r"|\b(?:account|email|mailbox) (?:is |keeps |has been )?sending (?:out )?spam\b"
             # sign-in codes or approvals nobody asked for: someone else has the password
             r"|\b(?:codes?|texts?|prompts?|requests?|approvals?|notifications?|sign ins?)\b"
             r"(?: \w+){0,3} (?:i|im|i am) (?:didnt|did not|never|not|havent|have not)"
@@ -206,6 +209,7 @@ RULES: tuple[Rule, ...] = (
             "I think my account has been hacked",
             "someone else is using my email account",
             "I keep getting sign in codes I didn't ask for",
+            "someone is trying to log into my account",
         ),
         frozenset({"unlock_account", "reset_password", "reset_mfa"}),
     ),

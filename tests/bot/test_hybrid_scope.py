@@ -250,3 +250,18 @@ async def test_a_new_number_is_offered_the_desk_beside_the_code(
     assert "I've passed it to the Joint ICT Service Desk as JSD-" in passed
     # a new phone is not a new number: its guide, no code
     assert "Do you still have the old phone?" in await Chat(engine, ALEX).say("new phone")
+
+
+@pytest.mark.parametrize(
+    "said", ["someone is trying to log into my account", "my account is sending spam emails"]
+)
+async def test_someone_else_in_the_account_gets_its_guide_not_an_unlock(
+    engine: ConversationEngine, said: str
+) -> None:
+    """ "someone is trying to log into my account" was asked "do you want to unlock your
+    account?"; "my account is sending spam emails" got *Emails going to Junk*."""
+    sam = Chat(engine)
+    reply = await sam.say(said)
+    assert "Just to check" not in reply and "code" not in reply
+    titles = [c.title for r in sam.replies for c in r.cards]
+    assert titles[:1] == ["Someone else may be in your account (hacked or compromised)"]

@@ -11,6 +11,7 @@ import pytest
 
 from intents import INTENTS, IntentDataError, IntentDetector, Prediction, Slots
 from intents.examples import BUNDLED_DATA
+from knowledge.fuzzy import is_english
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +170,12 @@ def test_bad_example_folders_are_reported(
 def test_a_missing_folder_is_reported(tmp_path: Path) -> None:
     with pytest.raises(IntentDataError, match="no intent examples folder"):
         IntentDetector.load(tmp_path / "nowhere")
+
+
+def test_an_english_word_is_never_mended_into_an_examples_word() -> None:
+    """ "trying" became "tring" (a town in one out-of-scope example), so "someone is trying
+    to log into my account" lost the words its rule reads; the bot gives the detector a
+    dictionary (knowledge's English words) whose words are never mended."""
+    det = IntentDetector.load(is_word=is_english)
+    prediction = det.detect("someone is trying to log into my account")
+    assert prediction.intent == "question" and "account-compromised" in prediction.rules

@@ -243,6 +243,24 @@ def test_program_code_is_not_a_sign_in_code(det: IntentDetector, text: str) -> N
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "someone keeps logging into my account",
+        "I think my email has been hacked",
+        "my account is sending spam emails",
+    ],
+)
+def test_someone_else_in_the_account_is_not_an_unlock(det: IntentDetector, text: str) -> None:
+    """ "someone is trying to log into my account" asked "do you want to unlock your
+    account?": someone else may be in it, which its guide and the desk deal with."""
+    assert det.detect(text).intent == "question"
+
+
+def test_asking_the_desk_in_is_not_a_break_in(det: IntentDetector) -> None:
+    assert det.detect("can someone log into my laptop and check it").intent != "question"
+
+
+@pytest.mark.parametrize(
     "text", ["is it you or a real person", "am I talking to a bot", "are you a robot"]
 )
 def test_asking_whether_it_is_a_bot_is_not_asking_for_a_person(

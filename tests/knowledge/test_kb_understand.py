@@ -201,9 +201,7 @@ def test_a_topic_word_alone_offers_its_guides(bundled: KnowledgeBase, word: str)
     assert result.decision == "choose" and result.n_choices >= 2, result
 
 
-@pytest.mark.parametrize(
-    "question", ["I need help with my email", "problem with my email", "teams isn't working"]
-)
+@pytest.mark.parametrize("question", ["problem with my email", "teams isn't working"])
 def test_asking_for_help_with_a_topic_offers_its_guides(
     bundled: KnowledgeBase, question: str
 ) -> None:
