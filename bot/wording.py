@@ -129,7 +129,15 @@ def unknown_user(settings: Settings) -> str:
     return UNKNOWN_USER.format(councils=councils, domains=staff_domains(settings))
 
 
-def action(intent: str) -> str:
+#: the account actions said of a colleague's account ("priya can't log in")
+COLLEAGUE_ACTIONS = {
+    k: v.replace("your", "their") for k, v in INTENT_ACTIONS.items() if "your" in v
+}
+
+
+def action(intent: str, for_colleague: bool = False) -> str:
+    if for_colleague and intent in COLLEAGUE_ACTIONS:
+        return COLLEAGUE_ACTIONS[intent]
     return INTENT_ACTIONS.get(intent, intent.replace("_", " "))
 
 

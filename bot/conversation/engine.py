@@ -398,7 +398,9 @@ class ConversationEngine:
             state.data = {"intent": intent, "text": text, "slots": slots}
             out.replies.append(
                 Reply(
-                    wording.CONFIRM_INTENT.format(action=wording.action(intent)),
+                    wording.CONFIRM_INTENT.format(
+                        action=wording.action(intent, prediction.slots.for_colleague)
+                    ),
                     buttons=yes_no_buttons(
                         FlowAnswer("clarify", "yes"), FlowAnswer("clarify", "no")
                     ),
@@ -413,8 +415,10 @@ class ConversationEngine:
             if score >= OFFER and name not in {"question", "out_of_scope", "cancel"}
         ][:3]
         if len(options) >= 2:
+            colleague = prediction.slots.for_colleague
             buttons = [
-                Button(wording.upper_first(wording.action(o)), ChooseIntent(o)) for o in options
+                Button(wording.upper_first(wording.action(o, colleague)), ChooseIntent(o))
+                for o in options
             ]
             buttons.append(Button("Something else", Ask(text)))
             # a press starts the flow from this message (its problem, its colleague...)

@@ -220,6 +220,7 @@ async def test_a_colleague_named_in_lower_case_gets_the_desk_not_a_code(
     sam = Chat(engine)
     assert "I can't do that for a colleague" in await sam.say("jo smith is locked out")
     assert "Is it one of these?" in await sam.say("priya can't log in")
+    assert "Unlock their account" in sam.buttons  # hers, not the asker's
     reply = await sam.press("Unlock")
     assert "I can't do that for a colleague" in reply and "code" not in reply
 
