@@ -28,7 +28,7 @@ async def confirm(ctx: FlowContext) -> Step | NotForMe:
     if slots is not None:
         # the flow starts from the message asked about (its product, its colleague...),
         # whether the yes was typed or pressed
-        ctx.prediction = Prediction(intent, 1.0, slots, reasons=("confirmed by the person",))
+        ctx.prediction = Prediction(intent, 1.0, slots)
     return Step((), outcome="confirmed", handoff=intent)
 
 

@@ -203,7 +203,7 @@ async def _code_or_refusal(ctx: FlowContext, intent: str) -> Step:
         Button("Send a new code", FlowAnswer(intent, "resend")),
         Button("Cancel", FlowAnswer(intent, "cancel")),
     )
-    if begun.sent_to.startswith("your mobile") and changes_number(ctx.text):
+    if _by_text(begun.sent_to) and changes_number(ctx.text):
         # "I've got a new mobile number": the text may go to the old one
         text = f"{text} {NEW_NUMBER.format(where=begun.sent_to)}"
         buttons = (Button("Pass it to the desk", FlowAnswer(intent, "desk")), *buttons)
@@ -336,11 +336,17 @@ def _about_the_code(ctx: FlowContext, intent: str, template: str, way_on: Button
     """``template`` told of the contact the code went to; ``way_on`` or Cancel, and the code
     still works meanwhile."""
     where = str(ctx.data.get("sent_to", "your contact"))
-    by = BY_TEXT if where.startswith("your mobile") else BY_EMAIL
+    by = BY_TEXT if _by_text(where) else BY_EMAIL
     text = template.format(where=where, **by, **_words(ctx))
     buttons = (way_on, Button("Cancel", FlowAnswer(intent, "cancel")))
     reply = Reply(text, buttons=buttons, kind="question", form=f"{intent}:{CODE_FORM}")
     return Step((reply,), next="code", outcome="code_not_arrived")
+
+
+def _by_text(sent_to: str) -> bool:
+    """Whether the code went by text: where it went, as the access service masks it
+    ("your mobile ending 123", "your personal email s…@example.org")."""
+    return sent_to.startswith("your mobile")
 
 
 def _typed(ctx: FlowContext) -> str | None:
