@@ -154,7 +154,12 @@ def decide(
     p_top1 = calibration.top1.probability(features)
     confidence = p_scope * p_top1
     close = [f for f in fused[:3] if f >= fused[0] * (1.0 - calibration.choice_within)]
-    clear = not topic or features.get("gap", 1.0) >= TOPIC_GAP
+    # a topic's guide is clear when well ahead, and first for the words and the meaning
+    # alike ("my email isn't working": *Emails stuck in the Outbox*, first by meaning
+    # only, was a guess)
+    clear = not topic or (
+        features.get("gap", 1.0) >= TOPIC_GAP and features.get("agree", 1.0) == 1.0
+    )
     if (p_top1 >= calibration.answer_above and clear) or len(close) < 2:
         return Verdict("answer", confidence, 1)
     return Verdict("choose", confidence, len(close))

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -79,6 +79,18 @@ def names_a_topic(text: str, query: Query) -> bool:
         return True  # "email", "my outlook", "problem"
     named = [s for s in query.slots if s.word not in VAGUE]
     return len(named) == 1 and len(named) < len(query.slots)
+
+
+def on_topic(query: Query) -> Query:
+    """A question that names one topic with words asking for help, on its topic word
+    alone: the asking words rank nothing ("working" put *Camera or microphone not working
+    in Teams* first for "teams isn't working", whatever was wrong with Teams)."""
+    named = [s for s in query.slots if s.word not in VAGUE]
+    if len(named) != 1 or len(named) == len(query.slots):
+        return query
+    keys = set(named[0].keys)
+    weights = {k: w for k, w in query.weights.items() if k in keys}
+    return replace(query, weights=weights, slots=named)
 
 
 def stand_in(
@@ -202,6 +214,9 @@ class Index:
         the semantic re-scoring of the best candidates.
         """
         query = build_query(text[:MAX_QUERY_CHARS], self.lexical, self.synonyms, self.speller)
+        topic = names_a_topic(text, query)
+        if topic:
+            query = on_topic(query)
         n = self.n_slots
         eligible = eligible[:n] if len(eligible) >= n else np.pad(eligible, (0, n - len(eligible)))
         scores: dict[str, npt.NDArray[np.float32]] = {"lexical": self.lexical.score(query.weights)}
@@ -216,7 +231,7 @@ class Index:
             head, rest = candidates[:n_fuzzy], candidates[n_fuzzy:]
             sims = {c.slot: similarity(norm, self._fuzzy_texts[c.slot]) for c in head}
             candidates = add_score(head, "fuzzy", sims, weight=WEIGHTS["fuzzy"]) + rest
-        result, features = self._decide(text, query, candidates, scores, eligible, limit)
+        result, features = self._decide(text, query, candidates, scores, eligible, limit, topic)
         return Explained(result, query, features)
 
     def semantic_text(self, text: str) -> str | None:
@@ -272,6 +287,7 @@ class Index:
         scores: Mapping[str, npt.NDArray[np.float32]],
         eligible: npt.NDArray[np.bool_],
         limit: int,
+        topic: bool,
     ) -> tuple[SearchResult, dict[str, float]]:
         share = it_share(query)
         unknown = self._unknown_codes(query)
@@ -309,7 +325,6 @@ class Index:
             features["semantic_max"] = float(np.max(np.where(eligible, sem, -1.0)))
             assert self.dense is not None
             features["off_topic"] = self.dense.off_topic(query.corrected_text)
-        topic = names_a_topic(text, query)
         verdict = decide(features, [c.fused for c in top], self.calibration, topic=topic)
         hits = [Hit(self.articles[c.slot], c.fused, dict(c.parts)) for c in top[:limit]]
         if unknown:
