@@ -174,11 +174,16 @@ async def test_its_not_working_asks_what_and_a_description_at_the_choices_is_kep
 
 async def test_a_virus_on_a_work_device_is_never_not_it(engine: ConversationEngine) -> None:
     """ "I think I've got a virus" was "That isn't something I can help with" (out of
-    scope, 38%): security words are IT's."""
+    scope, 38%): security words are IT's, and a guide says what to do straight away."""
     sam = Chat(engine)
     reply = await sam.say("I think I've got a virus")
-    assert NOT_IT not in reply and "Raise a ticket" in sam.buttons
-    assert NOT_IT in await sam.say("I'm off sick with a virus")  # the other kind
+    assert NOT_IT not in reply
+    assert [c.title for r in sam.replies for c in r.cards] == [
+        "Think your laptop has a virus, or you opened something suspicious"
+    ]
+    # the other kind ("I'm off sick with a virus", the word alone, now finds the guide: a
+    # guide the search is sure of is shown unless the detector is surer it isn't IT)
+    assert NOT_IT in await sam.say("I've got a stomach virus so won't be in today")
 
 
 @pytest.mark.parametrize("said", ["planning portal is locked", "reset my idox password"])
@@ -266,3 +271,4 @@ async def test_someone_else_in_the_account_gets_its_guide_not_an_unlock(
     assert "Just to check" not in reply and "code" not in reply
     titles = [c.title for r in sam.replies for c in r.cards]
     assert titles[:1] == ["Someone else may be in your account (hacked or compromised)"]
+

@@ -183,6 +183,17 @@ def test_a_result_says_whether_the_question_is_about_it(
         ("the laptop says no internet, secured", "devices/laptop-wont-connect-to-wifi"),
         ("outlook won't open", "browser/microsoft-365-slow-or-not-loading"),
         ("Outlook cannot connect to the server", "email/outlook-desktop-app-errors"),
+        # each once had no guide, or a wrong one ("Attachment too large to send")
+        ("outlook keeps failing to send my messages", "email/email-stuck-in-outbox"),
+        ("the attachment on this email won't open", "email/cant-open-an-attachment"),
+        ("can my secretary look after my inbox", "email/give-someone-access-to-your-mailbox"),
+        ("changed my surname, need my email updated", "sign-in/change-your-name"),
+        ("work blocks a website I need", "browser/website-blocked"),
+        ("I think I've got a virus", "devices/virus-or-malware"),
+        (
+            "off on maternity leave next month, anything I need to do with IT",
+            "help/going-on-long-leave",
+        ),
     ],
 )
 def test_the_bundled_guide_for_an_everyday_problem_comes_first(
