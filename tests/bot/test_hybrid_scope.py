@@ -272,3 +272,19 @@ async def test_someone_else_in_the_account_gets_its_guide_not_an_unlock(
     titles = [c.title for r in sam.replies for c in r.cards]
     assert titles[:1] == ["Someone else may be in your account (hacked or compromised)"]
 
+
+async def test_a_guide_that_answers_outright_beats_an_unsure_choice_of_actions(
+    engine: ConversationEngine,
+) -> None:
+    """ "I'm going on maternity leave, what happens to my account?" was asked "Is it one of
+    these? Unlock your account, Reset your password" (an unlock at 31%, but a question or
+    not IT together 41%); its guide answers it."""
+    sam = Chat(engine)
+    await sam.say("I'm going on maternity leave what happens to my account")
+    assert [c.title for r in sam.replies for c in r.cards] == [
+        "Going on long leave (maternity, long-term sickness, a career break)"
+    ], sam.text
+    # a plain "can't log in" is still a choice of what to do about it
+    alex = Chat(engine, email=ALEX)
+    await alex.say("I can't log in")
+    assert "Unlock your account" in [b.label for r in alex.replies for b in r.buttons]
