@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand, decode_action, encode_action
 from bot.conversation.messages import Button, Reply
+from bot.conversation.text import clip
 from bot.desk.approvals import DENIED, EXPIRED, Approval
 from bot.desk.calendar import WorkingCalendar
 from bot.desk.events import (
@@ -97,7 +98,7 @@ def replies_for(
 ) -> list[Reply]:
     """What the requester is told for one event (``comment`` for ``comment_added``)."""
     payload = message.payload
-    ref, summary = ticket.ref or "", ticket.summary[:60]
+    ref, summary = ticket.ref or "", clip(ticket.summary, 60)
     if message.kind == CSAT_REQUESTED:
         return [Reply(wording.CSAT_ASK.format(ref=ref), buttons=csat_buttons(ref), kind="question")]
     view = (Button("See the ticket", ChooseIntent("ticket_status")),)

@@ -10,6 +10,7 @@ from bot.conversation.actions import Resume
 from bot.conversation.messages import Button, Reply
 from bot.conversation.runner import FlowRunner, Outcome
 from bot.conversation.state import ConversationState
+from bot.conversation.text import clip
 
 
 def parked_what(runner: FlowRunner, state: ConversationState) -> str:
@@ -21,7 +22,7 @@ def parked_what(runner: FlowRunner, state: ConversationState) -> str:
     what = flow.describe or wording.action(flow.name)
     about = str(parked.data.get("summary") or parked.data.get("text") or "").strip()
     if about:
-        short = about if len(about) <= 50 else about[:47].rsplit(" ", 1)[0] + "…"
+        short = clip(about, 50)
         what += f" (“{short}”)"
     return what
 

@@ -81,6 +81,17 @@ def without_secrets(incoming: Incoming) -> tuple[Incoming, tuple[str, ...]]:
 _BUT = frozenset("wait hang hold actually but sorry except however although".split())
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with "…" when cut: a ticket's
+    summary in a button reads "Reset the password for a colleague…", not "... (unna"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" \t\n,;:.!?-–—(") + "…"
+
+
 def yes_no(text: str) -> bool | None:
     """``True`` for a yes, ``False`` for a no, ``None`` when it is neither (or a yes or no
     taken back or changed in the same breath: "no wait, it's the docking station").

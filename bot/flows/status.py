@@ -18,7 +18,7 @@ from datetime import timedelta
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer
 from bot.conversation.messages import Button, Reply
-from bot.conversation.text import yes_no
+from bot.conversation.text import clip, yes_no
 from bot.desk.errors import DeskError
 from bot.desk.service import REOPEN_WINDOW_DAYS, Actor
 from bot.desk.tickets import OPEN_STATUSES, Ticket
@@ -73,7 +73,7 @@ async def _ask_comment(ctx: FlowContext, ticket: Ticket) -> Step:
         staff = await ctx.session.get(Staff, ctx.asker.staff_id)
         assert staff is not None
         return await _comment(ctx, ticket, staff, said.group(1))
-    ask = wording.TICKET_ASK_COMMENT.format(ref=f"{ticket.ref} ({ticket.summary[:60]})")
+    ask = wording.TICKET_ASK_COMMENT.format(ref=f"{ticket.ref} ({clip(ticket.summary, 60)})")
     return Step((Reply(ask, kind="question"),), next="comment", outcome="asked_comment")
 
 
@@ -107,7 +107,7 @@ async def start(ctx: FlowContext) -> Step:
         raise_one = Button("Raise a ticket", ChooseIntent("raise_ticket"), yes=True)
         return Step((Reply(text, buttons=(raise_one,)),), outcome="no_tickets")
     buttons = tuple(
-        Button(f"{t.ref} · {t.summary[:40]} ({t.status})", FlowAnswer(NAME, f"show:{t.ref}"))
+        Button(f"{t.ref} · {clip(t.summary, 40)} ({t.status})", FlowAnswer(NAME, f"show:{t.ref}"))
         for t in tickets[:5]
     )
     text = wording.TICKET_NOT_FOUND.format(ref=ref) if ref else wording.YOUR_TICKETS

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowAnswer, FlowCommand, decode_action
+from bot.conversation.text import clip
 from bot.storage.models import Turn
 
 #: a summary longer than this is cut at a word boundary (the whole message goes in the details)
@@ -93,13 +94,7 @@ def summary_of(text: str, limit: int = SUMMARY_LIMIT) -> str:
                 summary, changed = stripped, True
     if summary != typed:  # "raise a ticket, the monitor…": the problem is "Monitor…"
         summary = re.sub(r"^the\s+", "", summary, flags=re.IGNORECASE)
-    summary = summary.strip(_PUNCTUATION)
-    if len(summary) > limit:
-        cut = summary[: limit - 1]
-        if " " in cut:
-            cut = cut.rsplit(" ", 1)[0]
-        summary = cut.rstrip(_PUNCTUATION) + "…"
-    return wording.upper_first(summary)
+    return wording.upper_first(clip(summary.strip(_PUNCTUATION), limit))
 
 
 # -- the transcript of this problem -----------------------------------------------------

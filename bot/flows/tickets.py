@@ -19,7 +19,7 @@ from bot import wording
 from bot.access.service import OPERATIONS
 from bot.conversation.actions import FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import Button, Reply
-from bot.conversation.text import yes_no
+from bot.conversation.text import clip, yes_no
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
@@ -158,7 +158,7 @@ async def _next_question(ctx: FlowContext) -> Step:
         desk = ctx.services.desk
         similar = await desk.similar_open(ctx.session, ctx.asker.staff_id, ctx.data["summary"])
         if similar:
-            options = [(f"add:{t.ref}", f"Add to {t.ref}: {t.summary[:40]}") for t in similar]
+            options = [(f"add:{t.ref}", f"Add to {t.ref}: {clip(t.summary, 40)}") for t in similar]
             ctx.data["similar"] = [t.ref for t in similar]
             options.append(("new", "No, raise a new ticket"))
             text = wording.TICKET_SIMILAR.format(count=len(similar))

@@ -169,3 +169,14 @@ async def test_a_no_taken_back_at_shall_i_raise_it_raises_nothing_and_loses_noth
 
 def test_the_examples_in_ticket_text_hold() -> None:
     assert doctest.testmod(bot.flows.ticket_text).failed == 0
+
+
+async def test_a_ticket_in_a_list_is_cut_at_a_word_not_mid_name(
+    engine: ConversationEngine,
+) -> None:
+    """The ticket list showed "JSD-000001 · Reset the password for a colleague (unna (new)"."""
+    sam = Chat(engine)
+    assert "I've raised JSD-" in await sam.say("I need to reset my colleague's password")
+    await sam.say("whats the status of JSD-999999")
+    label = next(b for b in sam.buttons if b.startswith("JSD-"))
+    assert label.endswith("for a colleague… (new)"), label
