@@ -116,6 +116,14 @@ class Prediction:
         """Whether it asks if something is down ("is there an outage?", "is email down?")."""
         return KNOWN_PROBLEMS in self.rules
 
+    @property
+    def mostly_asks(self) -> bool:
+        """Whether "a question" and "not IT" together weigh at least as much as the best
+        guess ("I'm going on maternity leave, what happens to my account?": unlock 31%, not
+        IT 30%, a question 11%)."""
+        asking = sum(p for n, p in self.alternatives if n in {"question", "out_of_scope"})
+        return asking >= self.confidence
+
     def without(self, intent: str) -> Prediction:
         """This prediction with ``intent`` ruled out by the conversation (a cancel with
         nothing to cancel, a bare "yes"): its best runner-up comes first, with its own

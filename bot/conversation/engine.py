@@ -414,14 +414,9 @@ class ConversationEngine:
             for name, score in [(intent, confidence), *prediction.alternatives]
             if score >= OFFER and name not in {"question", "out_of_scope", "cancel"}
         ][:3]
-        if (
-            len(options) >= 2
-            and _mostly_asks(prediction)
-            and await self._guide_is_sure(text, scope)
-        ):
-            # "I'm going on maternity leave, what happens to my account?" (unlock 31%, but
-            # not IT 30% and a question 11%): a guide that answers it outright beats a
-            # choice of things to do to the account
+        if len(options) >= 2 and prediction.mostly_asks and await self._guide_is_sure(text, scope):
+            # unsure what to do, and mostly asking: a guide that answers it outright beats a
+            # choice of things to do ("I'm going on maternity leave, what happens to my account?")
             await self.runner.start_intent("question", ctx, state, out)
             return
         if len(options) >= 2:
@@ -440,10 +435,3 @@ class ConversationEngine:
             out.outcome, out.flow = "offer_intents", None
             return
         await self.runner.start_intent("question", ctx, state, out)
-
-
-def _mostly_asks(prediction: Prediction) -> bool:
-    """Whether the model gives "a question" and "not IT" together at least as much weight
-    as its best guess at something to do (which is unsure)."""
-    asking = sum(p for n, p in prediction.alternatives if n in {"question", "out_of_scope"})
-    return asking >= prediction.confidence
