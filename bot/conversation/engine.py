@@ -245,10 +245,14 @@ class ConversationEngine:
             state.parked = None
             return
         flow = self.runner.waiting_flow(state)
-        waiting = flow.states[state.step].waiting(state.data) if flow and state.step else ""
-        out.replies.append(
-            Reply(wording.TIMED_OUT.format(waiting_for=waiting or "your answer", minutes=minutes))
-        )
+        step = flow.states[state.step] if flow and state.step else None
+        if step is None or not step.optional:  # an answer that may be skipped closes nothing
+            waiting = step.waiting(state.data) if step else ""
+            out.replies.append(
+                Reply(
+                    wording.TIMED_OUT.format(waiting_for=waiting or "your answer", minutes=minutes)
+                )
+            )
         out.details["timed_out"] = state.flow
         state.clear()
         state.parked = None

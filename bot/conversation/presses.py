@@ -85,6 +85,9 @@ async def _command(
         # e.g. a submitted form: the flow starts afresh and may wait for an answer
         state.clear()
         await runner.apply(flow, result, ctx, state, out)
+    elif isinstance(result, Step) and result.next and runner.waiting_flow(state) is None:
+        # nothing waits: the press's step may listen for what comes next (a guide's No)
+        await runner.apply(flow, result, ctx, state, out)
     elif isinstance(result, Step):
         out.replies.extend(result.replies)
         out.outcome, out.flow = result.outcome, flow.name

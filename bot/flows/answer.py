@@ -229,15 +229,16 @@ async def feedback(ctx: FlowContext) -> Step | NotForMe:
     verdict, _, rest = ctx.text.partition(":")
     article_id, _, question = rest.partition(":")
     helpful = verdict == "yes"
+    details = {"article": article_id, "helpful": helpful}
     if helpful:
-        reply = Reply(HELPFUL_YES)
-    else:
-        desk = ctx.services.settings.desk_name
-        reply = Reply(
-            HELPFUL_NO.format(desk=desk, contact=_contact(ctx)),
-            buttons=(_raise_button(question),),
-        )
-    return Step((reply,), outcome="feedback", details={"article": article_id, "helpful": helpful})
+        return Step((Reply(HELPFUL_YES),), outcome="feedback", details=details)
+    desk = ctx.services.settings.desk_name
+    reply = Reply(
+        HELPFUL_NO.format(desk=desk, contact=_contact(ctx)), buttons=(_raise_button(question),)
+    )
+    # what's typed next may say more about it (see :func:`after_no`)
+    ctx.data.update(article=article_id, question=question)
+    return Step((reply,), next="after_no", outcome="feedback", details=details)
 
 
 def _raise_button(question: str) -> Button:
@@ -271,6 +272,23 @@ async def still(ctx: FlowContext) -> Step | NotForMe:
     whole = f"{question}, {ctx.text.strip()}" if question else ctx.text.strip()
     shown = str(ctx.data.get("article", ""))
     step = await start(dataclasses.replace(ctx, text=whole), shown)
+    return _no_better(ctx, step, shown, whole)
+
+
+async def after_no(ctx: FlowContext) -> Step | NotForMe:
+    """What's typed after a No to a guide, looked up as a question of its own; but the guide
+    just rated No is no answer to it ("it still won't send after I removed the attachment"
+    found the Outbox guide again), so the desk is offered, the ticket starting from both."""
+    if ctx.incoming.press is not None or not ctx.text.strip() or ctx.new_request:
+        return NOT_FOR_ME
+    shown, question = str(ctx.data.get("article", "")), str(ctx.data.get("question", ""))
+    step = await start(ctx, shown)
+    whole = f"{question}, {ctx.text.strip()}" if question else ctx.text.strip()
+    return _no_better(ctx, step, shown, whole)
+
+
+def _no_better(ctx: FlowContext, step: Step, shown: str, whole: str) -> Step:
+    """``step``, unless it is the guide ``shown`` again: then the desk, for ``whole``."""
     article = ctx.services.knowledge.kb.get(shown)
     if step.outcome != "same_guide" or article is None:
         return step
@@ -295,6 +313,8 @@ def register(registry: FlowRegistry) -> None:
                 f"{NAME}:feedback": State(feedback),
                 f"{NAME}:{PARTLY}": State(partly, starts_flow=True),
                 "still": State(still, waiting_for="what's still not right"),
+                # nothing was asked: whatever comes next may say more, or be new
+                "after_no": State(after_no, waiting_for="more about it", optional=True),
                 f"{NAME}:{DETAIL_VERB}": State(detail),
             },
             interruptible=True,

@@ -487,6 +487,33 @@ async def test_a_guide_that_half_helped_asks_whats_still_not_right(
     assert "Problem: My laptop is really slow, it's a Dell" in sam.text
 
 
+async def test_after_a_no_the_same_guide_again_is_no_answer(
+    engine: ConversationEngine, clock: Clock
+) -> None:
+    """After a No to the Outbox guide, "it still won't send after I removed the attachment"
+    got the same guide again, as if new."""
+    sam = Chat(engine)
+    await sam.say("my emails are stuck in the outbox")
+    [guide] = [c.title for r in sam.replies for c in r.cards]
+    await sam.press("No")
+    reply = await sam.say("it still won't send after I removed the attachment")
+    assert f"I haven't a better guide for that than “{guide}”" in reply
+    await sam.press("Raise a ticket")
+    while "Shall I raise it?" not in sam.text:
+        await sam.press(sam.buttons[-1])
+    assert "Problem: My emails are stuck in the outbox, it still won't send" in sam.text
+
+    # a question of its own is answered; and the No asked nothing, so nothing times out
+    await sam.say("my emails are stuck in the outbox")
+    await sam.press("No")
+    await sam.say("how do I book a meeting room")
+    assert [c.title for r in sam.replies for c in r.cards] == ["Book a meeting room"]
+    await sam.press("No")
+    clock.now += timedelta(minutes=31)
+    assert "stopped waiting" not in await sam.say("how do I share my calendar")
+    assert sam.replies[0].cards
+
+
 async def test_what_is_still_not_right_can_find_another_guide(engine: ConversationEngine) -> None:
     sam = Chat(engine)
     await sam.say("how do I share my calendar")
