@@ -190,6 +190,11 @@ def test_a_result_says_whether_the_question_is_about_it(
         ("changed my surname, need my email updated", "sign-in/change-your-name"),
         ("work blocks a website I need", "browser/website-blocked"),
         ("I think I've got a virus", "devices/virus-or-malware"),
+        ("my second monitor is flickering", "devices/monitor-not-working"),
+        (
+            "the big screen in committee room won't connect to my laptop",
+            "devices/meeting-room-screen",
+        ),
         (
             "off on maternity leave next month, anything I need to do with IT",
             "help/going-on-long-leave",
