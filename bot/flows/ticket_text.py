@@ -12,7 +12,7 @@ names, a request for news).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -75,6 +75,26 @@ PRODUCT_CATEGORY = {
     "teams": "other",
     "browser": "other",
 }
+
+
+#: how much a problem stops the person, by option key: its words and the priority it means
+IMPACT_LABELS = {key: label for key, label, _ in wording.IMPACT_OPTIONS}
+IMPACT_PRIORITY = {key: priority for key, _, priority in wording.IMPACT_OPTIONS}
+
+
+def chosen_option(text: str, labels: Mapping[str, str]) -> str | None:
+    """The option a pressed value or a typed answer names: its key, its label or part of it.
+
+    >>> chosen_option("can't work at all", IMPACT_LABELS)
+    'blocked'
+    """
+    answer = text.strip().lower()
+    if answer in labels:
+        return answer
+    for key, label in labels.items():
+        if answer and (answer == label.lower() or (len(answer) > 3 and answer in label.lower())):
+            return key
+    return None
 
 
 def summary_of(text: str, limit: int = SUMMARY_LIMIT) -> str:

@@ -19,7 +19,7 @@ from bot import wording
 from bot.access.service import OPERATIONS
 from bot.conversation.actions import FlowAnswer, FlowCommand, SubmitForm
 from bot.conversation.messages import Button, Reply
-from bot.conversation.text import clip, yes_no
+from bot.conversation.text import clip, is_cancel, yes_no
 from bot.desk.sla import PRIORITY_MEANING
 from bot.flows import notices, proof
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
@@ -32,7 +32,10 @@ from bot.flows.ticket_form import (
     form_fields,
 )
 from bot.flows.ticket_text import (
+    IMPACT_LABELS,
+    IMPACT_PRIORITY,
     PRODUCT_CATEGORY,
+    chosen_option,
     describes,
     names_a_problem,
     problem_turns,
@@ -147,7 +150,7 @@ async def _next_question(ctx: FlowContext) -> Step:
             outcome="asked_category",
         )
     if "priority" not in ctx.data:
-        options = [(key, label) for key, label, _ in wording.IMPACT_OPTIONS]
+        options = list(IMPACT_LABELS.items())
         return Step(
             (Reply(wording.TICKET_ASK_IMPACT, buttons=_buttons(ctx, options), kind="question"),),
             next="impact",
@@ -205,20 +208,8 @@ def _asks_instead(ctx: FlowContext) -> bool:
     return prediction.intent in OPERATIONS and len(ctx.text.split()) <= 4
 
 
-def _choose(ctx: FlowContext, options: list[str], labels: dict[str, str]) -> str | None:
-    """A pressed value, or a typed answer matching an option's key or label."""
-    answer = ctx.text.strip().lower()
-    if answer in options:
-        return answer
-    for key in options:
-        label = labels.get(key, "").lower()
-        if answer and (answer == label or (len(answer) > 3 and answer in label)):
-            return key
-    return None
-
-
 async def on_category(ctx: FlowContext) -> Step | NotForMe:
-    chosen = _choose(ctx, list(wording.CATEGORY_LABELS), wording.CATEGORY_LABELS)
+    chosen = chosen_option(ctx.text, wording.CATEGORY_LABELS)
     if chosen is not None:
         ctx.data["category"] = chosen
         return await _next_question(ctx)
@@ -243,14 +234,31 @@ async def on_category(ctx: FlowContext) -> Step | NotForMe:
 
 
 async def on_impact(ctx: FlowContext) -> Step | NotForMe:
-    labels = {key: label for key, label, _ in wording.IMPACT_OPTIONS}
-    chosen = _choose(ctx, list(labels), labels)
-    if chosen is None:
+    if not _take_impact(ctx):
         return await _more_detail(ctx, statements_too=True) if describes(ctx.text) else NOT_FOR_ME
-    priority = next(p for key, _, p in wording.IMPACT_OPTIONS if key == chosen)
-    ctx.data["priority"] = priority
-    ctx.data["impact"] = labels[chosen]
     return await _next_question(ctx)
+
+
+def _take_impact(ctx: FlowContext) -> bool:
+    """Whether ``ctx.text`` chose how much it stops the person (kept as the priority)."""
+    chosen = chosen_option(ctx.text, IMPACT_LABELS)
+    if chosen is not None:
+        ctx.data["impact"], ctx.data["priority"] = IMPACT_LABELS[chosen], IMPACT_PRIORITY[chosen]
+    return chosen is not None
+
+
+def _changes_impact(ctx: FlowContext) -> bool:
+    """ "actually make it urgent" at "Shall I raise it?" (a cancel, to the detector): how much
+    it stops the person is asked again, or taken when typed; the draft stands."""
+    if is_cancel(ctx.text):
+        return False
+    if _take_impact(ctx):  # "I can't work at all"
+        return True
+    if ctx.prediction is None or ctx.prediction.slots.urgency is None:
+        return False
+    ctx.data.pop("priority", None)  # "urgent" is P1 or P2: asked in the options' words
+    ctx.data.pop("impact", None)
+    return True
 
 
 async def on_similar(ctx: FlowContext) -> Step | NotForMe:
@@ -295,6 +303,8 @@ _NOT_DETAIL = frozenset({"cancel", "greeting", "thanks", "goodbye"})
 async def on_confirm(ctx: FlowContext) -> Step | NotForMe:
     answer = ctx.text.strip().lower()
     agreed = True if answer == "yes" else False if answer == "no" else yes_no(answer)
+    if agreed is None and _changes_impact(ctx):
+        return await _next_question(ctx)
     if agreed is None:
         return await _more_detail(ctx)
     if not agreed:
@@ -393,11 +403,8 @@ async def on_form(ctx: FlowContext) -> Step:
         ctx.data["summary"] = fields["summary"][:MAX_SUMMARY]
     if fields.get("category") in wording.CATEGORY_LABELS:
         ctx.data["category"] = fields["category"]
-    impact = {key: (label, p) for key, label, p in wording.IMPACT_OPTIONS}.get(
-        fields.get("impact", "")
-    )
-    if impact is not None:
-        ctx.data["impact"], ctx.data["priority"] = impact
+    if (key := fields.get("impact", "")) in IMPACT_LABELS:
+        ctx.data["impact"], ctx.data["priority"] = IMPACT_LABELS[key], IMPACT_PRIORITY[key]
     if fields.get("details"):
         ctx.data["details"] = fields["details"][:MAX_DETAILS]
     if "summary" not in ctx.data:  # a form from elsewhere that skipped the check

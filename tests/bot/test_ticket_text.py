@@ -146,6 +146,23 @@ async def test_more_said_at_shall_i_raise_it_goes_into_the_details(
     assert "It's the one on the ceiling, it won't turn on" in ticket.description
 
 
+async def test_making_it_urgent_at_shall_i_raise_it_asks_again_and_keeps_the_draft(
+    engine: ConversationEngine,
+) -> None:
+    """ "actually make it urgent" at "Shall I raise it?" got "OK, I've stopped that": the
+    detector hears a cancel, and the draft was lost."""
+    sam = await _at_shall_i_raise_it(engine)
+    assert "stopped" in await sam.say("cancel")  # a plain cancel still stops
+    sam = await _at_shall_i_raise_it(engine)
+    assert "Priority: P3" in sam.text
+    reply = await sam.say("actually make it urgent")
+    assert "stopped" not in reply and "How much is this stopping you working?" in reply
+    assert "Priority: P2" in await sam.press("can't work at all")
+    assert "Priority: P1" in await sam.say("Many people or a public service can't work")
+    ticket = await raised(engine, await sam.say("yes"))
+    assert ticket.priority == "P1" and "projector" in ticket.summary
+
+
 async def test_a_new_question_at_shall_i_raise_it_is_answered_not_kept_as_detail(
     engine: ConversationEngine,
 ) -> None:
