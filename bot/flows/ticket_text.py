@@ -223,9 +223,10 @@ _NOT_A_DESCRIPTION = re.compile(
 
 
 _RAISE_WORDS = frozenset(
-    "ticket raise log call job report issue problem a an i want to need please can you new "
+    "ticket raise log call job report issue problem a an i want to need please can you "
     "open with the desk it service help someone person human speak talk me back ring "
-    "somebody anyone agent real could get hi hello there is available".split()
+    "somebody anyone agent real could get hi hello there is available raising raised logging "
+    "logged opening one".split()
 )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import doctest
 
+import pytest
+
 import bot.flows.ticket_text
 from bot.conversation.engine import ConversationEngine
 from tests.bot.test_conversations import Chat, clock, engine, raised
+from tests.conftest import ALEX
 
 __all__ = ["clock", "engine"]
 
@@ -48,6 +51,21 @@ async def test_the_summary_keeps_the_problem_not_the_request(engine: Conversatio
     assert ticket.summary.startswith("My second screen stays black after the docking")
     assert ticket.summary.endswith("…") and len(ticket.summary) <= 90
     assert "nothing I have tried so far seems to fix it" in ticket.description
+
+
+@pytest.mark.parametrize("said", ["I need a new laptop", "raise a ticket, I need a new mouse"])
+async def test_a_request_for_something_new_is_what_the_ticket_is_about(
+    engine: ConversationEngine, said: str
+) -> None:
+    """ "I need a new laptop" was asked "Briefly, what's the problem?": "new" counted as a
+    word of the asking ("a new ticket"), leaving one word, too few to be the problem."""
+    sam = Chat(engine)
+    reply = await sam.say(said)
+    assert "what's the problem" not in reply
+    while "Shall I raise it?" not in sam.text:
+        await sam.press(sam.buttons[-1])
+    assert "Problem: I need a new" in sam.text
+    assert "what's the problem" in await Chat(engine, email=ALEX).say("raise a new ticket")
 
 
 async def test_the_transcript_holds_this_problem_and_names_the_guide(
