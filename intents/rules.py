@@ -318,7 +318,7 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:that|this|it|those|these|they|the (?:guide|article|steps|fix|link))"
             r"(?: (?:really|still|just|even))? (?:(?:didnt|did not|hasnt|has not|havent|have not)"
             r" (?:really |quite |even )?(?:help|work|fix|solve|sort)(?:ed)?"
-            r"|(?:doesnt|does not) (?:really )?help)\b"
+            r"|(?:doesnt|does not) (?:really )?help|still (?:doesnt|does not|wont|will not) work)\b"
             r"|\bnone of (?:those|these|them|it) (?:helped|worked|fixed it)\b"
             r"|^(?:\w+ ){0,2}(?:its |it is |thats |that is )?still (?:not working|broken|the same)$"
             r"|^(?:\w+ )?no (?:luck|joy)\b"
@@ -330,6 +330,7 @@ RULES: tuple[Rule, ...] = (
             "that hasn't fixed it",
             "none of those worked",
             "tried that, still not working",
+            "it still doesn't work",
         ),
         frozenset({"thanks", "goodbye", "greeting", "help"}),
     ),

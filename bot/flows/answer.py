@@ -279,12 +279,16 @@ async def after_no(ctx: FlowContext) -> Step | NotForMe:
     """What's typed after a No to a guide, looked up as a question of its own; but the guide
     just rated No is no answer to it ("it still won't send after I removed the attachment"
     found the Outbox guide again), so the desk is offered, the ticket starting from both."""
-    if ctx.incoming.press is not None or not ctx.text.strip() or ctx.new_request:
+    said, prediction = ctx.text.strip(), ctx.prediction
+    if ctx.incoming.press is not None or not said or ctx.new_request or prediction is None:
         return NOT_FOR_ME
     shown, question = str(ctx.data.get("article", "")), str(ctx.data.get("question", ""))
-    step = await start(ctx, shown)
-    whole = f"{question}, {ctx.text.strip()}" if question else ctx.text.strip()
-    return _no_better(ctx, step, shown, whole)
+    whole = f"{question}, {said}" if question else said
+    if prediction.not_fixed:  # "it still doesn't work": what the No said, again
+        return _no_better(ctx, Step((), outcome="same_guide"), shown, whole)
+    if prediction.intent not in {"question", "out_of_scope"}:
+        return NOT_FOR_ME  # "thanks", "hello", "raise a ticket": what they always are
+    return _no_better(ctx, await start(ctx, shown), shown, whole)
 
 
 def _no_better(ctx: FlowContext, step: Step, shown: str, whole: str) -> Step:

@@ -503,6 +503,14 @@ async def test_after_a_no_the_same_guide_again_is_no_answer(
         await sam.press(sam.buttons[-1])
     assert "Problem: My emails are stuck in the outbox, it still won't send" in sam.text
 
+    # what the No said, again, is the desk too; "thanks" and "hello" are what they always are
+    await sam.say("my emails are stuck in the outbox")
+    await sam.press("No")
+    assert "I haven't a better guide" in await sam.say("it still doesn't work")
+    await sam.say("my emails are stuck in the outbox")
+    await sam.press("No")
+    assert "You're welcome" in await sam.say("thanks")
+
     # a question of its own is answered; and the No asked nothing, so nothing times out
     await sam.say("my emails are stuck in the outbox")
     await sam.press("No")
