@@ -306,7 +306,52 @@ def adds_to_guide(text: str, buttons: tuple[Button, ...]) -> FlowCommand | None:
     >>> [adds_to_guide(t, (no,)) for t in ("it's still not working", "how do I print?")]
     [None, None]
     """
-    rated = next(
+    rated = _rated(buttons)
+    said = " ".join(text.replace("\u2019", "'").split())
+    if rated is None or len(said.split()) > DETAIL_WORDS or not _DETAIL.match(said):
+        return None
+    if _NOT_A_DETAIL.search(said):
+        return None
+    _, article_id, question = rated.value.split(":", 2)
+    # kept with the press, as a button's question is: redacted
+    return FlowCommand(rated.flow, DETAIL_VERB, f"{article_id}:{question}, {redact(said)}")
+
+
+#: a question about something just mentioned: "how do I turn it off", "can I cancel that"
+_REFERS_BACK = re.compile(
+    r"^(?:and |so |but |ok,? |okay,? )?(?:how|can|could|where|what|why|is|do|does|will|who)\b"
+    r".*\b(?:it|that|this|them|those|these)\b",
+    re.IGNORECASE,
+)
+#: the most words such a question has
+FOLLOW_UP_WORDS = 10
+#: the verb of the press a follow-up question becomes (see :func:`refers_to_guide`)
+FOLLOW_UP_VERB = "follow_up"
+
+
+def refers_to_guide(text: str, buttons: tuple[Button, ...]) -> FlowCommand | None:
+    """After a guide's "Was this helpful?", a short question about "it" ("how do I turn it
+    off" after the out-of-office guide) as the press its guide's flow answers:
+    ``follow_up``, with the guide, its question and this one; ``None`` for anything else.
+    The engine asks only when the message names no product of its own.
+
+    >>> no = Button("No", FlowCommand("answer", "feedback", "no:a/b:set up out of office"))
+    >>> refers_to_guide("how do I turn it off", (no,)).value
+    'a/b:set up out of office\\nhow do I turn it off'
+    >>> [refers_to_guide(t, (no,)) for t in ("it's a Dell", "how do I print?")]
+    [None, None]
+    """
+    rated = _rated(buttons)
+    said = " ".join(text.replace("\u2019", "'").split())
+    if rated is None or len(said.split()) > FOLLOW_UP_WORDS or not _REFERS_BACK.match(said):
+        return None
+    _, article_id, question = rated.value.split(":", 2)
+    return FlowCommand(rated.flow, FOLLOW_UP_VERB, f"{article_id}:{question}\n{redact(said)}")
+
+
+def _rated(buttons: tuple[Button, ...]) -> FlowCommand | None:
+    """The rating press of a guide's "Was this helpful?" among ``buttons``, if any."""
+    return next(
         (
             b.action
             for b in buttons
@@ -316,14 +361,6 @@ def adds_to_guide(text: str, buttons: tuple[Button, ...]) -> FlowCommand | None:
         ),
         None,
     )
-    said = " ".join(text.replace("\u2019", "'").split())
-    if rated is None or len(said.split()) > DETAIL_WORDS or not _DETAIL.match(said):
-        return None
-    if _NOT_A_DETAIL.search(said):
-        return None
-    _, article_id, question = rated.value.split(":", 2)
-    # kept with the press, as a button's question is: redacted
-    return FlowCommand(rated.flow, DETAIL_VERB, f"{article_id}:{question}, {redact(said)}")
 
 
 #: narrower than :data:`YES` and :data:`NO`, which answer a question asked: to nothing

@@ -7,7 +7,7 @@ import dataclasses
 from bot import wording
 from bot.conversation.actions import ChooseIntent, FlowCommand
 from bot.conversation.messages import ArticleCard, Button, Reply
-from bot.conversation.text import DETAIL_VERB, PARTLY
+from bot.conversation.text import DETAIL_VERB, FOLLOW_UP_VERB, PARTLY
 from bot.facts import DeskFacts
 from bot.flows import notices, tickets
 from bot.flows.answer_text import (
@@ -203,6 +203,23 @@ async def detail(ctx: FlowContext) -> Step | NotForMe:
     return await start(dataclasses.replace(ctx, text=whole), shown)
 
 
+async def follow_up(ctx: FlowContext) -> Step | NotForMe:
+    """A question about "it" straight after a guide: ``<article id>:<question>\\n<asked>``.
+    Its own answer when that is in the guide's field ("can I stop sharing it" after sharing
+    a file: *Stop sharing a file*); else it is read with the guide's question ("how do I
+    turn it off" after the out-of-office guide; "how do I stop sharing it" after sharing a
+    calendar, whose own answer, about files, is another field's)."""
+    head, _, asked = ctx.text.partition("\n")
+    shown, _, question = head.partition(":")
+    guide = ctx.services.knowledge.kb.get(shown)
+    alone = await ctx.services.knowledge.search(asked, ctx.asker.council)
+    best = alone.candidates[0].article if alone.candidates else None
+    same_field = guide is not None and best is not None and set(best.products) & set(guide.products)
+    if alone.decision == "answer" and best is not None and best.id != shown and same_field:
+        return _answer(ctx, best, "answered", asked)
+    return await start(dataclasses.replace(ctx, text=f"{question}, {asked}"), shown)
+
+
 async def show_article(ctx: FlowContext) -> Step | NotForMe:
     article_id, _, question = ctx.text.partition(":")
     article = ctx.services.knowledge.kb.get(article_id)
@@ -320,6 +337,7 @@ def register(registry: FlowRegistry) -> None:
                 # nothing was asked: whatever comes next may say more, or be new
                 "after_no": State(after_no, waiting_for="more about it", optional=True),
                 f"{NAME}:{DETAIL_VERB}": State(detail),
+                f"{NAME}:{FOLLOW_UP_VERB}": State(follow_up),
             },
             interruptible=True,
             describe="answering your question",

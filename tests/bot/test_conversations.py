@@ -542,6 +542,30 @@ async def test_what_didnt_fix_it_with_no_guide_to_rate_asks_for_the_problem(
 
 
 @pytest.mark.parametrize(
+    ("asked", "then", "reply"),
+    [
+        # "it" is the guide's subject: its guide again, or the one its question finds
+        ("how do I set up an out of office", "how do I turn it off", "is still the guide"),
+        ("how do I share my calendar", "how do I stop sharing it", "is still the guide"),
+        ("how do I book a meeting room", "how do I cancel it", "Cancel, move or forward"),
+        # its own answer, when in the guide's field
+        ("how do I share a file from onedrive", "can I stop sharing it", "Stop sharing a file"),
+    ],
+)
+async def test_a_question_about_it_after_a_guide_is_about_the_guide(
+    engine: ConversationEngine, asked: str, then: str, reply: str
+) -> None:
+    """After the out-of-office guide, "how do I turn it off" was "That isn't something I can
+    help with"; after the room booking guide, "how do I cancel it" was "There's nothing to
+    cancel"; after sharing a calendar, "how do I stop sharing it" got *Stop sharing a file*."""
+    sam = Chat(engine)
+    await sam.say(asked)
+    await sam.say(then)
+    cards = [c.title for r in sam.replies for c in r.cards]
+    assert reply in sam.text or any(t.startswith(reply) for t in cards), (sam.text, cards)
+
+
+@pytest.mark.parametrize(
     ("asked", "detail", "guide"),
     [
         ("my onedrive won't open", "on my ipad", "Use OneDrive on your phone or tablet"),
