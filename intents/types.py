@@ -124,6 +124,14 @@ class Prediction:
         asking = sum(p for n, p in self.alternatives if n in {"question", "out_of_scope"})
         return asking >= self.confidence
 
+    def may_follow_on(self, act: float) -> bool:
+        """Whether a question about "it" may be about what was just said ("how do I cancel
+        it", a cancel to the model): it names no product, asks for nothing done (a question,
+        not IT, a cancel, or nothing at ``act`` confidence), and not whether something's down
+        ("is it down?")."""
+        asks = self.intent in {"question", "out_of_scope", "cancel"} or self.confidence < act
+        return asks and self.slots.product is None and not self.asks_known_problems
+
     def without(self, intent: str) -> Prediction:
         """This prediction with ``intent`` ruled out by the conversation (a cancel with
         nothing to cancel, a bare "yes"): its best runner-up comes first, with its own

@@ -51,8 +51,6 @@ OFFER = 0.15
 
 #: intents that are never a new request in the middle of something (said in passing)
 _IN_PASSING = frozenset({"out_of_scope", "cancel", "greeting", "thanks", "goodbye"})
-#: what a question about "it" after a guide may be read as, and still be about the guide
-_ASKING = frozenset({"question", "out_of_scope", "cancel"})
 
 
 class ConversationEngine:
@@ -213,11 +211,8 @@ class ConversationEngine:
             prediction = await self._predict(text, state)
             answer = texts.yes_no(text) if pending is not None else None
             follow = None if state.waiting else texts.refers_to_guide(text, state.offered)
-            if (
-                follow is not None
-                and prediction.slots.product is None
-                and (prediction.intent in _ASKING or prediction.confidence < ACT)
-            ):  # "how do I turn it off" after the out-of-office guide ("cancel it": a cancel)
+            if follow is not None and prediction.may_follow_on(ACT):
+                # "how do I turn it off" after the out-of-office guide ("cancel it": a cancel)
                 await handle_press(self.runner, follow, pending, scope, state, out)
             elif texts.is_cancel(text):
                 self.runner.cancel(state, out)

@@ -550,6 +550,8 @@ async def test_what_didnt_fix_it_with_no_guide_to_rate_asks_for_the_problem(
         ("how do I book a meeting room", "how do I cancel it", "Cancel, move or forward"),
         # its own answer, when in the guide's field
         ("how do I share a file from onedrive", "can I stop sharing it", "Stop sharing a file"),
+        # whether something is down is never a question about the guide
+        ("outlook won't open", "is it down?", "There are no known problems"),
     ],
 )
 async def test_a_question_about_it_after_a_guide_is_about_the_guide(
