@@ -210,8 +210,8 @@ class ConversationEngine:
         else:
             prediction = await self._predict(text, state)
             answer = texts.yes_no(text) if pending is not None else None
-            follow = None if state.waiting else texts.refers_to_guide(text, state.offered)
-            if follow is not None and prediction.may_follow_on(ACT):
+            follow = texts.refers_to_guide(text, state.offered)
+            if follow and not (state.waiting or pending) and prediction.may_follow_on(ACT):
                 # "how do I turn it off" after the out-of-office guide ("cancel it": a cancel)
                 await handle_press(self.runner, follow, pending, scope, state, out)
             elif texts.is_cancel(text):
