@@ -250,7 +250,7 @@ class ConversationEngine:
             return
         flow = self.runner.waiting_flow(state)
         step = flow.states[state.step] if flow and state.step else None
-        if step is None or not step.optional:  # an answer that may be skipped closes nothing
+        if step is None or not (step.optional or step.silent):  # nothing asked: nothing closed
             waiting = step.waiting(state.data) if step else ""
             out.replies.append(
                 Reply(

@@ -18,6 +18,7 @@ from bot.flows.answer_text import (
     STILL_THE_GUIDE,
 )
 from bot.flows.base import NOT_FOR_ME, Flow, FlowContext, FlowRegistry, NotForMe, State, Step
+from bot.flows.ticket_text import names_a_problem
 from bot.redaction import redact
 from knowledge import Article
 
@@ -297,9 +298,14 @@ async def after_no(ctx: FlowContext) -> Step | NotForMe:
     just rated No is no answer to it ("it still won't send after I removed the attachment"
     found the Outbox guide again), so the desk is offered, the ticket starting from both."""
     said, prediction = ctx.text.strip(), ctx.prediction
-    if ctx.incoming.press is not None or not said or ctx.new_request or prediction is None:
+    if ctx.incoming.press is not None or not said or prediction is None:
         return NOT_FOR_ME
     shown, question = str(ctx.data.get("article", "")), str(ctx.data.get("question", ""))
+    if prediction.intent == "raise_ticket" and question and not names_a_problem(said):
+        ctx.text = question  # "raise a ticket, please": about what the guide didn't answer
+        return Step((), outcome="ticket_for_the_question", handoff="raise_ticket")
+    if ctx.new_request:
+        return NOT_FOR_ME
     whole = f"{question}, {said}" if question else said
     if prediction.not_fixed:  # "it still doesn't work": what the No said, again
         return _no_better(ctx, Step((), outcome="same_guide"), shown, whole)
@@ -335,7 +341,7 @@ def register(registry: FlowRegistry) -> None:
                 f"{NAME}:{PARTLY}": State(partly, starts_flow=True),
                 "still": State(still, waiting_for="what's still not right"),
                 # nothing was asked: whatever comes next may say more, or be new
-                "after_no": State(after_no, waiting_for="more about it", optional=True),
+                "after_no": State(after_no, waiting_for="more about it", silent=True),
                 f"{NAME}:{DETAIL_VERB}": State(detail),
                 f"{NAME}:{FOLLOW_UP_VERB}": State(follow_up),
             },

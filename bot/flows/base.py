@@ -98,6 +98,9 @@ class State:
     #: an answer may be skipped (a rating's comment): a message that is clearly a new
     #: request goes to that request rather than into this state
     optional: bool = False
+    #: the state listens without having asked anything (after a guide's No): when it times
+    #: out, nothing is said of it
+    silent: bool = False
 
     def waiting(self, data: Mapping[str, Any]) -> str:
         """:attr:`waiting_for` with the flow's ``data`` filled in ("the code we sent to

@@ -510,6 +510,14 @@ async def test_after_a_no_the_same_guide_again_is_no_answer(
     await sam.say("my emails are stuck in the outbox")
     await sam.press("No")
     assert "You're welcome" in await sam.say("thanks")
+    # a ticket asked for in words, as the button would: about what the guide didn't answer
+    await sam.say("my emails are stuck in the outbox")
+    await sam.press("No")
+    assert "what's the problem" not in await sam.say("raise a ticket please")
+    while "Shall I raise it?" not in sam.text:
+        await sam.press(sam.buttons[-1])
+    assert "Problem: My emails are stuck in the outbox\n" in sam.text
+    await sam.press("No, don't")
 
     # a question of its own is answered; and the No asked nothing, so nothing times out
     await sam.say("my emails are stuck in the outbox")
