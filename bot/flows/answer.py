@@ -325,7 +325,9 @@ def _no_better(ctx: FlowContext, step: Step, shown: str, whole: str) -> Step:
         NO_BETTER_GUIDE.format(title=title, desk=desk, contact=_contact(ctx)),
         buttons=(_raise_button(whole), Button("Talk to someone", ChooseIntent("talk_to_human"))),
     )
-    return Step((reply,), outcome="no_better_guide", details=step.details)
+    # still listening: "raise a ticket please" typed starts from the whole question too
+    ctx.data.update(article=shown, question=whole)
+    return Step((reply,), next="after_no", outcome="no_better_guide", details=step.details)
 
 
 def register(registry: FlowRegistry) -> None:
