@@ -324,7 +324,7 @@ async def _more_detail(ctx: FlowContext, *, statements_too: bool = False) -> Ste
     added = _keep_detail(ctx, ctx.text)
     if added is None:
         return NOT_FOR_ME
-    short = added if len(added) <= 80 else added[:77].rsplit(" ", 1)[0] + "…"
+    short = clip(added, 80)
     step = await _next_question(ctx)
     noted = Reply(wording.TICKET_DETAIL_ADDED.format(detail=short))
     return Step((noted, *step.replies), next=step.next, outcome="ticket_detail_added")
